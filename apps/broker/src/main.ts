@@ -1,0 +1,3 @@
+import { x } from '@broker/crypto';
+import * as oauth from 'oauth4webapi';
+console.log(x, typeof oauth.discoveryRequest);
