@@ -1,3 +1,53 @@
-import { x } from '@broker/crypto';
-import * as oauth from 'oauth4webapi';
-console.log(x, typeof oauth.discoveryRequest);
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { loadEnvironmentOrExit } from './config/load-environment';
+import { runMigrations } from './database/migrate';
+import { AppModule } from './app.module';
+import { BrokerExceptionFilter } from './common/broker-exception.filter';
+import { createValidationPipe } from './common/validation';
+import { mountSwagger } from './openapi/swagger';
+
+async function bootstrap(): Promise<void> {
+  const { env, configModule } = await loadEnvironmentOrExit();
+  if (env.BROKER_AUTO_MIGRATE) {
+    try {
+      await runMigrations(env.DATABASE_URL);
+    } catch (error) {
+      process.stderr.write(`Migration failed: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+  }
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(env, configModule),
+    new FastifyAdapter({ bodyLimit: 64 * 1024, return503OnClosing: true }),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new BrokerExceptionFilter());
+  app.useGlobalPipes(createValidationPipe());
+  if (env.adminApiEnabled) mountSwagger(app);
+
+  // SIGTERM: stop taking requests, let those in flight (and running refresh jobs) finish, exit 0.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.get(Logger).log({ signal }, 'shutting down');
+    const deadline = setTimeout(() => process.exit(0), env.BROKER_SHUTDOWN_GRACE_MS);
+    deadline.unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch(() => process.exit(1));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  await app.listen(env.PORT, env.BROKER_HOST);
+  app.get(Logger).log({ url: await app.getUrl(), role: env.BROKER_ROLE }, 'token broker listening');
+}
+
+void bootstrap();

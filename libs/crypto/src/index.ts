@@ -1,1 +1,3 @@
-export {};
+export type { CipherContext } from './keyring';
+export { DecryptionError, Keyring, KeyringConfigError } from './keyring';
+export { constantTimeEqualHex, generateSecret, hashApiKey } from './secrets';

@@ -1,0 +1,56 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BullModule } from '@nestjs/bullmq';
+import { LoggerModule } from 'nestjs-pino';
+import { BrokerEnvironment } from './config/environment';
+import { dataSourceOptions } from './database/data-source';
+import { CommonModule } from './common/common.module';
+import { loggerParams } from './logging';
+import { HealthModule } from './health/health.module';
+import { IntegrationsHttpModule } from './integrations/integrations.module';
+import { ConnectionsHttpModule, OAuthCallbackHttpModule } from './connections/connections.module';
+import { ClientsHttpModule } from './clients/clients.module';
+import { TokensHttpModule } from './tokens/tokens.module';
+import { WorkerModule } from './scheduler/worker.module';
+
+/**
+ * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
+ * is on), `worker` the scheduler, `all` both; health and metrics are on every role.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(env: BrokerEnvironment, configModule: DynamicModule): DynamicModule {
+    const roleModules = [
+      ...(env.servesApi ? [TokensHttpModule, OAuthCallbackHttpModule] : []),
+      ...(env.adminApiEnabled ? [IntegrationsHttpModule, ConnectionsHttpModule, ClientsHttpModule] : []),
+      ...(env.runsWorker ? [WorkerModule] : []),
+    ];
+    return {
+      module: AppModule,
+      imports: [
+        configModule,
+        LoggerModule.forRoot(loggerParams(env)),
+        TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
+        BullModule.forRoot({ connection: redisConnection(env.REDIS_URL), prefix: 'broker' }),
+        CommonModule.forRoot(env),
+        HealthModule,
+        ...roleModules,
+      ],
+    };
+  }
+}
+
+/** ioredis options from `REDIS_URL`; commands fail fast instead of queueing while Redis is away. */
+export function redisConnection(redisUrl: string) {
+  const url = new URL(redisUrl);
+  return {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : 0,
+    tls: url.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+  };
+}

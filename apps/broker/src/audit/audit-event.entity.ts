@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/** Facts about an event: field names, counts, outcomes; never a secret or token value. */
+export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
+
+/** Who did what to which object, and how it ended. Never holds a secret or token value. */
+@Entity({ name: 'audit_events' })
+@Index('audit_events_created_idx', ['createdAt'])
+export class AuditEventEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'bigint' })
+  id: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  action: string;
+
+  @Column({ type: 'varchar', length: 128 })
+  actor: string;
+
+  @Column({ name: 'target_type', type: 'varchar', length: 32 })
+  targetType: string;
+
+  @Column({ name: 'target_key', type: 'varchar', length: 128, nullable: true })
+  targetKey: string | null;
+
+  @Column({ type: 'varchar', length: 32 })
+  outcome: string;
+
+  @Column({ type: 'jsonb', nullable: true })
+  details: AuditDetails | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

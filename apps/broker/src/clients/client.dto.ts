@@ -1,0 +1,42 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+export class CreateClientDto {
+  /**
+   * What the calling service is, for the admin's eyes.
+   * @example "billing-service"
+   */
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name: string;
+
+  /**
+   * Connection keys this client may read, or `["*"]` for all.
+   * @example ["bloomerang-acme"]
+   */
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  @Matches(/^(\*|[a-z0-9][a-z0-9_-]{0,62})$/, {
+    each: true,
+    message: 'each value in connections must be a connection key or "*"',
+  })
+  connections: string[];
+}
+
+export class ClientView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  name: string;
+  connections: string[];
+  /** The public start of the API key, to tell keys apart. */
+  apiKeyPrefix: string;
+  createdAt: Date;
+}
+
+export class CreatedClientView extends ClientView {
+  /** The API key: shown this once, stored only as a hash. Send it as `Authorization: Bearer <apiKey>`. */
+  apiKey: string;
+}

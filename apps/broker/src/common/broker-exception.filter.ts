@@ -1,0 +1,76 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { BrokerError } from './broker-error';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+};
+
+/**
+ * The one place errors become HTTP: `{ statusCode, error, message }`. Domain errors keep their
+ * code; framework errors (bad JSON, wrong content type, unknown route) keep their 4xx; anything
+ * else is a 500 that shows only an error id, with the details in the log under that id.
+ */
+@Catch()
+export class BrokerExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, code, message, headers } = this.describe(exception);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+    void reply.status(status).send({ statusCode: status, error: code, message });
+  }
+
+  private describe(exception: unknown): {
+    status: number;
+    code: string;
+    message: string;
+    headers: Record<string, string>;
+  } {
+    if (exception instanceof BrokerError) {
+      return { status: exception.status, code: exception.code, message: exception.message, headers: exception.headers };
+    }
+    const status = httpStatusOf(exception);
+    if (status !== undefined && status < 500) {
+      return { status, code: CODE_BY_STATUS[status] ?? 'bad_request', message: clientMessage(exception), headers: {} };
+    }
+    const errorId = randomUUID();
+    this.logger.error({ errorId, err: exception }, 'unhandled error');
+    return {
+      status: 500,
+      code: 'internal_error',
+      message: `internal error; quote error id ${errorId} to the operator`,
+      headers: {},
+    };
+  }
+}
+
+function httpStatusOf(exception: unknown): number | undefined {
+  if (exception instanceof HttpException) return exception.getStatus();
+  const statusCode = (exception as { statusCode?: unknown })?.statusCode;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 600 ? statusCode : undefined;
+}
+
+function clientMessage(exception: unknown): string {
+  if (exception instanceof HttpException) {
+    const response = exception.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    if (Array.isArray(message)) return message.join('; ');
+    if (typeof message === 'string') return message;
+    return exception.message;
+  }
+  // Fastify's own 4xx errors (malformed JSON, unsupported media type, body too large) say what
+  // is wrong without echoing the body.
+  return exception instanceof Error ? exception.message : 'bad request';
+}

@@ -1,0 +1,27 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { BrokerError } from './broker-error';
+
+function flatten(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((error) => {
+    const path = parent ? `${parent}.${error.property}` : error.property;
+    if (error.constraints) {
+      if (error.constraints.whitelistValidation) return [`${path} is not a known field`];
+      return Object.values(error.constraints).map((text) =>
+        text.startsWith(error.property) ? `${parent ? `${parent}.` : ''}${text}` : `${path} ${text}`,
+      );
+    }
+    return flatten(error.children ?? [], path);
+  });
+}
+
+/** Refuses unknown fields and names every wrong one: `key must match …; scopes.0 must be one of …`. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => BrokerError.badRequest(flatten(errors).join('; ') || 'invalid request'),
+  });
+}

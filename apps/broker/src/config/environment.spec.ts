@@ -1,0 +1,59 @@
+import { EnvironmentError, validateEnvironment } from './environment';
+
+const KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
+const ADMIN = 'a'.repeat(32);
+
+function problem(raw: Record<string, string>): string {
+  try {
+    validateEnvironment(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvironmentError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('validateEnvironment', () => {
+  it('applies the contract defaults', () => {
+    const env = validateEnvironment({ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN });
+    expect(env.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/broker');
+    expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(env.BROKER_PUBLIC_URL).toBe('http://localhost:3000');
+    expect(env.redirectUri).toBe('http://localhost:3000/oauth/callback');
+    expect(env.PORT).toBe(3000);
+    expect(env.BROKER_HOST).toBe('0.0.0.0');
+    expect(env.BROKER_ROLE).toBe('all');
+    expect(env.BROKER_AUTO_MIGRATE).toBe(true);
+  });
+
+  it('reads typed values', () => {
+    const env = validateEnvironment({
+      BROKER_ENCRYPTION_KEYS: KEYS,
+      BROKER_ADMIN_API: 'false',
+      PORT: '8080',
+      BROKER_ROLE: 'worker',
+      BROKER_AUTO_MIGRATE: 'false',
+      BROKER_PUBLIC_URL: 'https://broker.example.com/',
+    });
+    expect(env.PORT).toBe(8080);
+    expect(env.runsWorker && !env.servesApi).toBe(true);
+    expect(env.BROKER_AUTO_MIGRATE).toBe(false);
+    expect(env.redirectUri).toBe('https://broker.example.com/oauth/callback');
+  });
+
+  it.each([
+    [{}, 'BROKER_ENCRYPTION_KEYS is required'],
+    [{ BROKER_ENCRYPTION_KEYS: 'k1:short' }, 'BROKER_ENCRYPTION_KEYS: key "k1"'],
+    [{ BROKER_ENCRYPTION_KEYS: KEYS }, 'BROKER_ADMIN_TOKEN is required'],
+    [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: 'short' }, 'BROKER_ADMIN_TOKEN must be at least 32 characters'],
+    [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, PORT: 'eighty' }, 'PORT'],
+    [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_ROLE: 'both' }, 'BROKER_ROLE'],
+    [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_AUTO_MIGRATE: 'maybe' }, 'BROKER_AUTO_MIGRATE'],
+  ])('stops on %p with one line naming the variable', (raw, expected) => {
+    const message = problem(raw as Record<string, string>);
+    expect(message).toContain(expected);
+    expect(message).not.toContain('\n');
+    expect(message).not.toContain(Buffer.alloc(32, 1).toString('base64'));
+  });
+});

@@ -1,0 +1,175 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { Keyring, KeyringConfigError } from '@broker/crypto';
+
+export const BROKER_ROLES = ['all', 'api', 'worker'] as const;
+export type BrokerRole = (typeof BROKER_ROLES)[number];
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const normalized = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(normalized)) return true;
+  if (['false', '0', 'no', 'off'].includes(normalized)) return false;
+  return value;
+};
+const toInteger = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+
+/**
+ * Every setting of the broker, read from the environment once at boot. A missing or malformed
+ * value stops the process with one line naming the variable (see `validateEnvironment`).
+ * Property names are the variable names, so an error message is the variable itself.
+ */
+export class BrokerEnvironment {
+  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/broker';
+
+  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** `keyId:base64-of-32-bytes`, comma-separated; the first encrypts, all decrypt. Parsed by the keyring. */
+  @IsString()
+  @MinLength(1)
+  BROKER_ENCRYPTION_KEYS!: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  BROKER_ADMIN_TOKEN?: string;
+
+  /** Whether this process serves `/admin/*` at all; a sidecar turns it off and needs no admin token. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  BROKER_ADMIN_API = true;
+
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  BROKER_PUBLIC_URL = 'http://localhost:3000';
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @MinLength(1)
+  BROKER_HOST = '0.0.0.0';
+
+  @IsIn(BROKER_ROLES)
+  BROKER_ROLE: BrokerRole = 'all';
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  BROKER_AUTO_MIGRATE = true;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Upper bound of one call to a provider's token endpoint, headers and body together. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  BROKER_PROVIDER_TIMEOUT_MS = 10_000;
+
+  /** Lifetime assumed when a provider omits `expires_in`. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(30)
+  BROKER_DEFAULT_EXPIRES_IN = 3600;
+
+  /** How long a refresh lease is held before another replica may take over a crashed holder. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(5)
+  @Max(600)
+  BROKER_REFRESH_LEASE_SECONDS = 30;
+
+  /** Scheduled refreshes running at once in one worker process. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  BROKER_WORKER_CONCURRENCY = 20;
+
+  /** Upstream token calls at once per integration from one process, to protect the provider. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  BROKER_INTEGRATION_CONCURRENCY = 5;
+
+  @Transform(toInteger)
+  @IsInt()
+  @Min(5)
+  BROKER_RECONCILE_INTERVAL_SECONDS = 60;
+
+  /** How long SIGTERM waits for requests and refreshes in flight before the process exits anyway. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  BROKER_SHUTDOWN_GRACE_MS = 10_000;
+
+  get servesApi(): boolean {
+    return this.BROKER_ROLE !== 'worker';
+  }
+
+  get runsWorker(): boolean {
+    return this.BROKER_ROLE !== 'api';
+  }
+
+  get adminApiEnabled(): boolean {
+    return this.servesApi && this.BROKER_ADMIN_API;
+  }
+
+  get redirectUri(): string {
+    return `${this.BROKER_PUBLIC_URL.replace(/\/+$/, '')}/oauth/callback`;
+  }
+}
+
+export class EnvironmentError extends Error {}
+
+function describeProblem(error: ValidationError): string {
+  const constraints = Object.values(error.constraints ?? {});
+  const reason = constraints[0] ?? 'is invalid';
+  return reason.startsWith(error.property) ? reason : `${error.property} ${reason}`;
+}
+
+/** Reads the variables the broker knows; unknown variables are ignored. Throws one line per problem. */
+export function validateEnvironment(raw: Record<string, unknown>): BrokerEnvironment {
+  const defined = Object.fromEntries(
+    Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const env = plainToInstance(BrokerEnvironment, defined, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const missing = raw[first.property] === undefined || raw[first.property] === '';
+    throw new EnvironmentError(missing ? `${first.property} is required` : describeProblem(first));
+  }
+  try {
+    Keyring.parse(env.BROKER_ENCRYPTION_KEYS);
+  } catch (error) {
+    if (error instanceof KeyringConfigError) throw new EnvironmentError(error.message);
+    throw error;
+  }
+  if (env.adminApiEnabled && !env.BROKER_ADMIN_TOKEN) {
+    throw new EnvironmentError(
+      'BROKER_ADMIN_TOKEN is required when the admin API is on (set BROKER_ADMIN_API=false to serve tokens only)',
+    );
+  }
+  return env;
+}

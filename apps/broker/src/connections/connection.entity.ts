@@ -1,0 +1,81 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { ConnectionStatus } from './connection-status';
+
+/**
+ * One account's tokens under an integration. Token columns are sealed by the keyring with this
+ * row's id as associated data. `tokenVersion` grows with every token write: it fences a refresh
+ * (a writer must hold the lease it took) and tells replicas' caches which token is current.
+ */
+@Entity({ name: 'connections' })
+@Index('connections_due_idx', ['status', 'nextRefreshAt'])
+export class ConnectionEntity {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ type: 'varchar', length: 63, unique: true })
+  key: string;
+
+  @Index('connections_integration_idx')
+  @Column({ name: 'integration_id', type: 'uuid' })
+  integrationId: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  status: ConnectionStatus;
+
+  /** Scopes asked for this connection; null means the integration's scopes. */
+  @Column({ name: 'requested_scopes', type: 'text', array: true, nullable: true })
+  requestedScopes: string[] | null;
+
+  /** Scope the provider granted with the current token. */
+  @Column({ type: 'text', nullable: true })
+  scope: string | null;
+
+  @Column({ name: 'access_token', type: 'text', nullable: true })
+  accessToken: string | null;
+
+  @Column({ name: 'refresh_token', type: 'text', nullable: true })
+  refreshToken: string | null;
+
+  @Column({ name: 'token_type', type: 'varchar', length: 16, nullable: true })
+  tokenType: string | null;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ name: 'refresh_token_expires_at', type: 'timestamptz', nullable: true })
+  refreshTokenExpiresAt: Date | null;
+
+  @Column({ name: 'token_version', type: 'integer', default: 0 })
+  tokenVersion: number;
+
+  @Column({ name: 'last_refreshed_at', type: 'timestamptz', nullable: true })
+  lastRefreshedAt: Date | null;
+
+  @Column({ name: 'next_refresh_at', type: 'timestamptz', nullable: true })
+  nextRefreshAt: Date | null;
+
+  @Column({ name: 'last_error', type: 'text', nullable: true })
+  lastError: string | null;
+
+  @Column({ name: 'last_error_code', type: 'varchar', length: 32, nullable: true })
+  lastErrorCode: string | null;
+
+  @Column({ name: 'consecutive_failures', type: 'integer', default: 0 })
+  consecutiveFailures: number;
+
+  /** Refresh lease: who holds it, its fencing token, and when a crashed holder loses it. */
+  @Column({ name: 'lease_token', type: 'uuid', nullable: true })
+  leaseToken: string | null;
+
+  @Column({ name: 'lease_owner', type: 'varchar', length: 128, nullable: true })
+  leaseOwner: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

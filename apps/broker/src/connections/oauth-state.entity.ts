@@ -1,0 +1,31 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+/**
+ * One authorization request in flight. Only the SHA-256 of the state is stored; consuming it is a
+ * single conditional UPDATE, so a replayed callback can never reach the provider twice.
+ */
+@Entity({ name: 'oauth_states' })
+export class OAuthStateEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('oauth_states_connection_idx')
+  @Column({ name: 'connection_id', type: 'uuid' })
+  connectionId: string;
+
+  @Column({ name: 'state_hash', type: 'char', length: 64, unique: true })
+  stateHash: string;
+
+  /** The exact redirect_uri sent in the authorization URL; the code exchange must repeat it. */
+  @Column({ name: 'redirect_uri', type: 'text' })
+  redirectUri: string;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Column({ name: 'consumed_at', type: 'timestamptz', nullable: true })
+  consumedAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

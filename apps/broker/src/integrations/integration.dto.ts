@@ -1,0 +1,182 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateBy,
+  ValidationOptions,
+} from 'class-validator';
+import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
+
+const PROVIDERS = ['bloomerang', 'bloom', 'oauth2'] as const;
+
+/** A flat object of string values, for `extraTokenParams`. */
+function IsStringRecord(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStringRecord',
+      validator: {
+        validate: (value: unknown) =>
+          typeof value === 'object' &&
+          value !== null &&
+          !Array.isArray(value) &&
+          Object.keys(value).length <= 20 &&
+          Object.entries(value).every(
+            ([name, v]) => /^[A-Za-z0-9_.-]{1,64}$/.test(name) && typeof v === 'string' && v.length <= 1000,
+          ),
+        defaultMessage: () =>
+          '$property must be an object of at most 20 string values with names of letters, digits, "_", "." or "-"',
+      },
+    },
+    options,
+  );
+}
+
+/** Settings shared by create and update; the per-provider rules are checked by `resolveProvider`. */
+export class IntegrationSettingsDto {
+  /**
+   * Scopes to ask for. Bloomerang: one of `Standard`, `StandardEditFinancialData`, `OrgAdmin`.
+   * Bloom v2: e.g. `["data-access:all","furnishment:all"]`.
+   * @example ["OrgAdmin"]
+   */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(200, { each: true })
+  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, { each: true, message: 'each value in scopes must be a scope token without spaces or quotes' })
+  scopes?: string[];
+
+  /** Overrides the provider's authorization endpoint (sandboxes, tests). https, or http on loopback. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  authorizationUrl?: string;
+
+  /** Overrides the provider's token endpoint (sandboxes, tests). https, or http on loopback. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  tokenUrl?: string;
+
+  /**
+   * Bloom: the API audience of the target environment.
+   * @example "dev-api.bloom.dev"
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  audience?: string;
+
+  /** Bloom: which Bloom environment; defaults to sandbox. */
+  @IsOptional()
+  @IsIn(['sandbox', 'production'])
+  environment?: 'sandbox' | 'production';
+
+  /** Bloom: `v2` (`/oauth2/token`, with scope) or the legacy `v1` (`/oauth/token`, no scope); defaults to v2. */
+  @IsOptional()
+  @IsIn(['v2', 'v1'])
+  authVersion?: 'v2' | 'v1';
+
+  /** oauth2: the grant this provider uses. */
+  @IsOptional()
+  @IsIn(['authorization_code', 'client_credentials'])
+  grantType?: 'authorization_code' | 'client_credentials';
+
+  /** oauth2: how the client authenticates at the token endpoint; defaults to client_secret_basic. */
+  @IsOptional()
+  @IsIn(['client_secret_basic', 'client_secret_post'])
+  tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+
+  /**
+   * oauth2: extra form parameters sent with every token request (e.g. `resource`).
+   * @example { "resource": "https://api.example.com" }
+   */
+  @IsOptional()
+  @IsObject()
+  @IsStringRecord()
+  extraTokenParams?: Record<string, string>;
+}
+
+export class CreateIntegrationDto extends IntegrationSettingsDto {
+  /**
+   * Chosen by the admin; identifies the integration in every other call.
+   * @example "bloomerang-prod"
+   */
+  @IsString()
+  @Matches(RESOURCE_KEY_PATTERN, { message: `key ${RESOURCE_KEY_RULE}` })
+  key: string;
+
+  /** Which protocol rules apply. */
+  @ApiProperty({ enum: PROVIDERS, example: 'bloomerang' })
+  @IsIn(PROVIDERS)
+  provider: (typeof PROVIDERS)[number];
+
+  /**
+   * The client id the provider issued.
+   * @example "s6BhdRkqt3"
+   */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
+  clientId: string;
+
+  /** The client secret the provider issued. Write-only: stored encrypted, never returned. */
+  @ApiProperty({ writeOnly: true, example: 'gX1fBat3bV' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4096)
+  clientSecret: string;
+}
+
+export class UpdateIntegrationDto extends IntegrationSettingsDto {
+  /** A new client id. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(512)
+  clientId?: string;
+
+  /** Rotates the client secret. Write-only. */
+  @ApiPropertyOptional({ writeOnly: true })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(4096)
+  clientSecret?: string;
+}
+
+export class IntegrationView {
+  /** @example "bloomerang-prod" */
+  key: string;
+  @ApiProperty({ enum: PROVIDERS })
+  provider: string;
+  clientId: string;
+  /** Always true: the secret is stored encrypted and never shown. */
+  hasClientSecret: boolean;
+  @ApiProperty({ enum: ['authorization_code', 'client_credentials'] })
+  grantType: string;
+  scopes: string[];
+  /** The authorization endpoint in use (authorization code flow only). */
+  authorizationUrl?: string;
+  /** The token endpoint in use. */
+  tokenUrl: string;
+  @ApiProperty({ enum: ['client_secret_basic', 'client_secret_post'] })
+  tokenAuthMethod: string;
+  audience?: string;
+  environment?: string;
+  authVersion?: string;
+  extraTokenParams?: Record<string, string>;
+  /** Register this redirect URI with the provider (authorization code flow only). */
+  redirectUri?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}

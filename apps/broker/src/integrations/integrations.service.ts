@@ -1,0 +1,181 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { Repository } from 'typeorm';
+import {
+  ClientCredentials,
+  IntegrationProviderConfig,
+  ProviderConfigError,
+  resolveProvider,
+  ResolvedProvider,
+} from '@broker/providers';
+import { BrokerEnvironment } from '../config/environment';
+import { BrokerError, isUniqueViolation } from '../common/broker-error';
+import { SecretCipher } from '../security/secret-cipher';
+import { ConnectionEntity } from '../connections/connection.entity';
+import { AuditLog } from '../audit/audit-log';
+import { IntegrationEntity, StoredProviderConfig } from './integration.entity';
+import { CreateIntegrationDto, IntegrationSettingsDto, IntegrationView, UpdateIntegrationDto } from './integration.dto';
+
+const SETTING_FIELDS = [
+  'scopes',
+  'authorizationUrl',
+  'tokenUrl',
+  'audience',
+  'environment',
+  'authVersion',
+  'grantType',
+  'tokenAuthMethod',
+  'extraTokenParams',
+] as const satisfies readonly (keyof IntegrationSettingsDto)[];
+
+/** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
+export interface IntegrationRuntime {
+  entity: IntegrationEntity;
+  provider: ResolvedProvider;
+  client: ClientCredentials;
+}
+
+@Injectable()
+export class IntegrationsService {
+  constructor(
+    @InjectRepository(IntegrationEntity) private readonly integrations: Repository<IntegrationEntity>,
+    @InjectRepository(ConnectionEntity) private readonly connections: Repository<ConnectionEntity>,
+    private readonly cipher: SecretCipher,
+    private readonly env: BrokerEnvironment,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async create(dto: CreateIntegrationDto, actor: string): Promise<IntegrationView> {
+    const config = pickSettings(dto);
+    resolveOrReject({ provider: dto.provider, ...config });
+    const id = randomUUID();
+    const entity = this.integrations.create({
+      id,
+      key: dto.key,
+      provider: dto.provider,
+      clientId: dto.clientId,
+      clientSecret: this.cipher.seal({ table: 'integrations', column: 'client_secret' }, id, dto.clientSecret),
+      config,
+    });
+    try {
+      await this.integrations.insert(entity);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw BrokerError.conflict(`integration "${dto.key}" already exists`);
+      throw error;
+    }
+    await this.audit.record({ action: 'integration.create', actor, targetType: 'integration', targetKey: dto.key });
+    return this.view(await this.integrations.findOneByOrFail({ id }));
+  }
+
+  async list(): Promise<IntegrationView[]> {
+    const rows = await this.integrations.find({ order: { key: 'ASC' } });
+    return rows.map((row) => this.view(row));
+  }
+
+  async get(key: string): Promise<IntegrationView> {
+    return this.view(await this.findEntity(key));
+  }
+
+  async update(key: string, dto: UpdateIntegrationDto, actor: string): Promise<IntegrationView> {
+    const entity = await this.findEntity(key);
+    const config: StoredProviderConfig = { ...entity.config, ...pickSettings(dto) };
+    resolveOrReject({ provider: entity.provider, ...config });
+    const changes: Partial<IntegrationEntity> = { config };
+    if (dto.clientId !== undefined) changes.clientId = dto.clientId;
+    if (dto.clientSecret !== undefined) {
+      changes.clientSecret = this.cipher.seal(
+        { table: 'integrations', column: 'client_secret' },
+        entity.id,
+        dto.clientSecret,
+      );
+    }
+    await this.integrations.update({ id: entity.id }, changes);
+    await this.audit.record({
+      action: 'integration.update',
+      actor,
+      targetType: 'integration',
+      targetKey: key,
+      details: { fields: Object.keys(dto) },
+    });
+    return this.view(await this.integrations.findOneByOrFail({ id: entity.id }));
+  }
+
+  async remove(key: string, actor: string): Promise<void> {
+    const entity = await this.findEntity(key);
+    const inUse = await this.connections.countBy({ integrationId: entity.id });
+    if (inUse > 0) {
+      throw BrokerError.conflict(
+        `integration "${key}" still has ${inUse} connection(s); delete them first so no account is cut off by surprise`,
+      );
+    }
+    await this.integrations.delete({ id: entity.id });
+    await this.audit.record({ action: 'integration.delete', actor, targetType: 'integration', targetKey: key });
+  }
+
+  async findEntity(key: string): Promise<IntegrationEntity> {
+    const entity = await this.integrations.findOneBy({ key });
+    if (!entity) throw BrokerError.notFound('integration', key);
+    return entity;
+  }
+
+  /** Resolves endpoints and opens the secret, for a call to the provider. */
+  runtime(entity: IntegrationEntity): IntegrationRuntime {
+    return {
+      entity,
+      provider: resolveProvider({ provider: entity.provider, ...entity.config }),
+      client: {
+        clientId: entity.clientId,
+        clientSecret: this.cipher.open(
+          { table: 'integrations', column: 'client_secret' },
+          entity.id,
+          entity.clientSecret,
+        ),
+      },
+    };
+  }
+
+  async runtimeById(id: string): Promise<IntegrationRuntime> {
+    return this.runtime(await this.integrations.findOneByOrFail({ id }));
+  }
+
+  view(entity: IntegrationEntity): IntegrationView {
+    const resolved = resolveProvider({ provider: entity.provider, ...entity.config });
+    const { config } = entity;
+    return {
+      key: entity.key,
+      provider: entity.provider,
+      clientId: entity.clientId,
+      hasClientSecret: Boolean(entity.clientSecret),
+      grantType: resolved.grantType,
+      scopes: resolved.scopes,
+      authorizationUrl: resolved.authorizationUrl,
+      tokenUrl: resolved.tokenUrl,
+      tokenAuthMethod: resolved.tokenAuthMethod,
+      audience: resolved.audience,
+      environment: config.environment,
+      authVersion: config.authVersion,
+      extraTokenParams: config.extraTokenParams,
+      redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
+      createdAt: entity.createdAt,
+      updatedAt: entity.updatedAt,
+    };
+  }
+}
+
+function pickSettings(dto: IntegrationSettingsDto): StoredProviderConfig {
+  const config: Record<string, unknown> = {};
+  for (const field of SETTING_FIELDS) {
+    if (dto[field] !== undefined) config[field] = dto[field];
+  }
+  return config as StoredProviderConfig;
+}
+
+function resolveOrReject(config: IntegrationProviderConfig): ResolvedProvider {
+  try {
+    return resolveProvider(config);
+  } catch (error) {
+    if (error instanceof ProviderConfigError) throw BrokerError.badRequest(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
+
+export type TokenOutcome =
+  | 'cache_hit'
+  | 'stored'
+  | 'refreshed'
+  | 'degraded'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'needs_reauthorization'
+  | 'unavailable'
+  | 'bad_request';
+
+/**
+ * The broker's Prometheus metrics. Labels are bounded: integration keys (admin-chosen, few) and
+ * fixed outcome sets; connection keys never become labels.
+ */
+@Injectable()
+export class BrokerMetrics {
+  readonly registry = new Registry();
+
+  private readonly tokenRequests = new Counter({
+    name: 'broker_token_requests_total',
+    help: 'GET /tokens requests by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly refreshes = new Counter({
+    name: 'broker_refresh_attempts_total',
+    help: 'Upstream token calls by integration, reason and outcome',
+    labelNames: ['integration', 'reason', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly refreshSeconds = new Histogram({
+    name: 'broker_refresh_duration_seconds',
+    help: 'Latency of upstream token calls',
+    labelNames: ['integration', 'outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  private readonly schedulerLag = new Histogram({
+    name: 'broker_scheduler_lag_seconds',
+    help: 'How late a scheduled refresh started after its planned time',
+    buckets: [0.1, 0.5, 1, 2, 5, 15, 60, 300],
+    registers: [this.registry],
+  });
+
+  private readonly soonestExpiry = new Gauge({
+    name: 'broker_soonest_token_expiry_seconds',
+    help: 'Seconds until the soonest expiry among tokens this process stored or read recently',
+    registers: [this.registry],
+  });
+
+  private readonly providerErrors = new Counter({
+    name: 'broker_upstream_errors_total',
+    help: 'Failed upstream token calls by error class',
+    labelNames: ['class'] as const,
+    registers: [this.registry],
+  });
+
+  private soonestExpiryMs = Number.POSITIVE_INFINITY;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.soonestExpiry.set(0);
+  }
+
+  tokenRequest(outcome: TokenOutcome): void {
+    this.tokenRequests.inc({ outcome });
+  }
+
+  observeRefresh(integration: string, reason: string, outcome: string, startedNs: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    this.refreshes.inc({ integration, reason, outcome });
+    this.refreshSeconds.observe({ integration, outcome }, seconds);
+    if (outcome !== 'success') this.providerErrors.inc({ class: outcome });
+  }
+
+  schedulerLagSeconds(seconds: number): void {
+    this.schedulerLag.observe(Math.max(0, seconds));
+  }
+
+  tokenStored(expiresAtMs: number): void {
+    const now = Date.now();
+    if (this.soonestExpiryMs <= now || expiresAtMs < this.soonestExpiryMs) this.soonestExpiryMs = expiresAtMs;
+    this.soonestExpiry.set(Math.max(0, (this.soonestExpiryMs - now) / 1000));
+  }
+
+  setSoonestExpiry(expiresAt: Date | null): void {
+    this.soonestExpiryMs = expiresAt ? expiresAt.getTime() : Number.POSITIVE_INFINITY;
+    this.soonestExpiry.set(expiresAt ? Math.max(0, (expiresAt.getTime() - Date.now()) / 1000) : 0);
+  }
+}

@@ -1,0 +1,108 @@
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job, UnrecoverableError } from 'bullmq';
+import { BrokerEnvironment } from '../config/environment';
+import { BrokerError } from '../common/broker-error';
+import { BrokerMetrics } from '../metrics/broker-metrics';
+import { RefreshFailedError, TokenRefresher } from '../tokens/token-refresher';
+import { TokenStore } from '../tokens/token-store';
+import { JOB, RECONCILE_SCHEDULER_ID, REFRESH_QUEUE, RefreshJobData } from './queue.constants';
+import { Reconciler } from './reconciler';
+import { RefreshQueue } from './refresh-queue';
+
+const SCHEDULE_WATCH_MS = 5_000;
+
+/**
+ * The worker role: runs scheduled refreshes through the same refresher as the token API, and the
+ * recurring reconcile. Transient provider failures are retried with exponential backoff and
+ * jitter, honouring Retry-After; a connection that needs re-authorization or an integration that
+ * is misconfigured is not retried.
+ */
+@Processor(REFRESH_QUEUE, { settings: { backoffStrategy: providerBackoff } })
+export class RefreshProcessor extends WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RefreshProcessor.name);
+  private watchTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly env: BrokerEnvironment,
+    private readonly refresher: TokenRefresher,
+    private readonly store: TokenStore,
+    private readonly reconciler: Reconciler,
+    private readonly refreshQueue: RefreshQueue,
+    private readonly metrics: BrokerMetrics,
+  ) {
+    super();
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.worker.concurrency = this.env.BROKER_WORKER_CONCURRENCY;
+    await this.ensureReconcileSchedule();
+    // Redis only holds the schedule; if it was flushed, the reconcile schedule is gone with it.
+    // Checking for it every few seconds brings the whole schedule back within moments.
+    this.watchTimer = setInterval(() => void this.ensureReconcileSchedule(), SCHEDULE_WATCH_MS);
+    this.watchTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.watchTimer) clearInterval(this.watchTimer);
+  }
+
+  async process(job: Job): Promise<unknown> {
+    if (job.name === JOB.reconcile) return this.reconciler.reconcile();
+    if (job.name === JOB.refreshConnection) return this.refreshConnection(job as Job<RefreshJobData>);
+    throw new UnrecoverableError(`unknown job ${job.name}`);
+  }
+
+  private async refreshConnection(job: Job<RefreshJobData>): Promise<string> {
+    const { connectionId, tokenVersion } = job.data;
+    const row = await this.store.findById(connectionId);
+    if (!row || row.tokenVersion !== tokenVersion || !['active', 'error'].includes(row.status)) return 'superseded';
+    if (job.attemptsMade === 0) this.metrics.schedulerLagSeconds((Date.now() - (job.timestamp + (job.delay ?? 0))) / 1000);
+    try {
+      await this.refresher.refresh(connectionId, {
+        reason: 'scheduled',
+        minValiditySeconds: 0,
+        force: true,
+        expectedVersion: tokenVersion,
+      });
+      return 'refreshed';
+    } catch (error) {
+      if (error instanceof RefreshFailedError && error.providerError?.retryable) {
+        throw Object.assign(new Error(error.message), { retryAfterMs: error.providerError.retryAfterMs });
+      }
+      if (error instanceof BrokerError) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+  }
+
+  private async ensureReconcileSchedule(): Promise<void> {
+    try {
+      const existing = await this.refreshQueue.queue.getJobScheduler(RECONCILE_SCHEDULER_ID);
+      if (existing) return;
+      await this.refreshQueue.queue.upsertJobScheduler(
+        RECONCILE_SCHEDULER_ID,
+        { every: this.env.BROKER_RECONCILE_INTERVAL_SECONDS * 1000, immediately: true },
+        { name: JOB.reconcile, opts: { removeOnComplete: true, removeOnFail: 100 } },
+      );
+      this.logger.log('reconcile schedule installed');
+    } catch (error) {
+      this.logger.warn({ err: error }, 'reconcile schedule not checked; Redis unreachable?');
+    }
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, error: Error): void {
+    this.logger.warn({ job: job?.id, attempts: job?.attemptsMade, reason: error.message }, 'refresh job failed');
+  }
+}
+
+/**
+ * Exponential backoff with full jitter (1 s, 2 s, 4 s … at most 5 minutes), never sooner than
+ * the provider's Retry-After.
+ */
+export function providerBackoff(attemptsMade: number, _type?: string, error?: Error): number {
+  const ceiling = Math.min(300_000, 1_000 * 2 ** Math.max(0, attemptsMade - 1));
+  const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
+  const retryAfter = (error as { retryAfterMs?: number } | undefined)?.retryAfterMs ?? 0;
+  return Math.max(jittered, retryAfter);
+}

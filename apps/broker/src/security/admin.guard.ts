@@ -1,0 +1,39 @@
+import { CanActivate, Injectable } from '@nestjs/common';
+import { ExecutionContext } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { BrokerEnvironment } from '../config/environment';
+import { BrokerError } from '../common/broker-error';
+
+/** Guards `/admin/*` with `Authorization: Bearer $BROKER_ADMIN_TOKEN`, compared in constant time. */
+@Injectable()
+export class AdminGuard implements CanActivate {
+  private readonly expectedDigest: Buffer;
+
+  constructor(env: BrokerEnvironment) {
+    this.expectedDigest = digest(env.BROKER_ADMIN_TOKEN ?? '');
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const presented = bearerToken(request.headers.authorization);
+    if (!presented) {
+      throw new BrokerError('unauthorized', 'missing admin bearer token', { 'www-authenticate': 'Bearer' });
+    }
+    if (!timingSafeEqual(digest(presented), this.expectedDigest)) {
+      throw new BrokerError('unauthorized', 'invalid admin token', { 'www-authenticate': 'Bearer' });
+    }
+    return true;
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** The credential of an `Authorization: Bearer …` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

@@ -1,0 +1,364 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import {
+  NeedsReauthorizationError,
+  ProviderError,
+  ProviderMisconfiguredError,
+  protocolFor,
+  TokenSet,
+} from '@broker/providers';
+import { BrokerEnvironment } from '../config/environment';
+import { BrokerError } from '../common/broker-error';
+import { IntegrationRuntime, IntegrationsService } from '../integrations/integrations.service';
+import { ConnectionEntity } from '../connections/connection.entity';
+import { RefreshQueue } from '../scheduler/refresh-queue';
+import { planNextRefresh, planWithRefreshTokenLifetime } from '../scheduler/refresh-plan';
+import { BrokerMetrics } from '../metrics/broker-metrics';
+import { ConcurrencyLimiter } from './concurrency-limiter';
+import { ConnectionEvents } from './connection-events';
+import { TokenCache } from './token-cache';
+import { AccessToken, FailureWrite, Lease, TokenStore, TokenWrite } from './token-store';
+
+export type RefreshReason = 'on_demand' | 'scheduled' | 'admin' | 'initial';
+
+export interface RefreshRequest {
+  reason: RefreshReason;
+  /** Seconds the token must still have; a stored token that has them is returned as it is. */
+  minValiditySeconds: number;
+  /** Refresh even when the stored token is still good enough (admin "refresh now"). */
+  force?: boolean;
+  /** A scheduled job planned for this token version; if the token has moved on, there is nothing to do. */
+  expectedVersion?: number;
+}
+
+/** A refresh that did not produce a token. `fallback` is a still-unexpired token, if one is left. */
+export class RefreshFailedError extends BrokerError {
+  constructor(
+    error: BrokerError,
+    readonly fallback: AccessToken | null,
+    readonly providerError?: ProviderError,
+  ) {
+    super(error.code, error.message, error.headers);
+  }
+}
+
+const WAIT_SLICE_MS = 500;
+const PENDING_WRITE_RETRY_MS = 500;
+
+/**
+ * The one way a token is refreshed, for the token API, the scheduler and the admin API alike.
+ *
+ * Within a replica, concurrent callers for one connection share one promise. Across replicas, a
+ * lease on the connection's row in Postgres admits one holder; the holder re-reads the row it
+ * leased (another replica may have refreshed meanwhile), calls the provider once, and writes the
+ * new tokens only while its lease is still the row's. Everyone else waits for the NOTIFY of that
+ * write and takes the stored token. A holder that dies loses the lease when it expires.
+ */
+@Injectable()
+export class TokenRefresher implements OnApplicationShutdown {
+  private readonly logger = new Logger(TokenRefresher.name);
+  private readonly inFlight = new Map<string, Promise<AccessToken>>();
+  private readonly upstreamLimiter: ConcurrencyLimiter;
+  /** Provider answers whose database write failed; retried until Postgres takes them. */
+  private readonly pendingWrites = new Map<string, { lease: Lease; write: TokenWrite }>();
+  private pendingTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly env: BrokerEnvironment,
+    private readonly store: TokenStore,
+    private readonly cache: TokenCache,
+    private readonly events: ConnectionEvents,
+    private readonly integrations: IntegrationsService,
+    private readonly queue: RefreshQueue,
+    private readonly metrics: BrokerMetrics,
+  ) {
+    this.upstreamLimiter = new ConcurrencyLimiter(env.BROKER_INTEGRATION_CONCURRENCY);
+  }
+
+  /** A token satisfying the request; concurrent calls for one connection share the same work. */
+  refresh(connectionId: string, request: RefreshRequest): Promise<AccessToken> {
+    const running = this.inFlight.get(connectionId);
+    if (running) return running;
+    const work = this.refreshAcrossCluster(connectionId, request).finally(() => this.inFlight.delete(connectionId));
+    this.inFlight.set(connectionId, work);
+    return work;
+  }
+
+  get pendingWriteCount(): number {
+    return this.pendingWrites.size;
+  }
+
+  private async refreshAcrossCluster(connectionId: string, request: RefreshRequest): Promise<AccessToken> {
+    const first = await this.requireRow(connectionId);
+    const startVersion = first.tokenVersion;
+    const firstToken = this.store.accessTokenOf(first);
+    if (!request.force && firstToken && this.satisfies(firstToken, request)) return this.remember(firstToken);
+
+    const deadline = Date.now() + (this.env.BROKER_REFRESH_LEASE_SECONDS + 5) * 1000;
+    for (;;) {
+      const acquired = await this.store.tryAcquireLease(connectionId, this.env.BROKER_REFRESH_LEASE_SECONDS);
+      if (acquired) return this.refreshHolding(acquired.lease, acquired.row, startVersion, request);
+
+      // Another replica holds the lease: wait for its write, then take what it stored.
+      await this.events.waitForChange(connectionId, WAIT_SLICE_MS);
+      const row = await this.requireRow(connectionId);
+      const token = this.store.accessTokenOf(row);
+      if (token && (row.tokenVersion > startVersion || (!request.force && this.satisfies(token, request)))) {
+        return this.remember(token);
+      }
+      this.throwIfUnusable(row);
+      if (Date.now() > deadline) {
+        throw new RefreshFailedError(
+          new BrokerError('provider_unavailable', `the refresh of connection "${row.key}" did not finish in time`),
+          token,
+        );
+      }
+    }
+  }
+
+  private async refreshHolding(
+    lease: Lease,
+    row: ConnectionEntity,
+    startVersion: number,
+    request: RefreshRequest,
+  ): Promise<AccessToken> {
+    let runtime: IntegrationRuntime;
+    let current: AccessToken | null;
+    let refreshToken: string | null;
+    try {
+      current = this.store.accessTokenOf(row);
+      const movedOn = row.tokenVersion > startVersion || (request.expectedVersion ?? row.tokenVersion) !== row.tokenVersion;
+      if (current && ((movedOn && !request.force) || (!request.force && this.satisfies(current, request)))) {
+        await this.store.releaseLease(lease);
+        return this.remember(current);
+      }
+      this.throwIfUnusable(row);
+      runtime = await this.integrations.runtimeById(row.integrationId);
+      refreshToken = this.store.open(row).refreshToken;
+    } catch (error) {
+      await this.store.releaseLease(lease).catch(() => undefined);
+      throw error;
+    }
+
+    const started = process.hrtime.bigint();
+    let tokens: TokenSet;
+    try {
+      tokens = await this.upstreamLimiter.run(runtime.entity.id, () => this.callProvider(runtime, row, refreshToken));
+      this.metrics.observeRefresh(runtime.entity.key, request.reason, 'success', started);
+    } catch (error) {
+      if (!(error instanceof ProviderError)) {
+        await this.store.releaseLease(lease).catch(() => undefined);
+        throw error;
+      }
+      this.metrics.observeRefresh(runtime.entity.key, request.reason, error.code, started);
+      throw await this.recordFailure(lease, row, runtime, current, error);
+    }
+
+    const write = this.planWrite(runtime, row, tokens, refreshToken);
+    return this.storeTokens(lease, row, write);
+  }
+
+  private callProvider(runtime: IntegrationRuntime, row: ConnectionEntity, refreshToken: string | null): Promise<TokenSet> {
+    const protocol = protocolFor(runtime.provider.kind);
+    const options = {
+      timeoutMs: this.env.BROKER_PROVIDER_TIMEOUT_MS,
+      defaultExpiresInSeconds: this.env.BROKER_DEFAULT_EXPIRES_IN,
+    };
+    const provider = row.requestedScopes ? { ...runtime.provider, scopes: row.requestedScopes } : runtime.provider;
+    if (provider.grantType === 'client_credentials') {
+      return protocol.clientCredentials(provider, runtime.client, options);
+    }
+    if (!refreshToken) {
+      throw new NeedsReauthorizationError('the connection holds no refresh token: the account must authorize again');
+    }
+    return protocol.refresh(provider, runtime.client, { refreshToken }, options);
+  }
+
+  /**
+   * Stores the tokens of a completed authorization. It takes no lease: a new authorization
+   * supersedes whatever refresh may be in flight, whose fenced write will then not land.
+   */
+  async storeAuthorized(runtime: IntegrationRuntime, row: ConnectionEntity, tokens: TokenSet): Promise<AccessToken> {
+    const write = this.planWrite(runtime, row, tokens, null);
+    const stored = await this.store.writeTokens(row.id, null, write);
+    if (!stored) throw new BrokerError('not_found', `connection "${row.key}" was deleted during the authorization`);
+    this.afterWrite(stored, write.nextRefreshAt);
+    return stored;
+  }
+
+  private planWrite(
+    runtime: IntegrationRuntime,
+    row: ConnectionEntity,
+    tokens: TokenSet,
+    previousRefreshToken: string | null,
+  ): TokenWrite {
+    if (tokens.expiresInDefaulted) {
+      this.logger.warn(
+        { integration: runtime.entity.key, connection: row.key },
+        `provider omitted expires_in; assuming ${this.env.BROKER_DEFAULT_EXPIRES_IN} s`,
+      );
+    }
+    const issuedAt = Date.now();
+    const refreshLifetime = tokens.refreshTokenExpiresIn ?? runtime.provider.refreshTokenLifetimeSeconds;
+    const refreshToken = tokens.refreshToken ?? previousRefreshToken;
+    const refreshTokenExpiresAt =
+      tokens.refreshToken && refreshLifetime
+        ? new Date(issuedAt + refreshLifetime * 1000)
+        : refreshToken && row.refreshTokenExpiresAt
+          ? new Date(row.refreshTokenExpiresAt)
+          : null;
+    return {
+      tokens,
+      previousRefreshToken,
+      nextRefreshAt: planWithRefreshTokenLifetime(planNextRefresh(issuedAt, tokens.expiresIn), issuedAt, refreshTokenExpiresAt),
+      refreshTokenLifetimeSeconds: runtime.provider.refreshTokenLifetimeSeconds,
+    };
+  }
+
+  /** Writes the new tokens; when Postgres cannot take them, keeps them and retries, serving them meanwhile. */
+  private async storeTokens(lease: Lease, row: ConnectionEntity, write: TokenWrite): Promise<AccessToken> {
+    let stored: AccessToken | null;
+    try {
+      stored = await this.store.writeTokens(row.id, lease, write);
+    } catch (error) {
+      this.logger.error(
+        { err: error, connection: row.key },
+        'new tokens could not be written; keeping them and retrying until Postgres is back',
+      );
+      this.pendingWrites.set(row.id, { lease, write });
+      this.schedulePendingWrites();
+      const interim: AccessToken = {
+        connectionId: row.id,
+        connectionKey: row.key,
+        accessToken: write.tokens.accessToken,
+        tokenType: write.tokens.tokenType,
+        expiresAtMs: Date.now() + write.tokens.expiresIn * 1000,
+        scope: write.tokens.scope ?? row.scope,
+        tokenVersion: row.tokenVersion + 1,
+        status: 'active',
+      };
+      this.cache.set(interim);
+      return interim;
+    }
+    if (!stored) {
+      // Our lease expired and another holder took it: its write is the truth from now on.
+      this.logger.error({ connection: row.key }, 'refresh lease was lost before the write; the newer write stands');
+      const latest = await this.requireRow(row.id);
+      const token = this.store.accessTokenOf(latest);
+      if (token) return this.remember(token);
+      throw new RefreshFailedError(
+        new BrokerError('provider_unavailable', `connection "${row.key}" changed during the refresh`),
+        null,
+      );
+    }
+    this.afterWrite(stored, write.nextRefreshAt);
+    return stored;
+  }
+
+  private afterWrite(stored: AccessToken, nextRefreshAt: Date): void {
+    this.cache.set(stored);
+    this.events.publishLocal({ id: stored.connectionId, key: stored.connectionKey, v: stored.tokenVersion, kind: 'tokens' });
+    this.metrics.tokenStored(stored.expiresAtMs);
+    void this.queue.schedule({ connectionId: stored.connectionId, tokenVersion: stored.tokenVersion, runAt: nextRefreshAt });
+  }
+
+  private schedulePendingWrites(): void {
+    if (this.pendingTimer) return;
+    this.pendingTimer = setTimeout(() => {
+      this.pendingTimer = null;
+      void this.flushPendingWrites();
+    }, PENDING_WRITE_RETRY_MS);
+  }
+
+  private async flushPendingWrites(): Promise<void> {
+    for (const [connectionId, { lease, write }] of this.pendingWrites) {
+      try {
+        const stored = await this.store.writeTokens(connectionId, lease, write);
+        this.pendingWrites.delete(connectionId);
+        if (stored) {
+          this.logger.log({ connectionId }, 'kept tokens written after Postgres came back');
+          this.afterWrite(stored, write.nextRefreshAt);
+        } else {
+          this.logger.error({ connectionId }, 'kept tokens were fenced out by a newer refresh');
+          this.cache.evictById(connectionId);
+        }
+      } catch {
+        // Still down: try again on the next round.
+      }
+    }
+    if (this.pendingWrites.size > 0) this.schedulePendingWrites();
+  }
+
+  private async recordFailure(
+    lease: Lease,
+    row: ConnectionEntity,
+    runtime: IntegrationRuntime,
+    current: AccessToken | null,
+    error: ProviderError,
+  ): Promise<RefreshFailedError> {
+    const usable = current && current.expiresAtMs > Date.now() ? current : null;
+    const codeFlow = runtime.provider.grantType === 'authorization_code';
+    let failure: FailureWrite;
+    let brokerError: BrokerError;
+    if (error instanceof NeedsReauthorizationError && codeFlow) {
+      failure = { status: 'needs_reauthorization', code: error.code, message: error.message, clearTokens: true };
+      brokerError = new BrokerError('needs_reauthorization', `connection "${row.key}" needs re-authorization: ${error.message}`);
+    } else {
+      const misconfigured = error instanceof ProviderMisconfiguredError || error instanceof NeedsReauthorizationError;
+      failure = {
+        status: usable && !misconfigured ? row.status : 'error',
+        code: misconfigured ? 'misconfigured' : error.code,
+        message: misconfigured ? `integration "${runtime.entity.key}" is misconfigured: ${error.message}` : error.message,
+        clearTokens: false,
+      };
+      const retryAfter = error.retryAfterMs ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : undefined;
+      brokerError = new BrokerError(
+        'provider_unavailable',
+        `the provider did not refresh connection "${row.key}": ${failure.message}`,
+        retryAfter,
+      );
+    }
+    this.logger.warn({ connection: row.key, integration: runtime.entity.key, code: failure.code }, failure.message);
+    try {
+      await this.store.writeFailure(row.id, lease, failure);
+    } catch (writeError) {
+      this.logger.error({ err: writeError, connection: row.key }, 'refresh failure could not be recorded');
+      await this.store.releaseLease(lease).catch(() => undefined);
+    }
+    if (failure.clearTokens) this.cache.evictById(row.id);
+    return new RefreshFailedError(brokerError, failure.clearTokens ? null : usable, error);
+  }
+
+  private throwIfUnusable(row: ConnectionEntity): void {
+    if (row.status === 'needs_reauthorization') {
+      throw new BrokerError(
+        'needs_reauthorization',
+        `connection "${row.key}" needs re-authorization${row.lastError ? `: ${row.lastError}` : ''}`,
+      );
+    }
+    if (row.status === 'pending_authorization') {
+      throw new BrokerError('needs_reauthorization', `connection "${row.key}" has not been authorized yet`);
+    }
+  }
+
+  private satisfies(token: AccessToken, request: RefreshRequest): boolean {
+    return token.expiresAtMs - Date.now() >= request.minValiditySeconds * 1000;
+  }
+
+  private remember(token: AccessToken): AccessToken {
+    this.cache.set(token);
+    return token;
+  }
+
+  private async requireRow(connectionId: string): Promise<ConnectionEntity> {
+    const row = await this.store.findById(connectionId);
+    if (!row) throw new BrokerError('not_found', 'the connection was deleted');
+    return row;
+  }
+
+  onApplicationShutdown(): void {
+    if (this.pendingTimer) clearTimeout(this.pendingTimer);
+    if (this.pendingWrites.size > 0) {
+      this.logger.error({ pending: this.pendingWrites.size }, 'exiting with token writes Postgres never took');
+    }
+  }
+}

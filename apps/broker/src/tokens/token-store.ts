@@ -1,0 +1,221 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { TokenSet } from '@broker/providers';
+import { SecretCipher } from '../security/secret-cipher';
+import { ConnectionEntity } from '../connections/connection.entity';
+import type { ConnectionStatus } from '../connections/connection-status';
+import { CONNECTION_CHANNEL, ConnectionChange } from './connection-events';
+
+/** A usable access token, as the token API and the per-replica cache hold it. */
+export interface AccessToken {
+  connectionId: string;
+  connectionKey: string;
+  accessToken: string;
+  tokenType: string;
+  expiresAtMs: number;
+  scope: string | null;
+  tokenVersion: number;
+  status: ConnectionStatus;
+}
+
+/** A connection row with its token columns opened, for a refresh. */
+export interface OpenedConnection {
+  row: ConnectionEntity;
+  accessToken: string | null;
+  refreshToken: string | null;
+}
+
+export interface Lease {
+  connectionId: string;
+  leaseToken: string;
+}
+
+export interface TokenWrite {
+  tokens: TokenSet;
+  /** Kept when the provider did not rotate the refresh token. */
+  previousRefreshToken: string | null;
+  nextRefreshAt: Date;
+  refreshTokenLifetimeSeconds?: number;
+}
+
+export interface FailureWrite {
+  status: ConnectionStatus;
+  code: string;
+  message: string;
+  clearTokens: boolean;
+}
+
+const COLUMNS = `id, key, integration_id AS "integrationId", status, requested_scopes AS "requestedScopes",
+  scope, access_token AS "accessToken", refresh_token AS "refreshToken", token_type AS "tokenType",
+  expires_at AS "expiresAt", refresh_token_expires_at AS "refreshTokenExpiresAt", token_version AS "tokenVersion",
+  last_refreshed_at AS "lastRefreshedAt", next_refresh_at AS "nextRefreshAt", last_error AS "lastError",
+  last_error_code AS "lastErrorCode", consecutive_failures AS "consecutiveFailures", lease_token AS "leaseToken",
+  lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/**
+ * Every read and write of a connection's tokens. Postgres is the truth: a refresh holds a lease
+ * on the row (owner, fencing token, expiry), and the token write only lands while that lease is
+ * still the one on the row. Each token or status change is announced with NOTIFY in the same
+ * transaction, so other replicas' caches move on when it commits.
+ */
+@Injectable()
+export class TokenStore {
+  /** Identifies this process in `lease_owner`, for operators reading the table. */
+  readonly owner = `${process.env.HOSTNAME ?? 'broker'}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly cipher: SecretCipher,
+  ) {}
+
+  async findByKey(key: string): Promise<ConnectionEntity | null> {
+    const rows: ConnectionEntity[] = await this.db.query(`SELECT ${COLUMNS} FROM connections WHERE key = $1`, [key]);
+    return rows[0] ?? null;
+  }
+
+  async findById(id: string): Promise<ConnectionEntity | null> {
+    const rows: ConnectionEntity[] = await this.db.query(`SELECT ${COLUMNS} FROM connections WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Takes the refresh lease unless a live one is held elsewhere. Returns the row as it is now, so
+   * the holder starts from the latest stored refresh token, whoever wrote it.
+   */
+  async tryAcquireLease(connectionId: string, leaseSeconds: number): Promise<{ lease: Lease; row: ConnectionEntity } | null> {
+    const leaseToken = randomUUID();
+    const [rows]: [ConnectionEntity[]] = await this.db.query(
+      `UPDATE connections
+          SET lease_token = $2, lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4)
+        WHERE id = $1 AND (lease_token IS NULL OR lease_expires_at < now())
+        RETURNING ${COLUMNS}`,
+      [connectionId, leaseToken, this.owner, leaseSeconds],
+    );
+    const row = rows[0];
+    return row ? { lease: { connectionId, leaseToken }, row } : null;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    await this.db.query(
+      `UPDATE connections SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = $1 AND lease_token = $2`,
+      [lease.connectionId, lease.leaseToken],
+    );
+  }
+
+  open(row: ConnectionEntity): OpenedConnection {
+    return {
+      row,
+      accessToken: row.accessToken
+        ? this.cipher.open({ table: 'connections', column: 'access_token' }, row.id, row.accessToken)
+        : null,
+      refreshToken: row.refreshToken
+        ? this.cipher.open({ table: 'connections', column: 'refresh_token' }, row.id, row.refreshToken)
+        : null,
+    };
+  }
+
+  /** The row's access token if it has one and the connection may serve it. */
+  accessTokenOf(row: ConnectionEntity): AccessToken | null {
+    if (!row.accessToken || !row.expiresAt) return null;
+    if (row.status !== 'active' && row.status !== 'error') return null;
+    return {
+      connectionId: row.id,
+      connectionKey: row.key,
+      accessToken: this.cipher.open({ table: 'connections', column: 'access_token' }, row.id, row.accessToken),
+      tokenType: row.tokenType ?? 'Bearer',
+      expiresAtMs: new Date(row.expiresAt).getTime(),
+      scope: row.scope,
+      tokenVersion: row.tokenVersion,
+      status: row.status,
+    };
+  }
+
+  /**
+   * Stores a provider's answer: new access token, new (or kept) refresh token, expiry, schedule,
+   * status active, lease released, version bumped, in one statement. With a lease, it lands only
+   * while that lease is still on the row; returns null when it was lost (fenced out).
+   */
+  async writeTokens(connectionId: string, lease: Lease | null, write: TokenWrite): Promise<AccessToken | null> {
+    const { tokens } = write;
+    const refreshToken = tokens.refreshToken ?? write.previousRefreshToken;
+    const now = Date.now();
+    const refreshLifetime = tokens.refreshTokenExpiresIn ?? (tokens.refreshToken ? write.refreshTokenLifetimeSeconds : undefined);
+    const sealedAccess = this.cipher.seal({ table: 'connections', column: 'access_token' }, connectionId, tokens.accessToken);
+    const sealedRefresh = refreshToken
+      ? this.cipher.seal({ table: 'connections', column: 'refresh_token' }, connectionId, refreshToken)
+      : null;
+    const expiresAt = new Date(now + tokens.expiresIn * 1000);
+    const params = [
+      connectionId,
+      sealedAccess,
+      sealedRefresh,
+      tokens.tokenType,
+      expiresAt,
+      tokens.scope ?? null,
+      write.nextRefreshAt,
+      refreshLifetime ? new Date(now + refreshLifetime * 1000) : null,
+      lease?.leaseToken ?? null,
+    ];
+    return this.db.transaction(async (manager) => {
+      const [rows]: [ConnectionEntity[]] = await manager.query(
+        `UPDATE connections
+            SET access_token = $2, refresh_token = $3, token_type = $4, expires_at = $5,
+                scope = COALESCE($6, scope), next_refresh_at = $7,
+                refresh_token_expires_at = CASE WHEN $8::timestamptz IS NOT NULL THEN $8::timestamptz
+                                                WHEN $3::text IS NULL THEN NULL ELSE refresh_token_expires_at END,
+                status = 'active', last_error = NULL, last_error_code = NULL, consecutive_failures = 0,
+                last_refreshed_at = now(), updated_at = now(), token_version = token_version + 1,
+                lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND ($9::uuid IS NULL OR lease_token = $9::uuid)
+          RETURNING ${COLUMNS}`,
+        params,
+      );
+      const row = rows[0];
+      if (!row) return null;
+      await this.notify(manager, { id: row.id, key: row.key, v: row.tokenVersion, kind: 'tokens' });
+      return {
+        connectionId: row.id,
+        connectionKey: row.key,
+        accessToken: tokens.accessToken,
+        tokenType: tokens.tokenType,
+        expiresAtMs: expiresAt.getTime(),
+        scope: row.scope,
+        tokenVersion: row.tokenVersion,
+        status: row.status,
+      };
+    });
+  }
+
+  /** Records a failed refresh and releases the lease; a status change is announced to the caches. */
+  async writeFailure(connectionId: string, lease: Lease | null, failure: FailureWrite): Promise<ConnectionEntity | null> {
+    return this.db.transaction(async (manager) => {
+      const [rows]: [ConnectionEntity[]] = await manager.query(
+        `UPDATE connections
+            SET status = $2, last_error = $3, last_error_code = $4, consecutive_failures = consecutive_failures + 1,
+                access_token = CASE WHEN $5 THEN NULL ELSE access_token END,
+                refresh_token = CASE WHEN $5 THEN NULL ELSE refresh_token END,
+                next_refresh_at = CASE WHEN $5 THEN NULL ELSE next_refresh_at END,
+                token_version = token_version + CASE WHEN $5 OR status <> $2 THEN 1 ELSE 0 END,
+                updated_at = now(), lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = $1 AND ($6::uuid IS NULL OR lease_token = $6::uuid)
+          RETURNING ${COLUMNS}`,
+        [connectionId, failure.status, failure.message, failure.code, failure.clearTokens, lease?.leaseToken ?? null],
+      );
+      const row = rows[0];
+      if (row) await this.notify(manager, { id: row.id, key: row.key, v: row.tokenVersion, kind: 'status' });
+      return row ?? null;
+    });
+  }
+
+  /** Announces a change made elsewhere (deletion, re-authorization start). */
+  async announce(change: ConnectionChange): Promise<void> {
+    await this.notify(this.db.manager, change);
+  }
+
+  private async notify(manager: { query: DataSource['query'] }, change: ConnectionChange): Promise<void> {
+    await manager.query('SELECT pg_notify($1, $2)', [CONNECTION_CHANNEL, JSON.stringify(change)]);
+  }
+}

@@ -1,0 +1,119 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { BrokerError } from '../common/broker-error';
+import { RESOURCE_KEY_PATTERN } from '../common/keys';
+import { AuditLog } from '../audit/audit-log';
+import { BrokerMetrics, TokenOutcome } from '../metrics/broker-metrics';
+import type { Caller } from '../clients/clients.service';
+import { TokenCache } from './token-cache';
+import { RefreshFailedError, TokenRefresher } from './token-refresher';
+import { AccessToken, TokenStore } from './token-store';
+import { TokenView } from './token.dto';
+
+export const DEFAULT_MIN_VALIDITY = 60;
+export const MAX_MIN_VALIDITY = 86_400;
+
+/** `minValidity` as the contract has it: an integer from 0 to 86400, 60 when absent. */
+export function parseMinValidity(raw: unknown): number {
+  if (raw === undefined) return DEFAULT_MIN_VALIDITY;
+  if (typeof raw !== 'string' || !/^\d{1,5}$/.test(raw) || Number(raw) > MAX_MIN_VALIDITY) {
+    throw BrokerError.badRequest(`minValidity must be an integer from 0 to ${MAX_MIN_VALIDITY} (seconds)`);
+  }
+  return Number(raw);
+}
+
+/**
+ * The token path: a valid cached token is answered from memory; otherwise the stored token, and
+ * when that lacks `minValidity`, one refresh through the single-flight refresher.
+ */
+@Injectable()
+export class TokensService {
+  private readonly logger = new Logger(TokensService.name);
+
+  constructor(
+    private readonly cache: TokenCache,
+    private readonly store: TokenStore,
+    private readonly refresher: TokenRefresher,
+    private readonly metrics: BrokerMetrics,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async getToken(caller: Caller, key: string, minValiditySeconds: number): Promise<TokenView> {
+    try {
+      const { token, outcome } = await this.resolve(caller, key, minValiditySeconds);
+      this.metrics.tokenRequest(outcome);
+      this.audit.recordLater({ action: 'token.read', actor: caller.name, targetType: 'connection', targetKey: key, outcome });
+      return view(token);
+    } catch (error) {
+      const outcome = outcomeOf(error);
+      this.metrics.tokenRequest(outcome);
+      this.audit.recordLater({ action: 'token.read', actor: caller.name, targetType: 'connection', targetKey: key, outcome });
+      throw error;
+    }
+  }
+
+  private async resolve(
+    caller: Caller,
+    key: string,
+    minValiditySeconds: number,
+  ): Promise<{ token: AccessToken; outcome: TokenOutcome }> {
+    if (!caller.allowsAll && !caller.connections.has(key)) {
+      throw new BrokerError('forbidden', `this API key may not read connection "${key}"`);
+    }
+    const cached = this.cache.get(key, minValiditySeconds);
+    if (cached) return { token: cached, outcome: 'cache_hit' };
+    if (!RESOURCE_KEY_PATTERN.test(key)) throw BrokerError.notFound('connection', key);
+
+    let row;
+    try {
+      row = await this.store.findByKey(key);
+    } catch (error) {
+      // Postgres is away: a still-valid cached token is better than nothing.
+      const fallback = this.cache.peek(key);
+      if (fallback) return { token: fallback, outcome: 'degraded' };
+      this.logger.warn({ err: error }, 'token read failed and no cached token is left');
+      throw new BrokerError('service_unavailable', 'the token store is unreachable and no valid token is cached');
+    }
+    if (!row) throw BrokerError.notFound('connection', key);
+    const stored = this.store.accessTokenOf(row);
+    if (stored && stored.expiresAtMs - Date.now() >= minValiditySeconds * 1000) {
+      this.cache.set(stored);
+      return { token: stored, outcome: 'stored' };
+    }
+    try {
+      const token = await this.refresher.refresh(row.id, { reason: 'on_demand', minValiditySeconds });
+      return { token, outcome: 'refreshed' };
+    } catch (error) {
+      if (error instanceof RefreshFailedError && error.fallback && error.fallback.expiresAtMs > Date.now()) {
+        return { token: error.fallback, outcome: 'degraded' };
+      }
+      throw error;
+    }
+  }
+}
+
+function view(token: AccessToken): TokenView {
+  const now = Date.now();
+  return {
+    accessToken: token.accessToken,
+    tokenType: token.tokenType,
+    expiresAt: new Date(token.expiresAtMs).toISOString(),
+    expiresIn: Math.max(0, Math.floor((token.expiresAtMs - now) / 1000)),
+    scope: token.scope,
+  };
+}
+
+function outcomeOf(error: unknown): TokenOutcome {
+  if (!(error instanceof BrokerError)) return 'unavailable';
+  switch (error.code) {
+    case 'forbidden':
+      return 'forbidden';
+    case 'not_found':
+      return 'not_found';
+    case 'needs_reauthorization':
+      return 'needs_reauthorization';
+    case 'bad_request':
+      return 'bad_request';
+    default:
+      return 'unavailable';
+  }
+}

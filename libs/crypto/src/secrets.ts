@@ -1,0 +1,19 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** SHA-256 hex: how API keys and OAuth states are stored. They are high-entropy, so no slow hash is needed. */
+export function hashApiKey(apiKey: string): string {
+  return createHash('sha256').update(apiKey, 'utf8').digest('hex');
+}
+
+/** Compares two hex digests in constant time; false (not an exception) when lengths differ. */
+export function constantTimeEqualHex(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  if (left.length !== right.length || left.length === 0) return false;
+  return timingSafeEqual(left, right);
+}
+
+/** A random base64url string of `bytes` random bytes. */
+export function generateSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}

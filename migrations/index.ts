@@ -1,0 +1,2 @@
+/** Every migration, in order. The one source of the schema. */
+export const migrations = [];

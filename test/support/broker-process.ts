@@ -1,0 +1,105 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const BROKER_MAIN = resolve(process.cwd(), 'dist/apps/broker/src/main.js');
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
+export const ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
+
+export interface BrokerProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything the process wrote, stdout and stderr. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Env for a broker child process; NODE_OPTIONS of the jest run is not passed on. */
+export function brokerEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
+  return {
+    ...parent,
+    LOG_LEVEL: 'warn',
+    BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
+    BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
+    BROKER_HOST: '127.0.0.1',
+    ...overrides,
+  };
+}
+
+/** Starts a built broker and resolves once /health/ready answers 200. */
+export async function startBroker(overrides: Record<string, string | undefined>, timeoutMs = 20_000): Promise<BrokerProcess> {
+  const port = overrides.PORT ? Number(overrides.PORT) : await freePort();
+  const env = brokerEnv({ PORT: String(port), ...overrides });
+  const child = spawn(process.execPath, [BROKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}:\n${output}`);
+    try {
+      const response = await fetch(`${url}/health/ready`);
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`broker not ready within ${timeoutMs} ms:\n${output}`);
+    }
+    await sleep(100);
+  }
+  return {
+    url,
+    port,
+    child,
+    output: () => output,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Runs the broker expecting it to exit at start; resolves its exit code and output. */
+export function runBrokerToExit(env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [BROKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`broker did not exit within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, output });
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
+}
+
+export function randomSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
