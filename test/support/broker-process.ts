@@ -41,7 +41,10 @@ export function brokerEnv(overrides: Record<string, string | undefined>): NodeJS
 }
 
 /** Starts a built broker and resolves once /health/ready answers 200. */
-export async function startBroker(overrides: Record<string, string | undefined>, timeoutMs = 20_000): Promise<BrokerProcess> {
+export async function startBroker(
+  overrides: Record<string, string | undefined>,
+  timeoutMs = 20_000,
+): Promise<BrokerProcess> {
   const port = overrides.PORT ? Number(overrides.PORT) : await freePort();
   const env = brokerEnv({ PORT: String(port), ...overrides });
   const child = spawn(process.execPath, [BROKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,7 +82,10 @@ export async function startBroker(overrides: Record<string, string | undefined>,
 }
 
 /** Runs the broker expecting it to exit at start; resolves its exit code and output. */
-export function runBrokerToExit(env: NodeJS.ProcessEnv, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+export function runBrokerToExit(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [BROKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -42,7 +42,12 @@ export function admin(baseUrl: string) {
 }
 
 /** GET /tokens/:connection with a client API key. */
-export function getToken(baseUrl: string, apiKey: string | null, connection: string, minValidity?: number | string) {
+export function getToken(
+  baseUrl: string,
+  apiKey: string | null,
+  connection: string,
+  minValidity?: number | string,
+) {
   const query = minValidity === undefined ? '' : `?minValidity=${minValidity}`;
   return request(baseUrl, 'GET', `/tokens/${connection}${query}`, { token: apiKey });
 }

@@ -4,7 +4,9 @@ import { randomSuffix } from './broker-process';
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh, empty database for one test file; the broker migrates it when it starts. */
-export async function createTestDatabase(label: string): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  label: string,
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `broker_test_${label}_${randomSuffix()}`;
   const admin = new Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -22,7 +24,11 @@ export async function createTestDatabase(label: string): Promise<{ name: string;
   };
 }
 
-export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {

@@ -81,7 +81,9 @@ describe('Keyring', () => {
     expect(thrown).toBeInstanceOf(KeyringConfigError);
     expect((thrown as Error).message).toContain('BROKER_ENCRYPTION_KEYS');
     expect((thrown as Error).message).toContain(message);
-    if (spec) for (const part of spec.split(/[:,]/)) if (part.length > 20) expect((thrown as Error).message).not.toContain(part);
+    if (spec)
+      for (const part of spec.split(/[:,]/))
+        if (part.length > 20) expect((thrown as Error).message).not.toContain(part);
   });
 
   it('accepts base64url keys and generated specs', () => {

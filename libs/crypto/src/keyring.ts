@@ -62,7 +62,9 @@ export class Keyring {
       }
       const key = Buffer.from(encoded.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
       if (key.length !== KEY_BYTES) {
-        throw new KeyringConfigError(`${variableName}: key "${keyId}" is ${key.length} bytes, expected ${KEY_BYTES}`);
+        throw new KeyringConfigError(
+          `${variableName}: key "${keyId}" is ${key.length} bytes, expected ${KEY_BYTES}`,
+        );
       }
       keys.set(keyId, key);
       primary ??= keyId;
@@ -81,7 +83,9 @@ export class Keyring {
 
   encrypt(plaintext: string, ctx: CipherContext): string {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.primaryKeyId)!, iv, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.primaryKeyId)!, iv, {
+      authTagLength: TAG_BYTES,
+    });
     cipher.setAAD(associatedData(ctx));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return [FORMAT, this.primaryKeyId, b64(iv), b64(cipher.getAuthTag()), b64(ciphertext)].join('.');

@@ -58,7 +58,12 @@ export class ClientsService implements OnModuleInit {
     const prefix = generateSecret(9);
     const apiKey = `tbk_${prefix}_${generateSecret(32)}`;
     const entity = await this.clients.save(
-      this.clients.create({ name: dto.name, apiKeyPrefix: prefix, apiKeyHash: hashApiKey(apiKey), connections }),
+      this.clients.create({
+        name: dto.name,
+        apiKeyPrefix: prefix,
+        apiKeyHash: hashApiKey(apiKey),
+        connections,
+      }),
     );
     await this.audit.record({ action: 'client.create', actor, targetType: 'client', targetKey: entity.id });
     return { ...view(entity), apiKey };

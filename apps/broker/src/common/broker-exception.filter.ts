@@ -38,11 +38,21 @@ export class BrokerExceptionFilter implements ExceptionFilter {
     headers: Record<string, string>;
   } {
     if (exception instanceof BrokerError) {
-      return { status: exception.status, code: exception.code, message: exception.message, headers: exception.headers };
+      return {
+        status: exception.status,
+        code: exception.code,
+        message: exception.message,
+        headers: exception.headers,
+      };
     }
     const status = httpStatusOf(exception);
     if (status !== undefined && status < 500) {
-      return { status, code: CODE_BY_STATUS[status] ?? 'bad_request', message: clientMessage(exception), headers: {} };
+      return {
+        status,
+        code: CODE_BY_STATUS[status] ?? 'bad_request',
+        message: clientMessage(exception),
+        headers: {},
+      };
     }
     const errorId = randomUUID();
     this.logger.error({ errorId, err: exception }, 'unhandled error');

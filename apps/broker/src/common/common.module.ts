@@ -12,7 +12,13 @@ import { AuditEventEntity } from '../audit/audit-event.entity';
 @Module({})
 export class CommonModule {
   static forRoot(env: BrokerEnvironment): DynamicModule {
-    const providers = [{ provide: BrokerEnvironment, useValue: env }, SecretCipher, BrokerMetrics, ConnectionEvents, AuditLog];
+    const providers = [
+      { provide: BrokerEnvironment, useValue: env },
+      SecretCipher,
+      BrokerMetrics,
+      ConnectionEvents,
+      AuditLog,
+    ];
     return {
       module: CommonModule,
       imports: [TypeOrmModule.forFeature([AuditEventEntity])],

@@ -45,11 +45,17 @@ describe('validateEnvironment', () => {
     [{}, 'BROKER_ENCRYPTION_KEYS is required'],
     [{ BROKER_ENCRYPTION_KEYS: 'k1:short' }, 'BROKER_ENCRYPTION_KEYS: key "k1"'],
     [{ BROKER_ENCRYPTION_KEYS: KEYS }, 'BROKER_ADMIN_TOKEN is required'],
-    [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: 'short' }, 'BROKER_ADMIN_TOKEN must be at least 32 characters'],
+    [
+      { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: 'short' },
+      'BROKER_ADMIN_TOKEN must be at least 32 characters',
+    ],
     [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, PORT: 'eighty' }, 'PORT'],
     [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_ROLE: 'both' }, 'BROKER_ROLE'],
     [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
-    [{ BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_AUTO_MIGRATE: 'maybe' }, 'BROKER_AUTO_MIGRATE'],
+    [
+      { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_AUTO_MIGRATE: 'maybe' },
+      'BROKER_AUTO_MIGRATE',
+    ],
   ])('stops on %p with one line naming the variable', (raw, expected) => {
     const message = problem(raw as Record<string, string>);
     expect(message).toContain(expected);

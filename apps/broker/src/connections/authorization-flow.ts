@@ -79,11 +79,15 @@ export class AuthorizationFlow {
         expiresAt: authorizationExpiresAt,
       });
     });
-    const authorizationUrl = protocolFor(runtime.provider.kind).authorizationUrl(runtime.provider, runtime.client, {
-      state,
-      redirectUri,
-      scopes: connection.requestedScopes ?? undefined,
-    });
+    const authorizationUrl = protocolFor(runtime.provider.kind).authorizationUrl(
+      runtime.provider,
+      runtime.client,
+      {
+        state,
+        redirectUri,
+        scopes: connection.requestedScopes ?? undefined,
+      },
+    );
     return { authorizationUrl, authorizationExpiresAt };
   }
 
@@ -98,7 +102,8 @@ export class AuthorizationFlow {
     }
     const state = await this.consumeState(params.state);
     const connection = await this.connections.findOneBy({ id: state.connectionId });
-    if (!connection) throw new BrokerError('invalid_state', 'the connection of this authorization was deleted');
+    if (!connection)
+      throw new BrokerError('invalid_state', 'the connection of this authorization was deleted');
 
     if (hasError) return this.recordRefusal(connection, String(params.error), params.error_description);
 
@@ -108,7 +113,10 @@ export class AuthorizationFlow {
         runtime.provider,
         runtime.client,
         { code: params.code as string, redirectUri: state.redirectUri },
-        { timeoutMs: this.env.BROKER_PROVIDER_TIMEOUT_MS, defaultExpiresInSeconds: this.env.BROKER_DEFAULT_EXPIRES_IN },
+        {
+          timeoutMs: this.env.BROKER_PROVIDER_TIMEOUT_MS,
+          defaultExpiresInSeconds: this.env.BROKER_DEFAULT_EXPIRES_IN,
+        },
       );
       await this.refresher.storeAuthorized(runtime, connection, tokens);
     } catch (error) {
@@ -121,7 +129,11 @@ export class AuthorizationFlow {
       targetType: 'connection',
       targetKey: connection.key,
     });
-    return { connection: connection.key, status: 'active', message: `connection "${connection.key}" is active` };
+    return {
+      connection: connection.key,
+      status: 'active',
+      message: `connection "${connection.key}" is active`,
+    };
   }
 
   /** Marks the state used in one statement; only the caller that flips it may use the code. */
@@ -135,14 +147,19 @@ export class AuthorizationFlow {
     );
     if (rows[0]) return rows[0];
     const known = await this.states.findOneBy({ stateHash });
-    if (!known) throw new BrokerError('invalid_state', 'unknown state: this callback was not started by this broker');
+    if (!known)
+      throw new BrokerError('invalid_state', 'unknown state: this callback was not started by this broker');
     if (known.consumedAt) {
       throw new BrokerError('invalid_state', 'this authorization was already used; start a new one');
     }
     throw new BrokerError('invalid_state', 'this authorization expired (10 minutes); start a new one');
   }
 
-  private async recordRefusal(connection: ConnectionEntity, error: string, description: unknown): Promise<never> {
+  private async recordRefusal(
+    connection: ConnectionEntity,
+    error: string,
+    description: unknown,
+  ): Promise<never> {
     const code = error.slice(0, 32).replace(/[^\w.-]/g, '_');
     const detail = typeof description === 'string' ? `: ${description.slice(0, 200)}` : '';
     const message = `the authorization was not granted (${code}${detail})`;

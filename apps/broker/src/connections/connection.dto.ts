@@ -43,7 +43,10 @@ export class CreateConnectionDto {
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   @MaxLength(200, { each: true })
-  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, { each: true, message: 'each value in scopes must be a scope token without spaces or quotes' })
+  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, {
+    each: true,
+    message: 'each value in scopes must be a scope token without spaces or quotes',
+  })
   scopes?: string[];
 }
 

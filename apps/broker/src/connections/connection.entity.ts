@@ -1,4 +1,14 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { IntegrationEntity } from '../integrations/integration.entity';
 import type { ConnectionStatus } from './connection-status';
 
 /**
@@ -18,6 +28,11 @@ export class ConnectionEntity {
   @Index('connections_integration_idx')
   @Column({ name: 'integration_id', type: 'uuid' })
   integrationId: string;
+
+  /** An integration with connections cannot be deleted: no account is cut off by surprise. */
+  @ManyToOne(() => IntegrationEntity, { onDelete: 'RESTRICT', nullable: false })
+  @JoinColumn({ name: 'integration_id' })
+  integration?: IntegrationEntity;
 
   @Column({ type: 'varchar', length: 32 })
   status: ConnectionStatus;

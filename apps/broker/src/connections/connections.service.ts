@@ -100,7 +100,12 @@ export class ConnectionsService {
     const row = await this.entity(key);
     const integration = await this.integrationRows.findOneByOrFail({ id: row.integrationId });
     const started = await this.authorization.start(row, integration);
-    await this.audit.record({ action: 'connection.authorize', actor, targetType: 'connection', targetKey: key });
+    await this.audit.record({
+      action: 'connection.authorize',
+      actor,
+      targetType: 'connection',
+      targetKey: key,
+    });
     return { ...view(row, integration.key), ...started };
   }
 
@@ -114,7 +119,13 @@ export class ConnectionsService {
       outcome = error instanceof BrokerError ? error.code : 'error';
       throw error;
     } finally {
-      await this.audit.record({ action: 'connection.refresh', actor, targetType: 'connection', targetKey: key, outcome });
+      await this.audit.record({
+        action: 'connection.refresh',
+        actor,
+        targetType: 'connection',
+        targetKey: key,
+        outcome,
+      });
     }
     return this.get(key);
   }
@@ -150,7 +161,10 @@ export class ConnectionsService {
   private async integrationKeys(rows: ConnectionEntity[]): Promise<Map<string, string>> {
     const ids = [...new Set(rows.map((row) => row.integrationId))];
     if (ids.length === 0) return new Map();
-    const integrations = await this.integrationRows.find({ where: ids.map((id) => ({ id })), select: { id: true, key: true } });
+    const integrations = await this.integrationRows.find({
+      where: ids.map((id) => ({ id })),
+      select: { id: true, key: true },
+    });
     return new Map(integrations.map((integration) => [integration.id, integration.key]));
   }
 }

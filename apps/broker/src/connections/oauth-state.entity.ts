@@ -1,4 +1,13 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+} from 'typeorm';
+import { ConnectionEntity } from './connection.entity';
 
 /**
  * One authorization request in flight. Only the SHA-256 of the state is stored; consuming it is a
@@ -12,6 +21,10 @@ export class OAuthStateEntity {
   @Index('oauth_states_connection_idx')
   @Column({ name: 'connection_id', type: 'uuid' })
   connectionId: string;
+
+  @ManyToOne(() => ConnectionEntity, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'connection_id' })
+  connection?: ConnectionEntity;
 
   @Column({ name: 'state_hash', type: 'char', length: 64, unique: true })
   stateHash: string;

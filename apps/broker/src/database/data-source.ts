@@ -6,7 +6,13 @@ import { IntegrationEntity } from '../integrations/integration.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { migrations } from '../../../../migrations';
 
-export const ENTITIES = [IntegrationEntity, ConnectionEntity, OAuthStateEntity, ClientEntity, AuditEventEntity];
+export const ENTITIES = [
+  IntegrationEntity,
+  ConnectionEntity,
+  OAuthStateEntity,
+  ClientEntity,
+  AuditEventEntity,
+];
 
 /**
  * The one description of the database, shared by the app, the migration runner and the TypeORM
@@ -20,6 +26,8 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourc
     migrations,
     migrationsTableName: 'schema_migrations',
     synchronize: false,
+    // gen_random_uuid() is built into Postgres 13+; no extension to install.
+    uuidExtension: 'pgcrypto',
     migrationsRun: false,
     logging: ['error'],
     extra: { max: poolSize, connectionTimeoutMillis: 5_000, application_name: 'token-broker' },

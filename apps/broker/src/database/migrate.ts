@@ -10,7 +10,10 @@ const MIGRATION_LOCK_ID = 727_274_001;
  * Creates the database when it does not exist yet, then runs pending migrations under a Postgres
  * advisory lock, so ten replicas starting at once run them once and the rest wait and find none.
  */
-export async function runMigrations(databaseUrl: string, log: (line: string) => void = () => undefined): Promise<string[]> {
+export async function runMigrations(
+  databaseUrl: string,
+  log: (line: string) => void = () => undefined,
+): Promise<string[]> {
   await ensureDatabase(databaseUrl, log);
   const dataSource = new DataSource(dataSourceOptions(databaseUrl, 2));
   await dataSource.initialize();

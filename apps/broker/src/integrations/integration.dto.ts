@@ -51,7 +51,10 @@ export class IntegrationSettingsDto {
   @IsString({ each: true })
   @IsNotEmpty({ each: true })
   @MaxLength(200, { each: true })
-  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, { each: true, message: 'each value in scopes must be a scope token without spaces or quotes' })
+  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, {
+    each: true,
+    message: 'each value in scopes must be a scope token without spaces or quotes',
+  })
   scopes?: string[];
 
   /** Overrides the provider's authorization endpoint (sandboxes, tests). https, or http on loopback. */

@@ -24,7 +24,7 @@ export class IntegrationEntity {
   @Column({ name: 'client_secret', type: 'text' })
   clientSecret: string;
 
-  @Column({ type: 'jsonb', default: () => "'{}'::jsonb" })
+  @Column({ type: 'jsonb' })
   config: StoredProviderConfig;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

@@ -15,7 +15,12 @@ import { SecretCipher } from '../security/secret-cipher';
 import { ConnectionEntity } from '../connections/connection.entity';
 import { AuditLog } from '../audit/audit-log';
 import { IntegrationEntity, StoredProviderConfig } from './integration.entity';
-import { CreateIntegrationDto, IntegrationSettingsDto, IntegrationView, UpdateIntegrationDto } from './integration.dto';
+import {
+  CreateIntegrationDto,
+  IntegrationSettingsDto,
+  IntegrationView,
+  UpdateIntegrationDto,
+} from './integration.dto';
 
 const SETTING_FIELDS = [
   'scopes',
@@ -55,7 +60,11 @@ export class IntegrationsService {
       key: dto.key,
       provider: dto.provider,
       clientId: dto.clientId,
-      clientSecret: this.cipher.seal({ table: 'integrations', column: 'client_secret' }, id, dto.clientSecret),
+      clientSecret: this.cipher.seal(
+        { table: 'integrations', column: 'client_secret' },
+        id,
+        dto.clientSecret,
+      ),
       config,
     });
     try {
@@ -64,7 +73,12 @@ export class IntegrationsService {
       if (isUniqueViolation(error)) throw BrokerError.conflict(`integration "${dto.key}" already exists`);
       throw error;
     }
-    await this.audit.record({ action: 'integration.create', actor, targetType: 'integration', targetKey: dto.key });
+    await this.audit.record({
+      action: 'integration.create',
+      actor,
+      targetType: 'integration',
+      targetKey: dto.key,
+    });
     return this.view(await this.integrations.findOneByOrFail({ id }));
   }
 
@@ -110,7 +124,12 @@ export class IntegrationsService {
       );
     }
     await this.integrations.delete({ id: entity.id });
-    await this.audit.record({ action: 'integration.delete', actor, targetType: 'integration', targetKey: key });
+    await this.audit.record({
+      action: 'integration.delete',
+      actor,
+      targetType: 'integration',
+      targetKey: key,
+    });
   }
 
   async findEntity(key: string): Promise<IntegrationEntity> {

@@ -37,7 +37,11 @@ export class Reconciler {
       );
       if (rows.length === 0) break;
       await this.queue.scheduleMany(
-        rows.map((row) => ({ connectionId: row.id, tokenVersion: row.tokenVersion, runAt: new Date(row.nextRefreshAt) })),
+        rows.map((row) => ({
+          connectionId: row.id,
+          tokenVersion: row.tokenVersion,
+          runAt: new Date(row.nextRefreshAt),
+        })),
       );
       scheduled += rows.length;
       after = rows[rows.length - 1].id;

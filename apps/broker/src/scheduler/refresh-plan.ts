@@ -23,9 +23,15 @@ export function planNextRefresh(issuedAtMs: number, expiresInSeconds: number, ra
  * A refresh token with a lifetime (Bloomerang's 90 days) is used before it lapses even when the
  * access token lives longer than the planned refresh allows: a day ahead, or at half its life.
  */
-export function planWithRefreshTokenLifetime(next: Date, issuedAtMs: number, refreshTokenExpiresAt: Date | null): Date {
+export function planWithRefreshTokenLifetime(
+  next: Date,
+  issuedAtMs: number,
+  refreshTokenExpiresAt: Date | null,
+): Date {
   if (!refreshTokenExpiresAt) return next;
   const lifetimeMs = refreshTokenExpiresAt.getTime() - issuedAtMs;
   const deadline = refreshTokenExpiresAt.getTime() - Math.min(86_400_000, lifetimeMs / 2);
-  return deadline < next.getTime() ? new Date(Math.max(deadline, issuedAtMs + MIN_REFRESH_INTERVAL_MS)) : next;
+  return deadline < next.getTime()
+    ? new Date(Math.max(deadline, issuedAtMs + MIN_REFRESH_INTERVAL_MS))
+    : next;
 }

@@ -23,7 +23,10 @@ export class RefreshQueue {
     try {
       await this.queue.add(JOB.refreshConnection, toData(plan), jobOptions(plan));
     } catch (error) {
-      this.logger.warn({ err: error, connectionId: plan.connectionId }, 'refresh not scheduled; the reconciler will');
+      this.logger.warn(
+        { err: error, connectionId: plan.connectionId },
+        'refresh not scheduled; the reconciler will',
+      );
     }
   }
 

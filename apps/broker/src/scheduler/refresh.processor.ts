@@ -56,8 +56,10 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
   private async refreshConnection(job: Job<RefreshJobData>): Promise<string> {
     const { connectionId, tokenVersion } = job.data;
     const row = await this.store.findById(connectionId);
-    if (!row || row.tokenVersion !== tokenVersion || !['active', 'error'].includes(row.status)) return 'superseded';
-    if (job.attemptsMade === 0) this.metrics.schedulerLagSeconds((Date.now() - (job.timestamp + (job.delay ?? 0))) / 1000);
+    if (!row || row.tokenVersion !== tokenVersion || !['active', 'error'].includes(row.status))
+      return 'superseded';
+    if (job.attemptsMade === 0)
+      this.metrics.schedulerLagSeconds((Date.now() - (job.timestamp + (job.delay ?? 0))) / 1000);
     try {
       await this.refresher.refresh(connectionId, {
         reason: 'scheduled',
@@ -81,7 +83,7 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
       if (existing) return;
       await this.refreshQueue.queue.upsertJobScheduler(
         RECONCILE_SCHEDULER_ID,
-        { every: this.env.BROKER_RECONCILE_INTERVAL_SECONDS * 1000, immediately: true },
+        { every: this.env.BROKER_RECONCILE_INTERVAL_SECONDS * 1000 },
         { name: JOB.reconcile, opts: { removeOnComplete: true, removeOnFail: 100 } },
       );
       this.logger.log('reconcile schedule installed');
@@ -92,7 +94,10 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
 
   @OnWorkerEvent('failed')
   onFailed(job: Job | undefined, error: Error): void {
-    this.logger.warn({ job: job?.id, attempts: job?.attemptsMade, reason: error.message }, 'refresh job failed');
+    this.logger.warn(
+      { job: job?.id, attempts: job?.attemptsMade, reason: error.message },
+      'refresh job failed',
+    );
   }
 }
 

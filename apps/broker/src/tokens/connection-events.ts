@@ -66,7 +66,10 @@ export class ConnectionEvents implements OnModuleInit, OnApplicationShutdown {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new Client({ connectionString: this.env.DATABASE_URL, application_name: 'token-broker-listener' });
+    const client = new Client({
+      connectionString: this.env.DATABASE_URL,
+      application_name: 'token-broker-listener',
+    });
     client.on('notification', (message) => {
       if (message.channel !== CONNECTION_CHANNEL || !message.payload) return;
       try {

@@ -78,7 +78,9 @@ export class TokenRefresher implements OnApplicationShutdown {
   refresh(connectionId: string, request: RefreshRequest): Promise<AccessToken> {
     const running = this.inFlight.get(connectionId);
     if (running) return running;
-    const work = this.refreshAcrossCluster(connectionId, request).finally(() => this.inFlight.delete(connectionId));
+    const work = this.refreshAcrossCluster(connectionId, request).finally(() =>
+      this.inFlight.delete(connectionId),
+    );
     this.inFlight.set(connectionId, work);
     return work;
   }
@@ -108,7 +110,10 @@ export class TokenRefresher implements OnApplicationShutdown {
       this.throwIfUnusable(row);
       if (Date.now() > deadline) {
         throw new RefreshFailedError(
-          new BrokerError('provider_unavailable', `the refresh of connection "${row.key}" did not finish in time`),
+          new BrokerError(
+            'provider_unavailable',
+            `the refresh of connection "${row.key}" did not finish in time`,
+          ),
           token,
         );
       }
@@ -126,7 +131,8 @@ export class TokenRefresher implements OnApplicationShutdown {
     let refreshToken: string | null;
     try {
       current = this.store.accessTokenOf(row);
-      const movedOn = row.tokenVersion > startVersion || (request.expectedVersion ?? row.tokenVersion) !== row.tokenVersion;
+      const movedOn =
+        row.tokenVersion > startVersion || (request.expectedVersion ?? row.tokenVersion) !== row.tokenVersion;
       if (current && ((movedOn && !request.force) || (!request.force && this.satisfies(current, request)))) {
         await this.store.releaseLease(lease);
         return this.remember(current);
@@ -142,7 +148,9 @@ export class TokenRefresher implements OnApplicationShutdown {
     const started = process.hrtime.bigint();
     let tokens: TokenSet;
     try {
-      tokens = await this.upstreamLimiter.run(runtime.entity.id, () => this.callProvider(runtime, row, refreshToken));
+      tokens = await this.upstreamLimiter.run(runtime.entity.id, () =>
+        this.callProvider(runtime, row, refreshToken),
+      );
       this.metrics.observeRefresh(runtime.entity.key, request.reason, 'success', started);
     } catch (error) {
       if (!(error instanceof ProviderError)) {
@@ -157,18 +165,26 @@ export class TokenRefresher implements OnApplicationShutdown {
     return this.storeTokens(lease, row, write);
   }
 
-  private callProvider(runtime: IntegrationRuntime, row: ConnectionEntity, refreshToken: string | null): Promise<TokenSet> {
+  private callProvider(
+    runtime: IntegrationRuntime,
+    row: ConnectionEntity,
+    refreshToken: string | null,
+  ): Promise<TokenSet> {
     const protocol = protocolFor(runtime.provider.kind);
     const options = {
       timeoutMs: this.env.BROKER_PROVIDER_TIMEOUT_MS,
       defaultExpiresInSeconds: this.env.BROKER_DEFAULT_EXPIRES_IN,
     };
-    const provider = row.requestedScopes ? { ...runtime.provider, scopes: row.requestedScopes } : runtime.provider;
+    const provider = row.requestedScopes
+      ? { ...runtime.provider, scopes: row.requestedScopes }
+      : runtime.provider;
     if (provider.grantType === 'client_credentials') {
       return protocol.clientCredentials(provider, runtime.client, options);
     }
     if (!refreshToken) {
-      throw new NeedsReauthorizationError('the connection holds no refresh token: the account must authorize again');
+      throw new NeedsReauthorizationError(
+        'the connection holds no refresh token: the account must authorize again',
+      );
     }
     return protocol.refresh(provider, runtime.client, { refreshToken }, options);
   }
@@ -177,10 +193,15 @@ export class TokenRefresher implements OnApplicationShutdown {
    * Stores the tokens of a completed authorization. It takes no lease: a new authorization
    * supersedes whatever refresh may be in flight, whose fenced write will then not land.
    */
-  async storeAuthorized(runtime: IntegrationRuntime, row: ConnectionEntity, tokens: TokenSet): Promise<AccessToken> {
+  async storeAuthorized(
+    runtime: IntegrationRuntime,
+    row: ConnectionEntity,
+    tokens: TokenSet,
+  ): Promise<AccessToken> {
     const write = this.planWrite(runtime, row, tokens, null);
     const stored = await this.store.writeTokens(row.id, null, write);
-    if (!stored) throw new BrokerError('not_found', `connection "${row.key}" was deleted during the authorization`);
+    if (!stored)
+      throw new BrokerError('not_found', `connection "${row.key}" was deleted during the authorization`);
     this.afterWrite(stored, write.nextRefreshAt);
     return stored;
   }
@@ -209,7 +230,11 @@ export class TokenRefresher implements OnApplicationShutdown {
     return {
       tokens,
       previousRefreshToken,
-      nextRefreshAt: planWithRefreshTokenLifetime(planNextRefresh(issuedAt, tokens.expiresIn), issuedAt, refreshTokenExpiresAt),
+      nextRefreshAt: planWithRefreshTokenLifetime(
+        planNextRefresh(issuedAt, tokens.expiresIn),
+        issuedAt,
+        refreshTokenExpiresAt,
+      ),
       refreshTokenLifetimeSeconds: runtime.provider.refreshTokenLifetimeSeconds,
     };
   }
@@ -241,7 +266,10 @@ export class TokenRefresher implements OnApplicationShutdown {
     }
     if (!stored) {
       // Our lease expired and another holder took it: its write is the truth from now on.
-      this.logger.error({ connection: row.key }, 'refresh lease was lost before the write; the newer write stands');
+      this.logger.error(
+        { connection: row.key },
+        'refresh lease was lost before the write; the newer write stands',
+      );
       const latest = await this.requireRow(row.id);
       const token = this.store.accessTokenOf(latest);
       if (token) return this.remember(token);
@@ -256,9 +284,18 @@ export class TokenRefresher implements OnApplicationShutdown {
 
   private afterWrite(stored: AccessToken, nextRefreshAt: Date): void {
     this.cache.set(stored);
-    this.events.publishLocal({ id: stored.connectionId, key: stored.connectionKey, v: stored.tokenVersion, kind: 'tokens' });
+    this.events.publishLocal({
+      id: stored.connectionId,
+      key: stored.connectionKey,
+      v: stored.tokenVersion,
+      kind: 'tokens',
+    });
     this.metrics.tokenStored(stored.expiresAtMs);
-    void this.queue.schedule({ connectionId: stored.connectionId, tokenVersion: stored.tokenVersion, runAt: nextRefreshAt });
+    void this.queue.schedule({
+      connectionId: stored.connectionId,
+      tokenVersion: stored.tokenVersion,
+      runAt: nextRefreshAt,
+    });
   }
 
   private schedulePendingWrites(): void {
@@ -300,24 +337,40 @@ export class TokenRefresher implements OnApplicationShutdown {
     let failure: FailureWrite;
     let brokerError: BrokerError;
     if (error instanceof NeedsReauthorizationError && codeFlow) {
-      failure = { status: 'needs_reauthorization', code: error.code, message: error.message, clearTokens: true };
-      brokerError = new BrokerError('needs_reauthorization', `connection "${row.key}" needs re-authorization: ${error.message}`);
+      failure = {
+        status: 'needs_reauthorization',
+        code: error.code,
+        message: error.message,
+        clearTokens: true,
+      };
+      brokerError = new BrokerError(
+        'needs_reauthorization',
+        `connection "${row.key}" needs re-authorization: ${error.message}`,
+      );
     } else {
-      const misconfigured = error instanceof ProviderMisconfiguredError || error instanceof NeedsReauthorizationError;
+      const misconfigured =
+        error instanceof ProviderMisconfiguredError || error instanceof NeedsReauthorizationError;
       failure = {
         status: usable && !misconfigured ? row.status : 'error',
         code: misconfigured ? 'misconfigured' : error.code,
-        message: misconfigured ? `integration "${runtime.entity.key}" is misconfigured: ${error.message}` : error.message,
+        message: misconfigured
+          ? `integration "${runtime.entity.key}" is misconfigured: ${error.message}`
+          : error.message,
         clearTokens: false,
       };
-      const retryAfter = error.retryAfterMs ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) } : undefined;
+      const retryAfter = error.retryAfterMs
+        ? { 'retry-after': String(Math.ceil(error.retryAfterMs / 1000)) }
+        : undefined;
       brokerError = new BrokerError(
         'provider_unavailable',
         `the provider did not refresh connection "${row.key}": ${failure.message}`,
         retryAfter,
       );
     }
-    this.logger.warn({ connection: row.key, integration: runtime.entity.key, code: failure.code }, failure.message);
+    this.logger.warn(
+      { connection: row.key, integration: runtime.entity.key, code: failure.code },
+      failure.message,
+    );
     try {
       await this.store.writeFailure(row.id, lease, failure);
     } catch (writeError) {
@@ -358,7 +411,10 @@ export class TokenRefresher implements OnApplicationShutdown {
   onApplicationShutdown(): void {
     if (this.pendingTimer) clearTimeout(this.pendingTimer);
     if (this.pendingWrites.size > 0) {
-      this.logger.error({ pending: this.pendingWrites.size }, 'exiting with token writes Postgres never took');
+      this.logger.error(
+        { pending: this.pendingWrites.size },
+        'exiting with token writes Postgres never took',
+      );
     }
   }
 }

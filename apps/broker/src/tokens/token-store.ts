@@ -71,12 +71,17 @@ export class TokenStore {
   ) {}
 
   async findByKey(key: string): Promise<ConnectionEntity | null> {
-    const rows: ConnectionEntity[] = await this.db.query(`SELECT ${COLUMNS} FROM connections WHERE key = $1`, [key]);
+    const rows: ConnectionEntity[] = await this.db.query(
+      `SELECT ${COLUMNS} FROM connections WHERE key = $1`,
+      [key],
+    );
     return rows[0] ?? null;
   }
 
   async findById(id: string): Promise<ConnectionEntity | null> {
-    const rows: ConnectionEntity[] = await this.db.query(`SELECT ${COLUMNS} FROM connections WHERE id = $1`, [id]);
+    const rows: ConnectionEntity[] = await this.db.query(`SELECT ${COLUMNS} FROM connections WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -84,7 +89,10 @@ export class TokenStore {
    * Takes the refresh lease unless a live one is held elsewhere. Returns the row as it is now, so
    * the holder starts from the latest stored refresh token, whoever wrote it.
    */
-  async tryAcquireLease(connectionId: string, leaseSeconds: number): Promise<{ lease: Lease; row: ConnectionEntity } | null> {
+  async tryAcquireLease(
+    connectionId: string,
+    leaseSeconds: number,
+  ): Promise<{ lease: Lease; row: ConnectionEntity } | null> {
     const leaseToken = randomUUID();
     const [rows]: [ConnectionEntity[]] = await this.db.query(
       `UPDATE connections
@@ -124,7 +132,11 @@ export class TokenStore {
     return {
       connectionId: row.id,
       connectionKey: row.key,
-      accessToken: this.cipher.open({ table: 'connections', column: 'access_token' }, row.id, row.accessToken),
+      accessToken: this.cipher.open(
+        { table: 'connections', column: 'access_token' },
+        row.id,
+        row.accessToken,
+      ),
       tokenType: row.tokenType ?? 'Bearer',
       expiresAtMs: new Date(row.expiresAt).getTime(),
       scope: row.scope,
@@ -138,12 +150,21 @@ export class TokenStore {
    * status active, lease released, version bumped, in one statement. With a lease, it lands only
    * while that lease is still on the row; returns null when it was lost (fenced out).
    */
-  async writeTokens(connectionId: string, lease: Lease | null, write: TokenWrite): Promise<AccessToken | null> {
+  async writeTokens(
+    connectionId: string,
+    lease: Lease | null,
+    write: TokenWrite,
+  ): Promise<AccessToken | null> {
     const { tokens } = write;
     const refreshToken = tokens.refreshToken ?? write.previousRefreshToken;
     const now = Date.now();
-    const refreshLifetime = tokens.refreshTokenExpiresIn ?? (tokens.refreshToken ? write.refreshTokenLifetimeSeconds : undefined);
-    const sealedAccess = this.cipher.seal({ table: 'connections', column: 'access_token' }, connectionId, tokens.accessToken);
+    const refreshLifetime =
+      tokens.refreshTokenExpiresIn ?? (tokens.refreshToken ? write.refreshTokenLifetimeSeconds : undefined);
+    const sealedAccess = this.cipher.seal(
+      { table: 'connections', column: 'access_token' },
+      connectionId,
+      tokens.accessToken,
+    );
     const sealedRefresh = refreshToken
       ? this.cipher.seal({ table: 'connections', column: 'refresh_token' }, connectionId, refreshToken)
       : null;
@@ -190,7 +211,11 @@ export class TokenStore {
   }
 
   /** Records a failed refresh and releases the lease; a status change is announced to the caches. */
-  async writeFailure(connectionId: string, lease: Lease | null, failure: FailureWrite): Promise<ConnectionEntity | null> {
+  async writeFailure(
+    connectionId: string,
+    lease: Lease | null,
+    failure: FailureWrite,
+  ): Promise<ConnectionEntity | null> {
     return this.db.transaction(async (manager) => {
       const [rows]: [ConnectionEntity[]] = await manager.query(
         `UPDATE connections
@@ -202,7 +227,14 @@ export class TokenStore {
                 updated_at = now(), lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
           WHERE id = $1 AND ($6::uuid IS NULL OR lease_token = $6::uuid)
           RETURNING ${COLUMNS}`,
-        [connectionId, failure.status, failure.message, failure.code, failure.clearTokens, lease?.leaseToken ?? null],
+        [
+          connectionId,
+          failure.status,
+          failure.message,
+          failure.code,
+          failure.clearTokens,
+          lease?.leaseToken ?? null,
+        ],
       );
       const row = rows[0];
       if (row) await this.notify(manager, { id: row.id, key: row.key, v: row.tokenVersion, kind: 'status' });

@@ -17,7 +17,12 @@ export class TokensController {
    */
   @Get(':connection')
   @Header('Cache-Control', 'no-store')
-  @ApiQuery({ name: 'minValidity', required: false, type: Number, description: 'seconds, 0 to 86400; default 60' })
+  @ApiQuery({
+    name: 'minValidity',
+    required: false,
+    type: Number,
+    description: 'seconds, 0 to 86400; default 60',
+  })
   @ApiResponse({ status: 400, description: 'invalid minValidity' })
   @ApiResponse({ status: 401, description: 'no or unknown API key' })
   @ApiResponse({ status: 403, description: 'the API key may not read this connection' })

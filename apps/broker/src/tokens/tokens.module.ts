@@ -19,5 +19,9 @@ import { TokensService } from './tokens.service';
 export class TokensModule {}
 
 /** `GET /tokens/:connection`, for the api role. */
-@Module({ imports: [TokensModule, ClientsModule], providers: [TokensService], controllers: [TokensController] })
+@Module({
+  imports: [TokensModule, ClientsModule],
+  providers: [TokensService],
+  controllers: [TokensController],
+})
 export class TokensHttpModule {}

@@ -41,12 +41,24 @@ export class TokensService {
     try {
       const { token, outcome } = await this.resolve(caller, key, minValiditySeconds);
       this.metrics.tokenRequest(outcome);
-      this.audit.recordLater({ action: 'token.read', actor: caller.name, targetType: 'connection', targetKey: key, outcome });
+      this.audit.recordLater({
+        action: 'token.read',
+        actor: caller.name,
+        targetType: 'connection',
+        targetKey: key,
+        outcome,
+      });
       return view(token);
     } catch (error) {
       const outcome = outcomeOf(error);
       this.metrics.tokenRequest(outcome);
-      this.audit.recordLater({ action: 'token.read', actor: caller.name, targetType: 'connection', targetKey: key, outcome });
+      this.audit.recordLater({
+        action: 'token.read',
+        actor: caller.name,
+        targetType: 'connection',
+        targetKey: key,
+        outcome,
+      });
       throw error;
     }
   }
@@ -71,7 +83,10 @@ export class TokensService {
       const fallback = this.cache.peek(key);
       if (fallback) return { token: fallback, outcome: 'degraded' };
       this.logger.warn({ err: error }, 'token read failed and no cached token is left');
-      throw new BrokerError('service_unavailable', 'the token store is unreachable and no valid token is cached');
+      throw new BrokerError(
+        'service_unavailable',
+        'the token store is unreachable and no valid token is cached',
+      );
     }
     if (!row) throw BrokerError.notFound('connection', key);
     const stored = this.store.accessTokenOf(row);

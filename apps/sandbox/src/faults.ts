@@ -1,0 +1,64 @@
+import type { FastifyReply } from 'fastify';
+import type { ProviderName } from './clients';
+import type { FaultMode, SandboxSettings } from './settings';
+
+/** Seconds a client is asked to wait after a 429 (`rateLimited`) or a 503 (`unavailable`). */
+export const RATE_LIMITED_RETRY_AFTER_SECONDS = 2;
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Returns the fault this token request must suffer, if any. A fault limited to the next N requests counts
+ * down here and switches itself off after the last one.
+ */
+export function takeFault(holder: { settings: SandboxSettings }, provider: ProviderName): FaultMode {
+  const { fault, faultProvider, faultCount } = holder.settings;
+  if (fault === 'none' || (faultProvider !== null && faultProvider !== provider)) return 'none';
+  if (faultCount !== null) {
+    holder.settings =
+      faultCount > 1
+        ? { ...holder.settings, faultCount: faultCount - 1 }
+        : { ...holder.settings, fault: 'none', faultProvider: null, faultCount: null };
+  }
+  return fault;
+}
+
+/** Answers a token request the way a broken upstream would; `hang` is handled by {@link hang}. */
+export function sendFault(fault: Exclude<FaultMode, 'none' | 'hang'>, reply: FastifyReply): FastifyReply {
+  switch (fault) {
+    case 'html500':
+      return reply
+        .status(500)
+        .type('text/html; charset=utf-8')
+        .send('<!doctype html><html><body><h1>500 Internal Server Error</h1></body></html>');
+    case 'invalidJson':
+      return reply.status(200).type('application/json').send('{"access_token":"trunc');
+    case 'rateLimited':
+      return reply
+        .status(429)
+        .header('retry-after', String(RATE_LIMITED_RETRY_AFTER_SECONDS))
+        .send({ error: 'rate_limited', error_description: 'Too many requests.' });
+    case 'unavailable':
+      return reply
+        .status(503)
+        .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
+        .send({ error: 'temporarily_unavailable', error_description: 'The service is unavailable.' });
+  }
+}
+
+/**
+ * Never answers: resolves once the client has gone away or the sandbox shuts down (whose forced close
+ * then destroys the connection). The reply is hijacked so Fastify does not answer for us.
+ */
+export function hang(reply: FastifyReply, shutdown: AbortSignal): Promise<void> {
+  reply.hijack();
+  if (shutdown.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      reply.raw.off('close', done);
+      shutdown.removeEventListener('abort', done);
+      resolve();
+    };
+    reply.raw.once('close', done);
+    shutdown.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,127 @@
+/**
+ * The provider sandbox: one Fastify server imitating Bloomerang (`/bloomerang`), Bloom Credit (`/bloom`)
+ * and a generic OAuth 2.0 provider (`/generic`), enforcing their rules, with test controls under
+ * `/_sandbox`. Everything lives in memory.
+ */
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerBloom } from './bloom';
+import { registerBloomerang } from './bloomerang';
+import { ClientRegistry, SANDBOX_CLIENTS, type SandboxClient } from './clients';
+import type { SandboxContext } from './context';
+import { registerGeneric } from './generic';
+import {
+  applySettingsPatch,
+  DEFAULT_SETTINGS,
+  SettingsError,
+  type SandboxConfigPatch,
+  type SandboxSettings,
+} from './settings';
+import { SandboxStore, type SandboxStats } from './state';
+
+export { DEFAULT_ACCOUNT } from './authorize';
+export { BLOOMERANG_SCOPES } from './bloomerang';
+export { SANDBOX_CLIENTS, type ProviderName, type SandboxClient } from './clients';
+export { RATE_LIMITED_RETRY_AFTER_SECONDS, UNAVAILABLE_RETRY_AFTER_SECONDS } from './faults';
+export { FAULT_MODES, type FaultMode, type SandboxConfigPatch, type SandboxSettings } from './settings';
+export type { SandboxStats } from './state';
+
+export interface SandboxOptions {
+  /** Default 3600. TTLs are in seconds and may be fractional, which keeps expiry tests fast. */
+  accessTokenTtlSeconds?: number;
+  /** Bloomerang and generic refresh tokens; default 90 days. */
+  refreshTokenTtlSeconds?: number;
+  /** Default 600 (Bloomerang's ten minutes). */
+  codeTtlSeconds?: number;
+  /** Default 86400. */
+  bloomTokenTtlSeconds?: number;
+  /** Default false: the authorization endpoints show an approve/deny page. */
+  autoApprove?: boolean;
+  /** Delay before a token request is processed; nothing is consumed during it. Default 0. */
+  tokenLatencyMs?: number;
+  /** Default: the three seeded clients of SANDBOX_CLIENTS. */
+  clients?: readonly SandboxClient[];
+  logger?: boolean;
+}
+
+export interface Sandbox {
+  readonly app: FastifyInstance;
+  /** Resolves the base URL, such as http://127.0.0.1:4123; port 0 picks a free port. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Closes the server, ending hanging faults and pending delays. */
+  close(): Promise<void>;
+  /** The same data as GET /_sandbox/stats; it never contains token values. */
+  stats(): SandboxStats;
+  /** Forgets codes, tokens and counters, and restores the settings given to createSandbox(). */
+  reset(): void;
+  /** Changes runtime settings; throws on an invalid patch. Same as POST /_sandbox/config. */
+  configure(patch: SandboxConfigPatch): void;
+  settings(): SandboxSettings;
+}
+
+export function createSandbox(options: SandboxOptions = {}): Sandbox {
+  const { clients = Object.values(SANDBOX_CLIENTS), logger = false, ...settingsOptions } = options;
+  const initialSettings = applySettingsPatch(DEFAULT_SETTINGS, settingsOptions);
+  const shutdown = new AbortController();
+  const ctx: SandboxContext = {
+    store: new SandboxStore(),
+    clients: new ClientRegistry(clients),
+    settings: initialSettings,
+    shutdown: shutdown.signal,
+  };
+
+  // Destroying open connections on close is what lets close() finish while a `hang` fault holds one.
+  const app = Fastify({ logger, forceCloseConnections: true });
+  app.addHook('preClose', async () => shutdown.abort());
+  void app.register(formbody);
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status < 500) {
+      return reply.status(status).send({ error: 'invalid_request', error_description: error.message });
+    }
+    request.log.error(error);
+    return reply
+      .status(500)
+      .send({ error: 'server_error', error_description: 'The sandbox failed unexpectedly.' });
+  });
+
+  registerBloomerang(app, ctx);
+  registerBloom(app, ctx);
+  registerGeneric(app, ctx);
+
+  const sandbox: Sandbox = {
+    app,
+    listen: (port = 0, host = '127.0.0.1') => app.listen({ port, host }),
+    close: () => app.close(),
+    stats: () => ctx.store.stats(),
+    reset: () => {
+      ctx.store.reset();
+      ctx.settings = initialSettings;
+    },
+    configure: (patch) => {
+      ctx.settings = applySettingsPatch(ctx.settings, patch);
+    },
+    settings: () => ctx.settings,
+  };
+  registerControls(app, sandbox, ctx);
+  return sandbox;
+}
+
+function registerControls(app: FastifyInstance, sandbox: Sandbox, ctx: SandboxContext): void {
+  app.get('/_sandbox/stats', () => sandbox.stats());
+  app.post('/_sandbox/reset', (_request, reply) => {
+    sandbox.reset();
+    return reply.status(204).send();
+  });
+  app.get('/_sandbox/config', () => sandbox.settings());
+  app.post('/_sandbox/config', (request, reply) => {
+    try {
+      sandbox.configure(request.body as SandboxConfigPatch);
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      return reply.status(400).send({ error: 'invalid_request', error_description: error.message });
+    }
+    return sandbox.settings();
+  });
+  app.post('/_sandbox/expire-access-tokens', () => ({ expired: ctx.store.expireAccessTokens() }));
+}

@@ -1,0 +1,91 @@
+import { PROVIDER_NAMES, type ProviderName } from './clients';
+
+export const FAULT_MODES = ['none', 'html500', 'invalidJson', 'hang', 'rateLimited', 'unavailable'] as const;
+export type FaultMode = (typeof FAULT_MODES)[number];
+
+/** The settings tests may change while the sandbox runs (`configure()` or `POST /_sandbox/config`). */
+export interface SandboxSettings {
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly codeTtlSeconds: number;
+  readonly bloomTokenTtlSeconds: number;
+  readonly autoApprove: boolean;
+  /** Delay before a token request is processed; nothing is consumed while it lasts. */
+  readonly tokenLatencyMs: number;
+  readonly fault: FaultMode;
+  /** Limits the fault to one provider's token endpoints; null means every provider. */
+  readonly faultProvider: ProviderName | null;
+  /** How many more token requests the fault applies to; null means until changed. */
+  readonly faultCount: number | null;
+}
+
+export type SandboxConfigPatch = Partial<SandboxSettings>;
+
+export const DEFAULT_SETTINGS: SandboxSettings = {
+  accessTokenTtlSeconds: 3600,
+  refreshTokenTtlSeconds: 90 * 24 * 3600,
+  codeTtlSeconds: 600,
+  bloomTokenTtlSeconds: 86400,
+  autoApprove: false,
+  tokenLatencyMs: 0,
+  fault: 'none',
+  faultProvider: null,
+  faultCount: null,
+};
+
+type Validator = (value: unknown) => boolean;
+
+const isPositiveNumber: Validator = (value) =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0;
+
+/** Each setting's check, with the wording used when a value fails it. */
+const RULES: { readonly [K in keyof SandboxSettings]: readonly [Validator, string] } = {
+  accessTokenTtlSeconds: [isPositiveNumber, 'a positive number of seconds'],
+  refreshTokenTtlSeconds: [isPositiveNumber, 'a positive number of seconds'],
+  codeTtlSeconds: [isPositiveNumber, 'a positive number of seconds'],
+  bloomTokenTtlSeconds: [isPositiveNumber, 'a positive number of seconds'],
+  autoApprove: [(value) => typeof value === 'boolean', 'true or false'],
+  tokenLatencyMs: [
+    (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0,
+    'a number of milliseconds, 0 or more',
+  ],
+  fault: [(value) => FAULT_MODES.includes(value as FaultMode), `one of ${FAULT_MODES.join(', ')}`],
+  faultProvider: [
+    (value) => value === null || PROVIDER_NAMES.includes(value as ProviderName),
+    `null or one of ${PROVIDER_NAMES.join(', ')}`,
+  ],
+  faultCount: [
+    (value) => value === null || (Number.isInteger(value) && (value as number) > 0),
+    'null or a positive integer',
+  ],
+};
+
+export class SettingsError extends Error {}
+
+/**
+ * Validates a patch and returns the settings it produces. The three fault settings form one unit: a patch
+ * that sets `fault` also resets `faultProvider` and `faultCount` unless it gives them, so a fault left
+ * over from an earlier test never keeps a stale scope or count.
+ */
+export function applySettingsPatch(current: SandboxSettings, patch: unknown): SandboxSettings {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw new SettingsError('The configuration patch must be a JSON object.');
+  }
+  const entries = Object.entries(patch).filter(([, value]) => value !== undefined);
+  for (const [name, value] of entries) {
+    if (!Object.hasOwn(RULES, name)) {
+      throw new SettingsError(`Unknown setting "${name}"; known settings: ${Object.keys(RULES).join(', ')}.`);
+    }
+    const rule = RULES[name as keyof SandboxSettings];
+    if (!rule[0](value)) throw new SettingsError(`${name} must be ${rule[1]}, got ${JSON.stringify(value)}.`);
+  }
+  const changes = Object.fromEntries(entries) as SandboxConfigPatch;
+  if (
+    changes.fault === undefined &&
+    (changes.faultProvider !== undefined || changes.faultCount !== undefined)
+  ) {
+    throw new SettingsError('faultProvider and faultCount must be set together with fault.');
+  }
+  const faultReset = changes.fault === undefined ? {} : { faultProvider: null, faultCount: null };
+  return { ...current, ...faultReset, ...changes };
+}

@@ -1,0 +1,27 @@
+export type {
+  GrantType,
+  IntegrationProviderConfig,
+  ProviderKind,
+  ResolvedProvider,
+  TokenAuthMethod,
+} from './provider-config';
+export {
+  BLOOM_TOKEN_URLS,
+  BLOOMERANG_AUTHORIZATION_URL,
+  BLOOMERANG_SCOPES,
+  BLOOMERANG_TOKEN_URL,
+  isLoopbackUrl,
+  ProviderConfigError,
+  resolveProvider,
+} from './provider-config';
+export type { ProviderErrorCode } from './provider-errors';
+export {
+  InvalidProviderResponseError,
+  NeedsReauthorizationError,
+  parseRetryAfter,
+  ProviderError,
+  ProviderMisconfiguredError,
+  TransientProviderError,
+} from './provider-errors';
+export type { ClientCredentials, OAuthProtocol, ProtocolCallOptions, TokenSet } from './oauth-protocol';
+export { OAuth4WebApiProtocol, protocolFor } from './oauth-protocol';

@@ -1,0 +1,67 @@
+export type ProviderErrorCode = 'needs_reauthorization' | 'misconfigured' | 'transient' | 'invalid_response';
+
+interface ProviderErrorDetails {
+  upstreamError?: string;
+  httpStatus?: number;
+  retryAfterMs?: number;
+}
+
+/**
+ * A failed call to a provider's token endpoint. Messages are written for an admin who must act,
+ * and never contain a secret, code or token, nor a response body beyond a short error_description.
+ */
+export abstract class ProviderError extends Error {
+  abstract readonly code: ProviderErrorCode;
+  abstract readonly retryable: boolean;
+  readonly upstreamError?: string;
+  readonly httpStatus?: number;
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, details: ProviderErrorDetails = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.upstreamError = details.upstreamError;
+    this.httpStatus = details.httpStatus;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** The grant is dead (invalid_grant: code or refresh token expired, used or revoked): authorize again. */
+export class NeedsReauthorizationError extends ProviderError {
+  readonly code = 'needs_reauthorization' as const;
+  readonly retryable = false;
+}
+
+/** The provider refuses the client itself (invalid_client, invalid_scope, audience…): fix the integration. */
+export class ProviderMisconfiguredError extends ProviderError {
+  readonly code = 'misconfigured' as const;
+  readonly retryable = false;
+}
+
+/** Rate limits, 5xx, HTML error pages, timeouts and network errors: try again later. */
+export class TransientProviderError extends ProviderError {
+  readonly code = 'transient' as const;
+  readonly retryable = true;
+}
+
+/** A 2xx answer that is not a usable token response. */
+export class InvalidProviderResponseError extends ProviderError {
+  readonly code = 'invalid_response' as const;
+  readonly retryable = true;
+}
+
+/** Retry-After as seconds or an HTTP date, in milliseconds from now. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** An upstream error_description, shortened and stripped of control characters. */
+export function safeDescription(text: unknown): string | undefined {
+  if (typeof text !== 'string' || text.trim() === '') return undefined;
+  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
+}
