@@ -44,9 +44,8 @@ describe('foundation: a started broker over HTTP', () => {
     expect((await request(broker.url, 'GET', '/health/live', { token: null })).status).toBe(200);
     const ready = await request(broker.url, 'GET', '/health/ready', { token: null });
     expect(ready.status).toBe(200);
-    expect(ready.body.info).toEqual(
-      expect.objectContaining({ postgres: { status: 'up' }, redis: { status: 'up' } }),
-    );
+    expect(ready.body.info.postgres.status).toBe('up');
+    expect(ready.body.info.redis.status).toBe('up');
     const metrics = await request(broker.url, 'GET', '/metrics', { token: null });
     expect(metrics.text).toContain('broker_token_requests_total');
   });
