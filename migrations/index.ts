@@ -1,4 +1,5 @@
 import { InitialSchema1795409209714 } from './1795409209714-InitialSchema';
+import { ServiceAccountClients1795409490369 } from './1795409490369-ServiceAccountClients';
 
 /** Every migration, in order. The one source of the schema. */
-export const migrations = [InitialSchema1795409209714];
+export const migrations = [InitialSchema1795409209714, ServiceAccountClients1795409490369];

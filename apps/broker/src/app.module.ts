@@ -12,6 +12,7 @@ import { ConnectionsHttpModule, OAuthCallbackHttpModule } from './connections/co
 import { ClientsHttpModule } from './clients/clients.module';
 import { TokensHttpModule } from './tokens/tokens.module';
 import { WorkerModule } from './scheduler/worker.module';
+import { AuditHttpModule } from './audit/audit.module';
 
 /**
  * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
@@ -22,7 +23,9 @@ export class AppModule {
   static forRoot(env: BrokerEnvironment, configModule: DynamicModule): DynamicModule {
     const roleModules = [
       ...(env.servesApi ? [TokensHttpModule, OAuthCallbackHttpModule] : []),
-      ...(env.adminApiEnabled ? [IntegrationsHttpModule, ConnectionsHttpModule, ClientsHttpModule] : []),
+      ...(env.adminApiEnabled
+        ? [IntegrationsHttpModule, ConnectionsHttpModule, ClientsHttpModule, AuditHttpModule]
+        : []),
       ...(env.runsWorker ? [WorkerModule] : []),
     ];
     return {

@@ -2,26 +2,49 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { BrokerError } from '../common/broker-error';
 import { bearerToken } from '../security/admin.guard';
-import { Caller, ClientsService } from './clients.service';
+import { FailedAuthThrottle } from '../security/failed-auth-throttle';
+import { Caller, ClientsService, looksLikeApiKey } from './clients.service';
+import { ServiceAccountVerifier } from './service-account-verifier';
 
 export type CallerRequest = FastifyRequest & { caller?: Caller };
 
-/** Recognises the calling service from its API key; the token API's 401. */
+/**
+ * Recognises the calling service: a client API key, or a pod's projected ServiceAccount token
+ * when ServiceAccount callers are configured. The token API's 401, and its 429 for a source that
+ * keeps failing.
+ */
 @Injectable()
 export class CallerGuard implements CanActivate {
-  constructor(private readonly clients: ClientsService) {}
+  constructor(
+    private readonly clients: ClientsService,
+    private readonly serviceAccounts: ServiceAccountVerifier,
+    private readonly throttle: FailedAuthThrottle,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<CallerRequest>();
-    const apiKey = bearerToken(request.headers.authorization);
-    if (!apiKey) {
-      throw new BrokerError('unauthorized', 'missing API key: send Authorization: Bearer <apiKey>', {
+    this.throttle.assertNotBlocked(request.ip);
+    const credential = bearerToken(request.headers.authorization);
+    if (!credential) {
+      throw new BrokerError('unauthorized', 'missing credentials: send Authorization: Bearer <apiKey>', {
         'www-authenticate': 'Bearer',
       });
     }
-    const caller = await this.clients.authenticate(apiKey);
-    if (!caller) throw new BrokerError('unauthorized', 'unknown API key', { 'www-authenticate': 'Bearer' });
+    const caller = await this.identify(credential);
+    if (!caller) {
+      await this.throttle.recordFailure(request.ip);
+      throw new BrokerError('unauthorized', 'unknown API key or ServiceAccount token', {
+        'www-authenticate': 'Bearer',
+      });
+    }
     request.caller = caller;
     return true;
+  }
+
+  private async identify(credential: string): Promise<Caller | null> {
+    if (looksLikeApiKey(credential)) return this.clients.authenticateApiKey(credential);
+    if (!this.serviceAccounts.enabled) return null;
+    const serviceAccount = await this.serviceAccounts.verify(credential);
+    return serviceAccount ? this.clients.authenticateServiceAccount(serviceAccount) : null;
   }
 }

@@ -3,6 +3,8 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
+  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -32,6 +34,23 @@ export class CreateClientDto {
     message: 'each value in connections must be a connection key or "*"',
   })
   connections: string[];
+
+  /**
+   * Lets pods running as this Kubernetes ServiceAccount call with their projected token.
+   * @example "billing/billing-service"
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, {
+    message: 'serviceAccount must be "namespace/name" as Kubernetes spells them',
+  })
+  @MaxLength(253)
+  serviceAccount?: string;
+
+  /** Whether to issue an API key (default true); false needs a serviceAccount. */
+  @IsOptional()
+  @IsBoolean()
+  apiKey?: boolean;
 }
 
 export class ClientView {
@@ -39,12 +58,14 @@ export class ClientView {
   id: string;
   name: string;
   connections: string[];
-  /** The public start of the API key, to tell keys apart. */
-  apiKeyPrefix: string;
+  /** The public start of the API key, to tell keys apart; null when the client has no key. */
+  apiKeyPrefix: string | null;
+  /** The Kubernetes ServiceAccount bound to this client, as `namespace/name`. */
+  serviceAccount: string | null;
   createdAt: Date;
 }
 
 export class CreatedClientView extends ClientView {
   /** The API key: shown this once, stored only as a hash. Send it as `Authorization: Bearer <apiKey>`. */
-  apiKey: string;
+  apiKey?: string;
 }

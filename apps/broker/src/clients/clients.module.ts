@@ -4,11 +4,12 @@ import { ClientEntity } from './client.entity';
 import { CallerGuard } from './caller.guard';
 import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
+import { ServiceAccountVerifier } from './service-account-verifier';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ClientEntity])],
-  providers: [ClientsService, CallerGuard],
-  exports: [ClientsService, CallerGuard],
+  providers: [ClientsService, CallerGuard, ServiceAccountVerifier],
+  exports: [ClientsService, CallerGuard, ServiceAccountVerifier],
 })
 export class ClientsModule {}
 

@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { constantTimeEqualHex, generateSecret, hashApiKey } from '@broker/crypto';
-import { BrokerError } from '../common/broker-error';
+import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
 import { ConnectionEvents, CONNECTION_CHANNEL } from '../tokens/connection-events';
 import { ClientEntity } from './client.entity';
@@ -21,18 +21,24 @@ export interface Caller {
 
 interface CachedClient {
   caller: Caller;
-  apiKeyHash: string;
+  apiKeyHash: string | null;
   loadedAt: number;
 }
 
+/** Whether a bearer credential has the shape of a broker API key. */
+export function looksLikeApiKey(credential: string): boolean {
+  return API_KEY_PATTERN.test(credential);
+}
+
 /**
- * Calling services and their API keys. A key is `tbk_<prefix>_<secret>`: the prefix finds the
- * row, the SHA-256 of the whole key is compared in constant time. Recognised clients are cached
- * per replica; a deletion anywhere evicts them everywhere through NOTIFY.
+ * Calling services and their credentials. An API key is `tbk_<prefix>_<secret>`: the prefix finds
+ * the row, the SHA-256 of the whole key is compared in constant time. Recognised clients are
+ * cached per replica (by key prefix and by ServiceAccount); a deletion anywhere evicts them
+ * everywhere through NOTIFY.
  */
 @Injectable()
 export class ClientsService implements OnModuleInit {
-  private readonly byPrefix = new Map<string, CachedClient | null>();
+  private readonly cache = new Map<string, CachedClient>();
 
   constructor(
     @InjectRepository(ClientEntity) private readonly clients: Repository<ClientEntity>,
@@ -43,10 +49,10 @@ export class ClientsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.events.onChange((change) => {
-      if (change.kind === 'client') this.byPrefix.delete(change.key);
+      if (change.kind === 'client') this.evict(change.id);
     });
     this.events.onListening((listening) => {
-      if (!listening) this.byPrefix.clear();
+      if (!listening) this.cache.clear();
     });
   }
 
@@ -55,18 +61,33 @@ export class ClientsService implements OnModuleInit {
     if (connections.includes('*') && connections.length > 1) {
       throw BrokerError.badRequest('connections must be ["*"] alone or a list of connection keys');
     }
-    const prefix = generateSecret(9);
-    const apiKey = `tbk_${prefix}_${generateSecret(32)}`;
-    const entity = await this.clients.save(
-      this.clients.create({
-        name: dto.name,
-        apiKeyPrefix: prefix,
-        apiKeyHash: hashApiKey(apiKey),
-        connections,
-      }),
-    );
+    const withKey = dto.apiKey ?? true;
+    if (!withKey && !dto.serviceAccount) {
+      throw BrokerError.badRequest('a client without an API key needs a serviceAccount');
+    }
+    const prefix = withKey ? generateSecret(9) : null;
+    const apiKey = prefix ? `tbk_${prefix}_${generateSecret(32)}` : undefined;
+    let entity: ClientEntity;
+    try {
+      entity = await this.clients.save(
+        this.clients.create({
+          name: dto.name,
+          apiKeyPrefix: prefix,
+          apiKeyHash: apiKey ? hashApiKey(apiKey) : null,
+          serviceAccount: dto.serviceAccount ?? null,
+          connections,
+        }),
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw BrokerError.conflict(
+          `service account "${dto.serviceAccount}" is bound to another client already`,
+        );
+      }
+      throw error;
+    }
     await this.audit.record({ action: 'client.create', actor, targetType: 'client', targetKey: entity.id });
-    return { ...view(entity), apiKey };
+    return { ...view(entity), ...(apiKey ? { apiKey } : {}) };
   }
 
   async list(): Promise<ClientView[]> {
@@ -80,43 +101,60 @@ export class ClientsService implements OnModuleInit {
       await manager.delete(ClientEntity, { id });
       await manager.query('SELECT pg_notify($1, $2)', [
         CONNECTION_CHANNEL,
-        JSON.stringify({ id, key: entity.apiKeyPrefix, v: 0, kind: 'client' }),
+        JSON.stringify({ id, key: entity.name, v: 0, kind: 'client' }),
       ]);
     });
-    this.byPrefix.delete(entity.apiKeyPrefix);
+    this.evict(id);
     await this.audit.record({ action: 'client.delete', actor, targetType: 'client', targetKey: id });
   }
 
   /** The caller behind an API key, or null. Cached: a known key costs one hash, no database. */
-  async authenticate(apiKey: string): Promise<Caller | null> {
+  async authenticateApiKey(apiKey: string): Promise<Caller | null> {
     const match = API_KEY_PATTERN.exec(apiKey);
     if (!match) return null;
-    const prefix = match[1];
-    let cached = this.byPrefix.get(prefix);
-    if (cached === undefined || (cached && Date.now() - cached.loadedAt > CACHE_TTL_MS)) {
-      cached = await this.load(prefix);
-    }
-    if (!cached) return null;
+    const cached = await this.cached(`key:${match[1]}`, () =>
+      this.clients.findOneBy({ apiKeyPrefix: match[1] }),
+    );
+    if (!cached?.apiKeyHash) return null;
     return constantTimeEqualHex(hashApiKey(apiKey), cached.apiKeyHash) ? cached.caller : null;
   }
 
-  private async load(prefix: string): Promise<CachedClient | null> {
-    const entity = await this.clients.findOneBy({ apiKeyPrefix: prefix });
-    const cached = entity
-      ? {
-          apiKeyHash: entity.apiKeyHash,
-          loadedAt: Date.now(),
-          caller: {
-            clientId: entity.id,
-            name: entity.name,
-            allowsAll: entity.connections.includes('*'),
-            connections: new Set(entity.connections),
-          },
-        }
-      : null;
-    // Unknown prefixes are not cached, so guessing cannot fill the memory.
-    if (cached) this.byPrefix.set(prefix, cached);
-    return cached;
+  /** The caller bound to a verified ServiceAccount (`namespace/name`), or null. */
+  async authenticateServiceAccount(serviceAccount: string): Promise<Caller | null> {
+    const cached = await this.cached(`sa:${serviceAccount}`, () =>
+      this.clients.findOneBy({ serviceAccount }),
+    );
+    return cached?.caller ?? null;
+  }
+
+  private async cached(
+    cacheKey: string,
+    load: () => Promise<ClientEntity | null>,
+  ): Promise<CachedClient | null> {
+    const hit = this.cache.get(cacheKey);
+    if (hit && Date.now() - hit.loadedAt <= CACHE_TTL_MS) return hit;
+    const entity = await load();
+    if (!entity) {
+      this.cache.delete(cacheKey);
+      return null; // unknown credentials are not cached, so guessing cannot fill the memory
+    }
+    const entry: CachedClient = {
+      apiKeyHash: entity.apiKeyHash,
+      loadedAt: Date.now(),
+      caller: {
+        clientId: entity.id,
+        name: entity.name,
+        allowsAll: entity.connections.includes('*'),
+        connections: new Set(entity.connections),
+      },
+    };
+    this.cache.set(cacheKey, entry);
+    return entry;
+  }
+
+  private evict(clientId: string): void {
+    for (const [cacheKey, entry] of this.cache)
+      if (entry.caller.clientId === clientId) this.cache.delete(cacheKey);
   }
 }
 
@@ -125,7 +163,8 @@ function view(entity: ClientEntity): ClientView {
     id: entity.id,
     name: entity.name,
     connections: entity.connections,
-    apiKeyPrefix: `tbk_${entity.apiKeyPrefix}`,
+    apiKeyPrefix: entity.apiKeyPrefix ? `tbk_${entity.apiKeyPrefix}` : null,
+    serviceAccount: entity.serviceAccount,
     createdAt: entity.createdAt,
   };
 }

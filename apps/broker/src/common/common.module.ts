@@ -6,6 +6,7 @@ import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ConnectionEvents } from '../tokens/connection-events';
 import { AuditLog } from '../audit/audit-log';
 import { AuditEventEntity } from '../audit/audit-event.entity';
+import { FailedAuthThrottle } from '../security/failed-auth-throttle';
 
 /** What every feature uses: the validated environment, the keyring, metrics, change events, audit. */
 @Global()
@@ -18,12 +19,20 @@ export class CommonModule {
       BrokerMetrics,
       ConnectionEvents,
       AuditLog,
+      FailedAuthThrottle,
     ];
     return {
       module: CommonModule,
       imports: [TypeOrmModule.forFeature([AuditEventEntity])],
       providers,
-      exports: [BrokerEnvironment, SecretCipher, BrokerMetrics, ConnectionEvents, AuditLog],
+      exports: [
+        BrokerEnvironment,
+        SecretCipher,
+        BrokerMetrics,
+        ConnectionEvents,
+        AuditLog,
+        FailedAuthThrottle,
+      ],
     };
   }
 }

@@ -123,6 +123,53 @@ export class BrokerEnvironment {
   @Min(0)
   BROKER_SHUTDOWN_GRACE_MS = 10_000;
 
+  /** Failed authentications per source address and minute before it is answered 429 for a minute. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  BROKER_AUTH_FAILURE_LIMIT = 20;
+
+  /** Days of audit events kept; older ones are pruned by the reconciler. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  BROKER_AUDIT_RETENTION_DAYS = 90;
+
+  /** Kubernetes ServiceAccount callers: the cluster's JWKS as a URL… */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  BROKER_SA_JWKS_URL?: string;
+
+  /** …or as a file (e.g. the output of `kubectl get --raw /openid/v1/jwks`). */
+  @IsOptional()
+  @IsString()
+  BROKER_SA_JWKS_FILE?: string;
+
+  /** The ServiceAccount token issuer (`kubectl get --raw /.well-known/openid-configuration`). */
+  @IsOptional()
+  @IsString()
+  BROKER_SA_ISSUER?: string;
+
+  /** The audience the pods' projected tokens are minted for. */
+  @IsString()
+  @MinLength(1)
+  BROKER_SA_AUDIENCE = 'token-broker';
+
+  /** Where connection events are POSTed, HMAC-signed; unset, no events are sent. */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  BROKER_WEBHOOK_URL?: string;
+
+  /** The HMAC-SHA256 key of the `X-Broker-Signature` header; required with BROKER_WEBHOOK_URL. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  BROKER_WEBHOOK_SECRET?: string;
+
+  get serviceAccountsEnabled(): boolean {
+    return Boolean(this.BROKER_SA_JWKS_URL || this.BROKER_SA_JWKS_FILE);
+  }
+
   get servesApi(): boolean {
     return this.BROKER_ROLE !== 'worker';
   }
@@ -165,6 +212,12 @@ export function validateEnvironment(raw: Record<string, unknown>): BrokerEnviron
   } catch (error) {
     if (error instanceof KeyringConfigError) throw new EnvironmentError(error.message);
     throw error;
+  }
+  if (env.serviceAccountsEnabled && !env.BROKER_SA_ISSUER) {
+    throw new EnvironmentError('BROKER_SA_ISSUER is required with BROKER_SA_JWKS_URL or BROKER_SA_JWKS_FILE');
+  }
+  if (env.BROKER_WEBHOOK_URL && !env.BROKER_WEBHOOK_SECRET) {
+    throw new EnvironmentError('BROKER_WEBHOOK_SECRET is required with BROKER_WEBHOOK_URL');
   }
   if (env.adminApiEnabled && !env.BROKER_ADMIN_TOKEN) {
     throw new EnvironmentError(

@@ -2,11 +2,11 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
+import { BrokerEnvironment } from '../config/environment';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { RefreshQueue } from './refresh-queue';
 
 const BATCH = 1_000;
-const AUDIT_RETENTION_DAYS = 90;
 
 /**
  * Rebuilds the schedule from Postgres, the truth: every active connection gets its refresh job
@@ -22,6 +22,7 @@ export class Reconciler {
     private readonly queue: RefreshQueue,
     private readonly audit: AuditLog,
     private readonly metrics: BrokerMetrics,
+    private readonly env: BrokerEnvironment,
   ) {}
 
   async reconcile(): Promise<{ scheduled: number }> {
@@ -53,7 +54,7 @@ export class Reconciler {
     await this.db.query(
       `DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day' OR consumed_at < now() - interval '1 day'`,
     );
-    await this.audit.prune(AUDIT_RETENTION_DAYS);
+    await this.audit.prune(this.env.BROKER_AUDIT_RETENTION_DAYS);
     this.logger.debug({ scheduled }, 'schedule reconciled');
     return { scheduled };
   }

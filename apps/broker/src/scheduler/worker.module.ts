@@ -3,10 +3,12 @@ import { TokensModule } from '../tokens/tokens.module';
 import { Reconciler } from './reconciler';
 import { RefreshProcessor } from './refresh.processor';
 import { RefreshQueueModule } from './refresh-queue.module';
+import { EventsModule } from '../events/events.module';
+import { WebhookProcessor } from '../events/webhook.processor';
 
-/** The worker role: scheduled refreshes and the reconciler. */
+/** The worker role: scheduled refreshes, the reconciler and webhook deliveries. */
 @Module({
-  imports: [TokensModule, RefreshQueueModule],
-  providers: [Reconciler, RefreshProcessor],
+  imports: [TokensModule, RefreshQueueModule, EventsModule],
+  providers: [Reconciler, RefreshProcessor, WebhookProcessor],
 })
 export class WorkerModule {}

@@ -4,23 +4,29 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
+import { FailedAuthThrottle } from './failed-auth-throttle';
 
 /** Guards `/admin/*` with `Authorization: Bearer $BROKER_ADMIN_TOKEN`, compared in constant time. */
 @Injectable()
 export class AdminGuard implements CanActivate {
   private readonly expectedDigest: Buffer;
 
-  constructor(env: BrokerEnvironment) {
+  constructor(
+    env: BrokerEnvironment,
+    private readonly throttle: FailedAuthThrottle,
+  ) {
     this.expectedDigest = digest(env.BROKER_ADMIN_TOKEN ?? '');
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    this.throttle.assertNotBlocked(request.ip);
     const presented = bearerToken(request.headers.authorization);
     if (!presented) {
       throw new BrokerError('unauthorized', 'missing admin bearer token', { 'www-authenticate': 'Bearer' });
     }
     if (!timingSafeEqual(digest(presented), this.expectedDigest)) {
+      await this.throttle.recordFailure(request.ip);
       throw new BrokerError('unauthorized', 'invalid admin token', { 'www-authenticate': 'Bearer' });
     }
     return true;

@@ -13,6 +13,7 @@ import { ConnectionEntity } from '../connections/connection.entity';
 import { RefreshQueue } from '../scheduler/refresh-queue';
 import { planNextRefresh, planWithRefreshTokenLifetime } from '../scheduler/refresh-plan';
 import { BrokerMetrics } from '../metrics/broker-metrics';
+import { ConnectionWebhooks } from '../events/connection-webhooks';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { ConnectionEvents } from './connection-events';
 import { TokenCache } from './token-cache';
@@ -70,6 +71,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     private readonly integrations: IntegrationsService,
     private readonly queue: RefreshQueue,
     private readonly metrics: BrokerMetrics,
+    private readonly webhooks: ConnectionWebhooks,
   ) {
     this.upstreamLimiter = new ConcurrencyLimiter(env.BROKER_INTEGRATION_CONCURRENCY);
   }
@@ -162,7 +164,15 @@ export class TokenRefresher implements OnApplicationShutdown {
     }
 
     const write = this.planWrite(runtime, row, tokens, refreshToken);
-    return this.storeTokens(lease, row, write);
+    const stored = await this.storeTokens(lease, row, write);
+    this.webhooks.statusChanged({
+      connection: row.key,
+      integration: runtime.entity.key,
+      from: row.status,
+      to: 'active',
+      lastError: null,
+    });
+    return stored;
   }
 
   private callProvider(
@@ -373,6 +383,13 @@ export class TokenRefresher implements OnApplicationShutdown {
     );
     try {
       await this.store.writeFailure(row.id, lease, failure);
+      this.webhooks.statusChanged({
+        connection: row.key,
+        integration: runtime.entity.key,
+        from: row.status,
+        to: failure.status,
+        lastError: failure.message,
+      });
     } catch (writeError) {
       this.logger.error({ err: writeError, connection: row.key }, 'refresh failure could not be recorded');
       await this.store.releaseLease(lease).catch(() => undefined);

@@ -4,6 +4,7 @@ import { ConnectionEntity } from '../connections/connection.entity';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { RefreshQueueModule } from '../scheduler/refresh-queue.module';
 import { ClientsModule } from '../clients/clients.module';
+import { EventsModule } from '../events/events.module';
 import { TokenCache } from './token-cache';
 import { TokenRefresher } from './token-refresher';
 import { TokenStore } from './token-store';
@@ -12,7 +13,12 @@ import { TokensService } from './tokens.service';
 
 /** Token storage, the per-replica cache and the single-flight refresher, shared by every role. */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConnectionEntity]), IntegrationsModule, RefreshQueueModule],
+  imports: [
+    TypeOrmModule.forFeature([ConnectionEntity]),
+    IntegrationsModule,
+    RefreshQueueModule,
+    EventsModule,
+  ],
   providers: [TokenStore, TokenCache, TokenRefresher],
   exports: [TokenStore, TokenCache, TokenRefresher],
 })

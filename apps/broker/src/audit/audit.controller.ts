@@ -1,0 +1,26 @@
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { InjectRepository } from '@nestjs/typeorm';
+import { FindOptionsWhere, MoreThanOrEqual, Repository } from 'typeorm';
+import { AdminGuard } from '../security/admin.guard';
+import { AuditEventEntity } from './audit-event.entity';
+import { AuditEventView, ListAuditQuery } from './audit.dto';
+
+@ApiTags('audit')
+@ApiBearerAuth('admin')
+@UseGuards(AdminGuard)
+@Controller('admin/audit')
+export class AuditController {
+  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
+
+  /** Who read which token and who changed what, newest first. Kept `BROKER_AUDIT_RETENTION_DAYS` days. */
+  @Get()
+  async list(@Query() query: ListAuditQuery): Promise<AuditEventView[]> {
+    const where: FindOptionsWhere<AuditEventEntity> = {};
+    if (query.action) where.action = query.action;
+    if (query.target) where.targetKey = query.target;
+    if (query.actor) where.actor = query.actor;
+    if (query.since) where.createdAt = MoreThanOrEqual(new Date(query.since));
+    return this.events.find({ where, order: { id: 'DESC' }, take: query.limit ?? 100 });
+  }
+}

@@ -1,0 +1,86 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { readFile } from 'node:fs/promises';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  JSONWebKeySet,
+  jwtVerify,
+  JWTVerifyGetKey,
+} from 'jose';
+import { BrokerEnvironment } from '../config/environment';
+
+const SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
+const FILE_RELOAD_COOLDOWN_MS = 30_000;
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'];
+
+/**
+ * Verifies a pod's projected Kubernetes ServiceAccount token against the cluster's JWKS (a URL,
+ * cached and refetched on an unknown key id, or a file, re-read on an unknown key id), with
+ * issuer, audience and expiry checks, and names the account as `namespace/name`.
+ */
+@Injectable()
+export class ServiceAccountVerifier {
+  private readonly logger = new Logger(ServiceAccountVerifier.name);
+  private readonly getKey: JWTVerifyGetKey | null;
+  private fileKeys: JWTVerifyGetKey | null = null;
+  private fileLoadedAt = 0;
+
+  constructor(private readonly env: BrokerEnvironment) {
+    if (env.BROKER_SA_JWKS_URL) {
+      this.getKey = createRemoteJWKSet(new URL(env.BROKER_SA_JWKS_URL), {
+        cooldownDuration: FILE_RELOAD_COOLDOWN_MS,
+        cacheMaxAge: 10 * 60_000,
+      });
+    } else if (env.BROKER_SA_JWKS_FILE) {
+      this.getKey = (header, token) => this.fromFile(header, token);
+    } else {
+      this.getKey = null;
+    }
+  }
+
+  get enabled(): boolean {
+    return this.getKey !== null;
+  }
+
+  /** `namespace/name` of a valid token, or null for any invalid one (the reason goes to the debug log). */
+  async verify(token: string): Promise<string | null> {
+    if (!this.getKey) return null;
+    try {
+      const { payload } = await jwtVerify(token, this.getKey, {
+        issuer: this.env.BROKER_SA_ISSUER,
+        audience: this.env.BROKER_SA_AUDIENCE,
+        algorithms: ALGORITHMS,
+        requiredClaims: ['exp', 'sub'],
+      });
+      const match = SUBJECT.exec(payload.sub ?? '');
+      return match ? `${match[1]}/${match[3]}` : null;
+    } catch (error) {
+      this.logger.debug({ reason: (error as Error).message }, 'ServiceAccount token refused');
+      return null;
+    }
+  }
+
+  private async fromFile(...args: Parameters<JWTVerifyGetKey>) {
+    if (!this.fileKeys) await this.loadFile();
+    try {
+      return await this.fileKeys!(...args);
+    } catch (error) {
+      // A key rotated in the cluster: read the file again, at most every 30 s.
+      if (
+        !(error instanceof errors.JWKSNoMatchingKey) ||
+        Date.now() - this.fileLoadedAt < FILE_RELOAD_COOLDOWN_MS
+      ) {
+        throw error;
+      }
+      await this.loadFile();
+      return this.fileKeys!(...args);
+    }
+  }
+
+  private async loadFile(): Promise<void> {
+    const jwks = JSON.parse(await readFile(this.env.BROKER_SA_JWKS_FILE!, 'utf8')) as JSONWebKeySet;
+    this.fileKeys = createLocalJWKSet(jwks);
+    this.fileLoadedAt = Date.now();
+  }
+}
