@@ -19,6 +19,8 @@ const shared = {
 };
 
 module.exports = {
+  // e2e tests start real processes and wait on real timers; unit specs finish far below this.
+  testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },

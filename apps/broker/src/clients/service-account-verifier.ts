@@ -11,7 +11,8 @@ import {
 import { BrokerEnvironment } from '../config/environment';
 
 const SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
-const FILE_RELOAD_COOLDOWN_MS = 30_000;
+/** How soon an unknown key id may fetch (or read) the JWKS again: rotations are picked up quickly, floods are not. */
+const JWKS_RELOAD_COOLDOWN_MS = 5_000;
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'];
 
 /**
@@ -29,7 +30,7 @@ export class ServiceAccountVerifier {
   constructor(private readonly env: BrokerEnvironment) {
     if (env.BROKER_SA_JWKS_URL) {
       this.getKey = createRemoteJWKSet(new URL(env.BROKER_SA_JWKS_URL), {
-        cooldownDuration: FILE_RELOAD_COOLDOWN_MS,
+        cooldownDuration: JWKS_RELOAD_COOLDOWN_MS,
         cacheMaxAge: 10 * 60_000,
       });
     } else if (env.BROKER_SA_JWKS_FILE) {
@@ -66,10 +67,10 @@ export class ServiceAccountVerifier {
     try {
       return await this.fileKeys!(...args);
     } catch (error) {
-      // A key rotated in the cluster: read the file again, at most every 30 s.
+      // A key rotated in the cluster: read the file again, at most every 5 s.
       if (
         !(error instanceof errors.JWKSNoMatchingKey) ||
-        Date.now() - this.fileLoadedAt < FILE_RELOAD_COOLDOWN_MS
+        Date.now() - this.fileLoadedAt < JWKS_RELOAD_COOLDOWN_MS
       ) {
         throw error;
       }

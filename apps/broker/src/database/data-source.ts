@@ -29,7 +29,8 @@ export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourc
     // gen_random_uuid() is built into Postgres 13+; no extension to install.
     uuidExtension: 'pgcrypto',
     migrationsRun: false,
-    logging: ['error'],
+    // Off: a failed query would be logged with its parameters, sealed secrets among them.
+    logging: false,
     extra: { max: poolSize, connectionTimeoutMillis: 5_000, application_name: 'token-broker' },
   };
 }

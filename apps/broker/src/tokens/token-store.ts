@@ -219,11 +219,11 @@ export class TokenStore {
     return this.db.transaction(async (manager) => {
       const [rows]: [ConnectionEntity[]] = await manager.query(
         `UPDATE connections
-            SET status = $2, last_error = $3, last_error_code = $4, consecutive_failures = consecutive_failures + 1,
+            SET status = $2::varchar, last_error = $3, last_error_code = $4, consecutive_failures = consecutive_failures + 1,
                 access_token = CASE WHEN $5 THEN NULL ELSE access_token END,
                 refresh_token = CASE WHEN $5 THEN NULL ELSE refresh_token END,
                 next_refresh_at = CASE WHEN $5 THEN NULL ELSE next_refresh_at END,
-                token_version = token_version + CASE WHEN $5 OR status <> $2 THEN 1 ELSE 0 END,
+                token_version = token_version + CASE WHEN $5 OR status <> $2::varchar THEN 1 ELSE 0 END,
                 updated_at = now(), lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
           WHERE id = $1 AND ($6::uuid IS NULL OR lease_token = $6::uuid)
           RETURNING ${COLUMNS}`,
