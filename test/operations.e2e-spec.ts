@@ -7,6 +7,8 @@ import { BrokerProcess, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase } from './support/test-database';
 import { admin, getToken } from './support/http';
 
+type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';
 
@@ -39,14 +41,14 @@ describe('operations: ServiceAccount callers, metrics, audit, webhooks, throttli
   let jwksServer: Server;
   let jwksFetches = 0;
   const jwks: { keys: object[] } = { keys: [] };
-  let signingKey: CryptoKey;
+  let signingKey: SigningKey;
   let webhookServer: Server;
   const deliveries: Received[] = [];
   let refuseNextDelivery = true;
 
   const serviceAccountToken = (
     sub: string,
-    options: { audience?: string; issuer?: string; expiresIn?: string; key?: CryptoKey; kid?: string } = {},
+    options: { audience?: string; issuer?: string; expiresIn?: string; key?: SigningKey; kid?: string } = {},
   ) =>
     new SignJWT({ 'kubernetes.io': { namespace: sub.split(':')[2] } })
       .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'cluster-key-1' })

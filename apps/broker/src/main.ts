@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { loadEnvironmentOrExit } from './config/load-environment';
-import { runMigrations } from './database/migrate';
+import { runMigrations } from './database/run-migrations';
 import { AppModule } from './app.module';
 import { BrokerExceptionFilter } from './common/broker-exception.filter';
 import { createValidationPipe } from './common/validation';

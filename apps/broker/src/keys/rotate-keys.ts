@@ -2,74 +2,22 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { Keyring } from '@broker/crypto';
 import { dataSourceOptions } from '../database/data-source';
-import { SealedColumn } from '../security/secret-cipher';
+import { rotateKeys } from './key-rotation';
 
-const SEALED_COLUMNS: SealedColumn[] = [
-  { table: 'integrations', column: 'client_secret' },
-  { table: 'connections', column: 'access_token' },
-  { table: 'connections', column: 'refresh_token' },
-];
-
-const BATCH = 500;
-
-export interface RotationReport {
-  reencrypted: Record<string, number>;
-  total: number;
-}
-
-/**
- * Re-encrypts every sealed value not yet under the keyring's first key, in batches, while the
- * service runs: each UPDATE lands only if the value is still the one read, so a token written by
- * a refresh meanwhile (already under the first key) is never overwritten with an older one.
- */
-export async function rotateKeys(
-  db: DataSource,
-  keyring: Keyring,
-  log: (line: string) => void = () => undefined,
-): Promise<RotationReport> {
-  const reencrypted: Record<string, number> = {};
-  const current = `v1.${keyring.primaryKeyId}.%`;
-  for (const { table, column } of SEALED_COLUMNS) {
-    let count = 0;
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const rows: { id: string; value: string }[] = await db.query(
-        `SELECT id, ${column} AS value FROM ${table}
-          WHERE ${column} IS NOT NULL AND ${column} NOT LIKE $1 AND id > $2 ORDER BY id LIMIT $3`,
-        [current, after, BATCH],
-      );
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        const next = keyring.reencrypt(row.value, { table, column, rowId: row.id });
-        const [, affected]: [unknown, number] = await db.query(
-          `UPDATE ${table} SET ${column} = $3 WHERE id = $1 AND ${column} = $2`,
-          [row.id, row.value, next],
-        );
-        count += affected;
-      }
-      after = rows[rows.length - 1].id;
-    }
-    reencrypted[`${table}.${column}`] = count;
-    log(`${table}.${column}: ${count} value(s) re-encrypted under key "${keyring.primaryKeyId}"`);
+/** `npm run keys:rotate`: re-encrypts every stored secret under the first key of BROKER_ENCRYPTION_KEYS. */
+(async () => {
+  const keyring = Keyring.parse(process.env.BROKER_ENCRYPTION_KEYS);
+  const db = new DataSource(
+    dataSourceOptions(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/broker', 2),
+  );
+  await db.initialize();
+  try {
+    const report = await rotateKeys(db, keyring, (line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(`done: ${report.total} value(s) re-encrypted\n`);
+  } finally {
+    await db.destroy();
   }
-  return { reencrypted, total: Object.values(reencrypted).reduce((sum, n) => sum + n, 0) };
-}
-
-if (require.main === module) {
-  (async () => {
-    const keyring = Keyring.parse(process.env.BROKER_ENCRYPTION_KEYS);
-    const db = new DataSource(
-      dataSourceOptions(process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/broker', 2),
-    );
-    await db.initialize();
-    try {
-      const report = await rotateKeys(db, keyring, (line) => process.stdout.write(`${line}\n`));
-      process.stdout.write(`done: ${report.total} value(s) re-encrypted\n`);
-    } finally {
-      await db.destroy();
-    }
-  })().catch((error: Error) => {
-    process.stderr.write(`key rotation failed: ${error.message}\n`);
-    process.exit(1);
-  });
-}
+})().catch((error: Error) => {
+  process.stderr.write(`key rotation failed: ${error.message}\n`);
+  process.exit(1);
+});
