@@ -27,7 +27,9 @@ module.exports = {
   ],
 };
 
-if (!`${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.includes('--experimental-vm-modules')) {
+if (
+  !`${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`.includes('--experimental-vm-modules')
+) {
   throw new Error(
     'The test suites run as ESM: use `npm test`, or set NODE_OPTIONS=--experimental-vm-modules ' +
       '(e.g. `NODE_OPTIONS=--experimental-vm-modules npx jest libs/crypto`). In-process specs must not ' +

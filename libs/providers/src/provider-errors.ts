@@ -62,6 +62,6 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 /** An upstream error_description, shortened and stripped of control characters. */
 export function safeDescription(text: unknown): string | undefined {
   if (typeof text !== 'string' || text.trim() === '') return undefined;
-  const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const clean = text.replace(/\p{Cc}+/gu, ' ').trim();
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

@@ -6,7 +6,6 @@ import {
   IsOptional,
   IsString,
   IsUrl,
-  Matches,
   Max,
   Min,
   MinLength,

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const configModule: DynamicModule = { module: class OpenApiConfig {} };
   const app = await NestFactory.create(AppModule.forRoot(env, configModule), new FastifyAdapter(), {
     preview: true,
-    logger: ["error"],
+    logger: ['error'],
   });
   const document = buildOpenApiDocument(app);
   const target = resolve(process.argv[2] ?? 'docs/openapi.json');
