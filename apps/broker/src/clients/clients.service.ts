@@ -51,8 +51,10 @@ export class ClientsService implements OnModuleInit {
     this.events.onChange((change) => {
       if (change.kind === 'client') this.evict(change.id);
     });
+    // Deletions made while the listener is down are never announced here: every entry is checked
+    // again at its next use, falling back to the known entry only while Postgres cannot answer.
     this.events.onListening((listening) => {
-      if (!listening) this.cache.clear();
+      if (!listening) for (const entry of this.cache.values()) entry.loadedAt = 0;
     });
   }
 
@@ -133,7 +135,13 @@ export class ClientsService implements OnModuleInit {
   ): Promise<CachedClient | null> {
     const hit = this.cache.get(cacheKey);
     if (hit && Date.now() - hit.loadedAt <= CACHE_TTL_MS) return hit;
-    const entity = await load();
+    let entity: ClientEntity | null;
+    try {
+      entity = await load();
+    } catch (error) {
+      if (hit) return hit; // Postgres is away: a caller known a moment ago keeps its access
+      throw error;
+    }
     if (!entity) {
       this.cache.delete(cacheKey);
       return null; // unknown credentials are not cached, so guessing cannot fill the memory

@@ -10,6 +10,7 @@ const CODE_BY_STATUS: Record<number, string> = {
   404: 'not_found',
   405: 'method_not_allowed',
   409: 'conflict',
+  503: 'service_unavailable',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'too_many_requests',
@@ -45,11 +46,19 @@ export class BrokerExceptionFilter implements ExceptionFilter {
         headers: exception.headers,
       };
     }
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        status: 503,
+        code: 'service_unavailable',
+        message: 'the database is unreachable; try again shortly',
+        headers: { 'retry-after': '1' },
+      };
+    }
     const status = httpStatusOf(exception);
-    if (status !== undefined && status < 500) {
+    if (status !== undefined && status !== 500) {
       return {
         status,
-        code: CODE_BY_STATUS[status] ?? 'bad_request',
+        code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'service_unavailable' : 'bad_request'),
         message: clientMessage(exception),
         headers: {},
       };
@@ -65,6 +74,27 @@ export class BrokerExceptionFilter implements ExceptionFilter {
   }
 }
 
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+]);
+
+/** Postgres unreachable or going away: a 503 the caller may retry, not a 500. */
+function isDatabaseUnavailable(exception: unknown): boolean {
+  const error = exception as { code?: string; driverError?: { code?: string }; message?: string } | undefined;
+  const code = error?.driverError?.code ?? error?.code;
+  if (code && UNREACHABLE_CODES.has(code)) return true;
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+    error?.message ?? '',
+  );
+}
+
 function httpStatusOf(exception: unknown): number | undefined {
   if (exception instanceof HttpException) return exception.getStatus();
   const statusCode = (exception as { statusCode?: unknown })?.statusCode;
@@ -75,8 +105,10 @@ function clientMessage(exception: unknown): string {
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
     if (typeof response === 'string') return response;
-    const message = (response as { message?: unknown }).message;
+    const { message, error } = response as { message?: unknown; error?: unknown };
     if (Array.isArray(message)) return message.join('; ');
+    // A failed health check names what is down.
+    if (error && typeof error === 'object') return `not ready: ${Object.keys(error).join(', ')} down`;
     if (typeof message === 'string') return message;
     return exception.message;
   }

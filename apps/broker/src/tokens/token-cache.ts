@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import type { AccessToken } from './token-store';
 import { ConnectionEvents } from './connection-events';
 
@@ -13,8 +15,12 @@ export class TokenCache {
   private readonly byKey = new Map<string, AccessToken>();
   private readonly keyById = new Map<string, string>();
   private unverified = false;
+  private readonly logger = new Logger(TokenCache.name);
 
-  constructor(events: ConnectionEvents) {
+  constructor(
+    events: ConnectionEvents,
+    @InjectDataSource() private readonly db: DataSource,
+  ) {
     events.onChange((change) => {
       if (change.kind === 'client') return;
       const cached = this.byKey.get(change.key);
@@ -23,6 +29,7 @@ export class TokenCache {
     });
     events.onListening((listening) => {
       if (!listening) this.unverified = true;
+      else void this.reverify();
     });
   }
 
@@ -62,11 +69,38 @@ export class TokenCache {
     if (key) this.evict(key);
   }
 
-  /** After the listener came back: which entries to re-check against Postgres. */
-  takeUnverified(): AccessToken[] {
-    if (!this.unverified) return [];
+  /**
+   * After the listener came back: changes committed while it was down were never announced to
+   * this replica, so every entry is checked against Postgres and dropped unless its connection
+   * still has that token version and a servable status.
+   */
+  private async reverify(): Promise<void> {
+    if (!this.unverified) return;
     this.unverified = false;
-    return [...this.byKey.values()];
+    const keys = [...this.byKey.keys()];
+    if (keys.length === 0) return;
+    try {
+      const rows: { key: string; tokenVersion: number; status: string }[] = await this.db.query(
+        `SELECT key, token_version AS "tokenVersion", status FROM connections WHERE key = ANY($1)`,
+        [keys],
+      );
+      const current = new Map(rows.map((row) => [row.key, row]));
+      for (const key of keys) {
+        const row = current.get(key);
+        const entry = this.byKey.get(key);
+        if (
+          !row ||
+          !entry ||
+          row.tokenVersion !== entry.tokenVersion ||
+          !['active', 'error'].includes(row.status)
+        ) {
+          this.evict(key);
+        }
+      }
+    } catch (error) {
+      this.unverified = true;
+      this.logger.warn({ err: error }, 'cache not re-verified yet; Postgres unreachable');
+    }
   }
 
   get size(): number {
