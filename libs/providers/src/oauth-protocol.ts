@@ -335,7 +335,9 @@ export function classify(error: unknown, context: FailureContext): ProviderError
   if (status >= 200 && status < 300) {
     // oauth4webapi names the property at fault, never its value.
     const reason =
-      error instanceof oauth.OperationProcessingError ? safeDescription(error.message) : undefined;
+      error instanceof oauth.OperationProcessingError || error instanceof oauth.UnsupportedOperationError
+        ? safeDescription(error.message)
+        : undefined;
     return new InvalidProviderResponseError(
       `token endpoint answered HTTP ${status} with a body that is not a valid token response${reason ? ` (${reason})` : ''}`,
       { httpStatus: status },
