@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { loadEnvironmentOrExit } from './config/load-environment';
 import { runMigrations } from './database/run-migrations';
@@ -22,7 +23,17 @@ async function bootstrap(): Promise<void> {
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(env, configModule),
-    new FastifyAdapter({ bodyLimit: 64 * 1024, return503OnClosing: true }),
+    new FastifyAdapter({
+      bodyLimit: 64 * 1024,
+      return503OnClosing: true,
+      maxParamLength: 500,
+      // Errors the router raises before Nest sees the request (a path parameter too long, a
+      // malformed URL) get the same body as every other error.
+      frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+        const statusCode = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+        void reply.status(statusCode).send({ statusCode, error: 'bad_request', message: error.message });
+      },
+    }),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));

@@ -1,5 +1,6 @@
+import { Optional } from '../common/optional';
 import { Transform } from 'class-transformer';
-import { IsDateString, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDateString, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 const toInteger = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
@@ -9,30 +10,30 @@ export class ListAuditQuery {
    * Only this action, e.g. `token.read`, `connection.create`, `integration.update`.
    * @example "connection.refresh"
    */
-  @IsOptional()
+  @Optional()
   @IsString()
   @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'action must look like "connection.create"' })
   action?: string;
 
   /** Only events about this integration, connection key or client id. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(128)
   target?: string;
 
   /** Only events by this actor (`admin`, `oauth-callback`, a client name). */
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(128)
   actor?: string;
 
   /** Only events at or after this time (ISO 8601). */
-  @IsOptional()
+  @Optional()
   @IsDateString({}, { message: 'since must be an ISO 8601 date-time' })
   since?: string;
 
   /** At most this many, newest first (default 100, at most 1000). */
-  @IsOptional()
+  @Optional()
   @Transform(toInteger)
   @IsInt()
   @Min(1)

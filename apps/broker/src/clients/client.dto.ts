@@ -1,10 +1,10 @@
+import { Optional } from '../common/optional';
 import { ApiProperty } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
   IsBoolean,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -39,7 +39,7 @@ export class CreateClientDto {
    * Lets pods running as this Kubernetes ServiceAccount call with their projected token.
    * @example "billing/billing-service"
    */
-  @IsOptional()
+  @Optional()
   @IsString()
   @Matches(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, {
     message: 'serviceAccount must be "namespace/name" as Kubernetes spells them',
@@ -48,7 +48,7 @@ export class CreateClientDto {
   serviceAccount?: string;
 
   /** Whether to issue an API key (default true); false needs a serviceAccount. */
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   apiKey?: boolean;
 }

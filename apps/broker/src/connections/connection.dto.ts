@@ -1,3 +1,4 @@
+import { Optional } from '../common/optional';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
@@ -6,7 +7,6 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -37,7 +37,7 @@ export class CreateConnectionDto {
    * Scopes for this connection instead of the integration's.
    * @example ["Standard"]
    */
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -55,18 +55,18 @@ const toInteger = ({ value }: { value: unknown }) =>
 
 export class ListConnectionsQuery {
   /** Only connections of this integration. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @Matches(RESOURCE_KEY_PATTERN, { message: `integration ${RESOURCE_KEY_RULE}` })
   integration?: string;
 
   @ApiPropertyOptional({ enum: CONNECTION_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(CONNECTION_STATUSES)
   status?: (typeof CONNECTION_STATUSES)[number];
 
   /** At most this many, oldest first (default 100, at most 1000). */
-  @IsOptional()
+  @Optional()
   @Transform(toInteger)
   @IsInt()
   @Min(1)
@@ -74,7 +74,7 @@ export class ListConnectionsQuery {
   limit?: number;
 
   /** Skip this many. */
-  @IsOptional()
+  @Optional()
   @Transform(toInteger)
   @IsInt()
   @Min(0)

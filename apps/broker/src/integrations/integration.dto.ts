@@ -1,3 +1,4 @@
+import { Optional } from '../common/optional';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -5,7 +6,6 @@ import {
   IsIn,
   IsNotEmpty,
   IsObject,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -45,7 +45,7 @@ export class IntegrationSettingsDto {
    * Bloom v2: e.g. `["data-access:all","furnishment:all"]`.
    * @example ["OrgAdmin"]
    */
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(50)
   @IsString({ each: true })
@@ -58,13 +58,13 @@ export class IntegrationSettingsDto {
   scopes?: string[];
 
   /** Overrides the provider's authorization endpoint (sandboxes, tests). https, or http on loopback. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2000)
   authorizationUrl?: string;
 
   /** Overrides the provider's token endpoint (sandboxes, tests). https, or http on loopback. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(2000)
   tokenUrl?: string;
@@ -73,29 +73,29 @@ export class IntegrationSettingsDto {
    * Bloom: the API audience of the target environment.
    * @example "dev-api.bloom.dev"
    */
-  @IsOptional()
+  @Optional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(500)
   audience?: string;
 
   /** Bloom: which Bloom environment; defaults to sandbox. */
-  @IsOptional()
+  @Optional()
   @IsIn(['sandbox', 'production'])
   environment?: 'sandbox' | 'production';
 
   /** Bloom: `v2` (`/oauth2/token`, with scope) or the legacy `v1` (`/oauth/token`, no scope); defaults to v2. */
-  @IsOptional()
+  @Optional()
   @IsIn(['v2', 'v1'])
   authVersion?: 'v2' | 'v1';
 
   /** oauth2: the grant this provider uses. */
-  @IsOptional()
+  @Optional()
   @IsIn(['authorization_code', 'client_credentials'])
   grantType?: 'authorization_code' | 'client_credentials';
 
   /** oauth2: how the client authenticates at the token endpoint; defaults to client_secret_basic. */
-  @IsOptional()
+  @Optional()
   @IsIn(['client_secret_basic', 'client_secret_post'])
   tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post';
 
@@ -103,7 +103,7 @@ export class IntegrationSettingsDto {
    * oauth2: extra form parameters sent with every token request (e.g. `resource`).
    * @example { "resource": "https://api.example.com" }
    */
-  @IsOptional()
+  @Optional()
   @IsObject()
   @IsStringRecord()
   extraTokenParams?: Record<string, string>;
@@ -142,7 +142,7 @@ export class CreateIntegrationDto extends IntegrationSettingsDto {
 
 export class UpdateIntegrationDto extends IntegrationSettingsDto {
   /** A new client id. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(512)
@@ -150,7 +150,7 @@ export class UpdateIntegrationDto extends IntegrationSettingsDto {
 
   /** Rotates the client secret. Write-only. */
   @ApiPropertyOptional({ writeOnly: true })
-  @IsOptional()
+  @Optional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(4096)
