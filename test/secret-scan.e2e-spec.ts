@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { Keyring } from '@broker/crypto';
+import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
+import { BrokerProcess, ENCRYPTION_KEYS, freePort, startBroker } from './support/broker-process';
+import { createTestDatabase, query } from './support/test-database';
+import { admin, getToken, request } from './support/http';
+import {
+  authorizeAtSandbox,
+  createApiKey,
+  createBloomerangIntegration,
+  createBloomIntegration,
+} from './support/provider-flows';
+
+/**
+ * After flows with both providers, nothing secret is in a plain-SQL dump of the database, in the
+ * broker's logs (debug level), or in any admin answer.
+ */
+describe('secret scan', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let sandbox: Sandbox;
+  let broker: BrokerProcess;
+  const secrets = new Set<string>();
+  /** States belong in the authorization URL the admin is given, and nowhere else. */
+  const states = new Set<string>();
+  const adminAnswers: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('secrets');
+    sandbox = createSandbox({ autoApprove: true });
+    const sandboxUrl = await sandbox.listen(0);
+    const port = await freePort();
+    broker = await startBroker({
+      PORT: String(port),
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:6379/8',
+      BROKER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      LOG_LEVEL: 'debug',
+    });
+    const api = admin(broker.url);
+    const record = <T extends { text: string }>(answer: T) => (adminAnswers.push(answer.text), answer);
+
+    secrets.add(SANDBOX_CLIENTS.bloomerang.clientSecret).add(SANDBOX_CLIENTS.bloom.clientSecret);
+    await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang');
+    record(await createBloomIntegration(broker.url, sandboxUrl, 'bloom'));
+    record(
+      await createBloomIntegration(broker.url, sandboxUrl, 'bloom-broken', {
+        clientSecret: 'wrong-secret-value-42',
+      }),
+    );
+    secrets.add('wrong-secret-value-42');
+
+    // Bloomerang: authorize, read, refresh, replay the callback, fail an exchange.
+    const created = record(await api.post('/admin/connections', { key: 'acme', integration: 'bloomerang' }));
+    const callback = await authorizeAtSandbox(created.body.authorizationUrl, broker.url);
+    const callbackUrl = new URL(callback);
+    secrets.add(callbackUrl.searchParams.get('code')!).add(callbackUrl.searchParams.get('state')!);
+    states.add(callbackUrl.searchParams.get('state')!);
+    expect(
+      (await request(broker.url, 'GET', `${callbackUrl.pathname}${callbackUrl.search}`, { token: null }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await request(broker.url, 'GET', `${callbackUrl.pathname}${callbackUrl.search}`, { token: null }))
+        .status,
+    ).toBe(400);
+    const apiKey = await createApiKey(broker.url);
+    secrets.add(apiKey);
+    for (let i = 0; i < 3; i++) {
+      secrets.add((await getToken(broker.url, apiKey, 'acme')).body.accessToken);
+      secrets.add(await storedRefreshToken('acme'));
+      record(await api.post('/admin/connections/acme/refresh'));
+    }
+    secrets.add((await getToken(broker.url, apiKey, 'acme')).body.accessToken);
+    secrets.add(await storedRefreshToken('acme'));
+    const second = record(await api.post('/admin/connections', { key: 'beta', integration: 'bloomerang' }));
+    const secondCallback = new URL(await authorizeAtSandbox(second.body.authorizationUrl, broker.url));
+    secrets.add(secondCallback.searchParams.get('code')!).add(secondCallback.searchParams.get('state')!);
+    states.add(secondCallback.searchParams.get('state')!);
+    sandbox.configure({ fault: 'invalidJson' });
+    await request(broker.url, 'GET', `${secondCallback.pathname}${secondCallback.search}`, { token: null });
+    sandbox.configure({ fault: 'none' });
+
+    // Bloom: client credentials, good and refused.
+    record(await api.post('/admin/connections', { key: 'credit', integration: 'bloom' }));
+    record(await api.post('/admin/connections', { key: 'credit-broken', integration: 'bloom-broken' }));
+    secrets.add((await getToken(broker.url, apiKey, 'credit')).body.accessToken);
+    await getToken(broker.url, 'tbk_wrongwrongwr_' + 'x'.repeat(43), 'credit');
+
+    for (const path of [
+      '/admin/integrations',
+      '/admin/connections',
+      '/admin/clients',
+      '/admin/audit?limit=1000',
+    ]) {
+      record(await api.get(path));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // let the audit batch and logs flush
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    await sandbox?.close();
+    await db?.drop();
+  });
+
+  async function storedRefreshToken(key: string): Promise<string> {
+    const [row] = await query<{ id: string; refresh_token: string }>(
+      db.url,
+      'SELECT id, refresh_token FROM connections WHERE key = $1',
+      [key],
+    );
+    return Keyring.parse(ENCRYPTION_KEYS).decrypt(row.refresh_token, {
+      table: 'connections',
+      column: 'refresh_token',
+      rowId: row.id,
+    });
+  }
+
+  const leaks = (text: string, allowed = new Set<string>()) =>
+    [...secrets].filter((secret) => secret && !allowed.has(secret) && text.includes(secret));
+
+  it('collected the secrets it looks for', () => {
+    expect(secrets.size).toBeGreaterThanOrEqual(16);
+  });
+
+  it('finds none in a plain-SQL dump of the database', () => {
+    const dump = execFileSync('pg_dump', ['--inserts', db.url], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(dump).toContain('INSERT INTO public.connections');
+    expect(leaks(dump)).toEqual([]);
+  });
+
+  it('finds none in the logs', () => {
+    const logs = broker.output();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(leaks(logs)).toEqual([]);
+  });
+
+  it('finds none in admin answers, but for the states of the authorization URLs given out', () => {
+    expect(adminAnswers.length).toBeGreaterThan(5);
+    expect(leaks(adminAnswers.join('\n'), states)).toEqual([]);
+  });
+});
