@@ -21,6 +21,7 @@ export default tseslint.config(
         fetch: 'readonly',
         AbortController: 'readonly',
         AbortSignal: 'readonly',
+        performance: 'readonly',
         Response: 'readonly',
         Headers: 'readonly',
         require: 'readonly',

@@ -1,3 +1,4 @@
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import type { BrokerEnvironment } from './config/environment';
@@ -28,6 +29,8 @@ function decodeURIComponentSafe(text: string): string {
  */
 export function loggerParams(env: BrokerEnvironment): Params {
   return {
+    // The hot path does not pay for a per-request logger; its reads are in the audit log and metrics.
+    exclude: [{ path: 'tokens/{*connection}', method: RequestMethod.GET }],
     pinoHttp: {
       level: env.LOG_LEVEL,
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },

@@ -7,7 +7,6 @@ import { loadEnvironmentOrExit } from './config/load-environment';
 import { runMigrations } from './database/run-migrations';
 import { AppModule } from './app.module';
 import { BrokerExceptionFilter } from './common/broker-exception.filter';
-import { createValidationPipe } from './common/validation';
 import { mountSwagger } from './openapi/swagger';
 
 async function bootstrap(): Promise<void> {
@@ -26,7 +25,7 @@ async function bootstrap(): Promise<void> {
     new FastifyAdapter({
       bodyLimit: 64 * 1024,
       return503OnClosing: true,
-      maxParamLength: 500,
+      routerOptions: { maxParamLength: 500 },
       // Errors the router raises before Nest sees the request (a path parameter too long, a
       // malformed URL) get the same body as every other error.
       frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
@@ -38,7 +37,6 @@ async function bootstrap(): Promise<void> {
   );
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new BrokerExceptionFilter());
-  app.useGlobalPipes(createValidationPipe());
   if (env.adminApiEnabled) mountSwagger(app);
 
   // SIGTERM: stop taking requests, let those in flight (and running refresh jobs) finish, exit 0.

@@ -19,13 +19,14 @@ const FLUSH_INTERVAL_MS = 1_000;
 const MAX_BUFFERED = 5_000;
 
 /**
- * Admin changes are written at once; token reads are buffered and written in batches, so the
- * token path never waits for an audit insert.
+ * Admin changes are written at once. Token reads are counted in memory and written once a second
+ * as one row per (actor, connection, outcome) with the count, so the token path never waits for
+ * an insert and a busy caller costs one row a second, not one per read.
  */
 @Injectable()
 export class AuditLog implements OnApplicationShutdown {
   private readonly logger = new Logger(AuditLog.name);
-  private buffer: AuditRecord[] = [];
+  private pending = new Map<string, { event: AuditRecord; count: number }>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {
@@ -37,22 +38,32 @@ export class AuditLog implements OnApplicationShutdown {
     await this.events.insert(toRow(event));
   }
 
-  /** For high-volume events: buffered, never blocks the caller; dropped (and counted) past the bound. */
+  /** For high-volume events: counted, never blocks the caller. */
   recordLater(event: AuditRecord): void {
-    if (this.buffer.length >= MAX_BUFFERED) return;
-    this.buffer.push(event);
+    const key = `${event.action}\u0000${event.actor}\u0000${event.targetKey ?? ''}\u0000${event.outcome ?? 'ok'}`;
+    const entry = this.pending.get(key);
+    if (entry) entry.count += 1;
+    else if (this.pending.size < MAX_BUFFERED) this.pending.set(key, { event, count: 1 });
   }
 
   async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const batch = this.buffer;
-    this.buffer = [];
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
     try {
-      await this.events.insert(batch.map(toRow));
+      await this.events.insert(
+        [...batch.values()].map(({ event, count }) =>
+          toRow({ ...event, details: { ...event.details, count } }),
+        ),
+      );
     } catch (error) {
-      // While Postgres is away the buffer keeps what fits; the audit trail must not block tokens.
-      this.buffer = batch.concat(this.buffer).slice(0, MAX_BUFFERED);
-      this.logger.warn({ err: error, pending: this.buffer.length }, 'audit batch not written yet');
+      // While Postgres is away the counts are kept (bounded); the audit trail must not block tokens.
+      for (const [key, entry] of batch) {
+        const current = this.pending.get(key);
+        if (current) current.count += entry.count;
+        else if (this.pending.size < MAX_BUFFERED) this.pending.set(key, entry);
+      }
+      this.logger.warn({ err: error, pending: this.pending.size }, 'audit batch not written yet');
     }
   }
 

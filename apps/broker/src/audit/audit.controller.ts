@@ -1,14 +1,16 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { FindOptionsWhere, MoreThanOrEqual, Repository } from 'typeorm';
 import { AdminGuard } from '../security/admin.guard';
+import { createValidationPipe } from '../common/validation';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEventView, ListAuditQuery } from './audit.dto';
 
 @ApiTags('audit')
 @ApiBearerAuth('admin')
 @UseGuards(AdminGuard)
+@UsePipes(createValidationPipe())
 @Controller('admin/audit')
 export class AuditController {
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}

@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../security/admin.guard';
+import { createValidationPipe } from '../common/validation';
 import { ADMIN_ACTOR } from '../audit/audit-log';
 import { ClientView, CreateClientDto, CreatedClientView } from './client.dto';
 import { ClientsService } from './clients.service';
@@ -8,6 +9,7 @@ import { ClientsService } from './clients.service';
 @ApiTags('clients')
 @ApiBearerAuth('admin')
 @UseGuards(AdminGuard)
+@UsePipes(createValidationPipe())
 @Controller('admin/clients')
 export class ClientsController {
   constructor(private readonly clients: ClientsService) {}

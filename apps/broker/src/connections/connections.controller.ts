@@ -1,6 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../security/admin.guard';
+import { createValidationPipe } from '../common/validation';
 import { ADMIN_ACTOR } from '../audit/audit-log';
 import { ConnectionView, CreateConnectionDto, ListConnectionsQuery } from './connection.dto';
 import { ConnectionsService } from './connections.service';
@@ -8,6 +20,7 @@ import { ConnectionsService } from './connections.service';
 @ApiTags('connections')
 @ApiBearerAuth('admin')
 @UseGuards(AdminGuard)
+@UsePipes(createValidationPipe())
 @Controller('admin/connections')
 export class ConnectionsController {
   constructor(private readonly connections: ConnectionsService) {}

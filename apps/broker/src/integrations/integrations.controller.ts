@@ -1,6 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../security/admin.guard';
+import { createValidationPipe } from '../common/validation';
 import { ADMIN_ACTOR } from '../audit/audit-log';
 import { CreateIntegrationDto, IntegrationView, UpdateIntegrationDto } from './integration.dto';
 import { IntegrationsService } from './integrations.service';
@@ -8,6 +20,7 @@ import { IntegrationsService } from './integrations.service';
 @ApiTags('integrations')
 @ApiBearerAuth('admin')
 @UseGuards(AdminGuard)
+@UsePipes(createValidationPipe())
 @Controller('admin/integrations')
 export class IntegrationsController {
   constructor(private readonly integrations: IntegrationsService) {}

@@ -1,0 +1,170 @@
+// npm run chaos: three broker replicas against the sandbox with tokens that live seconds, dozens
+// of connections, and readers on every replica, while replicas are SIGKILLed and restarted at
+// random, Redis is flushed and Postgres is restarted. Prints and asserts: refresh-token reuses
+// seen by the sandbox (0), connections lost to needs_reauthorization (0), token reads answered
+// 200 with a token the sandbox accepts (≥ 99% outside the Postgres outage).
+const { execFileSync } = require('node:child_process');
+const { Redis } = require('ioredis');
+const { adminCall, createDatabase, freePort, loadSandbox, sleep, sql, startBroker } = require('./support');
+
+const SECONDS = Number(process.env.CHAOS_SECONDS || 120);
+const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS || 30);
+const TOKEN_TTL = Number(process.env.CHAOS_TOKEN_TTL || 6);
+const REDIS_URL = 'redis://127.0.0.1:6379/11';
+const RESTART_POSTGRES = process.env.CHAOS_RESTART_POSTGRES !== '0';
+
+async function main() {
+  const { createSandbox } = loadSandbox();
+  const sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: TOKEN_TTL });
+  const sandboxUrl = await sandbox.listen(0);
+  const db = await createDatabase('chaos');
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const env = (port) => ({
+    PORT: String(port),
+    DATABASE_URL: db.url,
+    REDIS_URL,
+    BROKER_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
+    BROKER_REFRESH_LEASE_SECONDS: '5',
+    BROKER_RECONCILE_INTERVAL_SECONDS: '5',
+  });
+  const replicas = [];
+  for (const port of ports) replicas.push(await startBroker(env(port)));
+  const live = () => replicas.filter((r) => r.alive !== false);
+
+  const first = replicas[0];
+  await adminCall(first.url, 'POST', '/admin/integrations', {
+    key: 'bloomerang',
+    provider: 'bloomerang',
+    clientId: 'sandbox-bloomerang',
+    clientSecret: 'sandbox-bloomerang-secret',
+    authorizationUrl: `${sandboxUrl}/bloomerang/Authorize`,
+    tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token`,
+  });
+  for (let i = 0; i < CONNECTIONS; i++) {
+    const created = await adminCall(first.url, 'POST', '/admin/connections', {
+      key: `acct-${i}`,
+      integration: 'bloomerang',
+    });
+    const approve = await fetch(`${created.authorizationUrl}&sandbox_decision=approve`, {
+      redirect: 'manual',
+    });
+    const callback = new URL(approve.headers.get('location'));
+    await fetch(`${first.url}${callback.pathname}${callback.search}`);
+  }
+  const { apiKey } = await adminCall(first.url, 'POST', '/admin/clients', {
+    name: 'chaos',
+    connections: ['*'],
+  });
+
+  const tally = { normal: { ok: 0, failed: 0 }, outage: { ok: 0, failed: 0 }, statuses: {} };
+  let postgresDown = false;
+  let running = true;
+  const events = [];
+
+  const reader = async () => {
+    while (running) {
+      const replica = live()[Math.floor(Math.random() * live().length)];
+      const key = `acct-${Math.floor(Math.random() * CONNECTIONS)}`;
+      const bucket = postgresDown ? tally.outage : tally.normal;
+      try {
+        const response = await fetch(`${replica.url}/tokens/${key}?minValidity=1`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+          signal: AbortSignal.timeout(15_000),
+        });
+        const body = await response.json();
+        tally.statuses[response.status] = (tally.statuses[response.status] ?? 0) + 1;
+        let accepted = response.status === 200;
+        if (accepted && Math.random() < 0.2) {
+          const me = await fetch(`${sandboxUrl}/bloomerang/v2/me`, {
+            headers: { authorization: `Bearer ${body.accessToken}` },
+          });
+          accepted = me.status === 200;
+        }
+        if (accepted) bucket.ok += 1;
+        else bucket.failed += 1;
+      } catch {
+        if (replica.alive !== false) bucket.failed += 1; // a request cut by a kill does not count
+      }
+      await sleep(20);
+    }
+  };
+
+  const chaos = async () => {
+    const end = Date.now() + SECONDS * 1000;
+    let postgresRestarted = !RESTART_POSTGRES;
+    while (Date.now() < end) {
+      await sleep(3_000 + Math.random() * 4_000);
+      const roll = Math.random();
+      if (!postgresRestarted && Date.now() > end - (SECONDS * 1000) / 2) {
+        postgresRestarted = true;
+        events.push('restart postgres');
+        postgresDown = true;
+        const cluster = execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0];
+        execFileSync('pg_ctlcluster', [
+          '--skip-systemctl-redirect',
+          cluster,
+          'main',
+          'restart',
+          '-m',
+          'fast',
+        ]);
+        postgresDown = false;
+      } else if (roll < 0.6) {
+        const index = Math.floor(Math.random() * replicas.length);
+        const victim = replicas[index];
+        events.push(`kill -9 replica ${index}`);
+        victim.alive = false;
+        await victim.stop('SIGKILL');
+        await sleep(1_000 + Math.random() * 2_000);
+        replicas[index] = await startBroker(env(ports[index]));
+      } else {
+        events.push('flush redis');
+        const redis = new Redis(REDIS_URL);
+        await redis.flushdb();
+        redis.disconnect();
+      }
+    }
+  };
+
+  const readers = Array.from({ length: 6 }, reader);
+  await chaos();
+  running = false;
+  await Promise.all(readers);
+  await sleep(TOKEN_TTL * 1000);
+
+  const lost = await sql(
+    db.url,
+    `SELECT count(*)::int AS n FROM connections WHERE status = 'needs_reauthorization'`,
+  );
+  const stats = sandbox.stats();
+  const normalTotal = tally.normal.ok + tally.normal.failed;
+  const report = {
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    tokenLifetimeSeconds: TOKEN_TTL,
+    events,
+    refreshes: stats.refreshTokenUses,
+    refreshTokenReuses: stats.refreshTokenReuses,
+    lostToNeedsReauthorization: lost[0].n,
+    readsOutsideOutage: normalTotal,
+    successOutsideOutage: normalTotal ? tally.normal.ok / normalTotal : 1,
+    readsDuringOutage: tally.outage.ok + tally.outage.failed,
+    servedDuringOutage: tally.outage.ok,
+    statuses: tally.statuses,
+  };
+  console.log(JSON.stringify(report, null, 2));
+  for (const replica of live()) await replica.stop();
+  await sandbox.close();
+  await db.drop().catch(() => undefined);
+  const pass =
+    report.refreshTokenReuses === 0 &&
+    report.lostToNeedsReauthorization === 0 &&
+    report.successOutsideOutage >= 0.99;
+  console.log(pass ? 'chaos: PASS' : 'chaos: FAIL');
+  process.exit(pass ? 0 : 1);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

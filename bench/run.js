@@ -1,0 +1,396 @@
+// npm run bench [-- hot herd footprint scale]: prints a table of measured figures. Every speed
+// target is a ratio to a reference measured in the same run on the same machine.
+const autocannon = require('autocannon');
+const { mkdirSync, writeFileSync } = require('node:fs');
+const path = require('node:path');
+const {
+  adminCall,
+  createDatabase,
+  loadSandbox,
+  median,
+  percentile,
+  processUsage,
+  sleep,
+  sql,
+  startBroker,
+  startReference,
+} = require('./support');
+
+const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const results = { date: new Date().toISOString(), node: process.version, sections: {} };
+
+function cannon(url, apiKey, seconds) {
+  return autocannon({
+    url: `${url}/tokens/credit`,
+    connections: 50,
+    pipelining: 1,
+    duration: seconds,
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+}
+
+/** A broker with one Bloom connection and a client key, against an in-process sandbox. */
+async function brokerWithToken(db, sandboxUrl, env = {}) {
+  const broker = await startBroker({ DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379/12', ...env });
+  await adminCall(broker.url, 'POST', '/admin/integrations', {
+    key: 'bloom',
+    provider: 'bloom',
+    clientId: 'sandbox-bloom',
+    clientSecret: 'sandbox-bloom-secret',
+    audience: 'dev-api.bloom.dev',
+    scopes: ['data-access:all'],
+    tokenUrl: `${sandboxUrl}/bloom/oauth2/token`,
+  }).catch(() => undefined);
+  await adminCall(broker.url, 'POST', '/admin/connections', { key: 'credit', integration: 'bloom' }).catch(
+    () => undefined,
+  );
+  const { apiKey } = await adminCall(broker.url, 'POST', '/admin/clients', {
+    name: 'bench',
+    connections: ['*'],
+  });
+  return { broker, apiKey };
+}
+
+async function hotPath() {
+  const { createSandbox } = loadSandbox();
+  const sandbox = createSandbox();
+  const sandboxUrl = await sandbox.listen(0);
+  const db = await createDatabase('hot');
+  // Role api: what a sidecar runs (the admin API stays on here only to set up the connection).
+  const { broker, apiKey } = await brokerWithToken(db, sandboxUrl, { BROKER_ROLE: 'api' });
+  const fastify = await startReference('reference-fastify.js', apiKey);
+  const nest = await startReference('reference-nest.js', apiKey);
+  const targets = { fastify, nest, broker };
+  const rounds = { fastify: [], nest: [], broker: [] };
+  try {
+    for (const name of Object.keys(targets)) await cannon(targets[name].url, apiKey, 2); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of Object.keys(targets)) {
+        const result = await cannon(targets[name].url, apiKey, ROUND_SECONDS);
+        rounds[name].push({
+          rps: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          non2xx: result.non2xx + result.errors + result.timeouts,
+        });
+        process.stdout.write(
+          `  hot round ${round + 1} ${name}: ${Math.round(result.requests.average)} req/s\n`,
+        );
+      }
+    }
+  } finally {
+    await broker.stop();
+    fastify.stop();
+    nest.stop();
+    await sandbox.close();
+    await db.drop();
+  }
+  const summary = Object.fromEntries(
+    Object.entries(rounds).map(([name, list]) => [
+      name,
+      {
+        rps: median(list.map((r) => r.rps)),
+        p50: median(list.map((r) => r.p50)),
+        p99: median(list.map((r) => r.p99)),
+        non2xx: list.reduce((sum, r) => sum + r.non2xx, 0),
+      },
+    ]),
+  );
+  summary.ratios = {
+    brokerToNest: summary.broker.rps / summary.nest.rps,
+    brokerToFastify: summary.broker.rps / summary.fastify.rps,
+    nestToFastify: summary.nest.rps / summary.fastify.rps,
+  };
+  return summary;
+}
+
+async function herd() {
+  const { createSandbox } = loadSandbox();
+  const sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: 3600 });
+  const sandboxUrl = await sandbox.listen(0);
+  const db = await createDatabase('herd');
+  const env = { DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379/13' };
+  const first = await startBroker(env);
+  const replicas = [first, await startBroker(env), await startBroker(env)];
+  try {
+    await adminCall(first.url, 'POST', '/admin/integrations', {
+      key: 'bloomerang',
+      provider: 'bloomerang',
+      clientId: 'sandbox-bloomerang',
+      clientSecret: 'sandbox-bloomerang-secret',
+      authorizationUrl: `${sandboxUrl}/bloomerang/Authorize`,
+      tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token`,
+    });
+    const created = await adminCall(first.url, 'POST', '/admin/connections', {
+      key: 'herd',
+      integration: 'bloomerang',
+    });
+    const approve = await fetch(`${created.authorizationUrl}&sandbox_decision=approve`, {
+      redirect: 'manual',
+    });
+    const callback = new URL(approve.headers.get('location'));
+    await fetch(`${first.url}${callback.pathname}${callback.search}`);
+    const { apiKey } = await adminCall(first.url, 'POST', '/admin/clients', {
+      name: 'herd',
+      connections: ['*'],
+    });
+    for (const replica of replicas)
+      await fetch(`${replica.url}/tokens/herd`, { headers: { authorization: `Bearer ${apiKey}` } });
+    // Expire the token as time would, announcing it so every replica's cache lets go.
+    const [row] = await sql(
+      db.url,
+      `UPDATE connections SET expires_at = now() - interval '1 second', token_version = token_version + 1 WHERE key = 'herd' RETURNING id, token_version`,
+    );
+    await sql(db.url, 'SELECT pg_notify($1, $2)', [
+      'broker_connection_changed',
+      JSON.stringify({ id: row.id, key: 'herd', v: row.token_version, kind: 'tokens' }),
+    ]);
+    await sleep(300);
+    sandbox.configure({ tokenLatencyMs: 300 });
+    const before = sandbox.stats().tokenRequests.byProvider.bloomerang.refresh_token ?? 0;
+    const latencies = [];
+    const answers = await Promise.all(
+      Array.from({ length: 1000 }, async (_, i) => {
+        const started = performance.now();
+        const response = await fetch(`${replicas[i % 3].url}/tokens/herd`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+        });
+        const body = await response.json();
+        latencies.push(performance.now() - started);
+        return { status: response.status, token: body.accessToken };
+      }),
+    );
+    return {
+      requests: answers.length,
+      ok: answers.filter((a) => a.status === 200).length,
+      distinctTokens: new Set(answers.map((a) => a.token)).size,
+      upstreamCalls: (sandbox.stats().tokenRequests.byProvider.bloomerang.refresh_token ?? 0) - before,
+      refreshTokenReuses: sandbox.stats().refreshTokenReuses,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      upstreamLatencyMs: 300,
+    };
+  } finally {
+    for (const replica of replicas) await replica.stop();
+    await sandbox.close();
+    await db.drop();
+  }
+}
+
+/** V8 flags the sidecar manifest sets (deploy/k8s/overlays/sidecar-example): a small young generation. */
+const SIDECAR_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=96'];
+
+async function footprint() {
+  const db = await createDatabase('footprint');
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: 'redis://127.0.0.1:6379/14',
+    BROKER_ROLE: 'api',
+    BROKER_ADMIN_API: 'false',
+    BROKER_AUTO_MIGRATE: 'false',
+  };
+  const measure = async (flags) => {
+    const starts = [];
+    let idle;
+    for (let i = 0; i < 5; i++) {
+      const broker = await startBroker(env, flags);
+      starts.push(broker.readyMs);
+      if (i === 4) {
+        await sleep(10_000);
+        idle = processUsage(broker.child.pid);
+      }
+      await broker.stop();
+    }
+    return { startToReadyMs: median(starts), startsMs: starts.map(Math.round), idleRssMb: idle.rssMb };
+  };
+  try {
+    const migrator = await startBroker({ DATABASE_URL: db.url, REDIS_URL: env.REDIS_URL }); // migrates once
+    await migrator.stop();
+    return {
+      sidecarFlags: SIDECAR_NODE_FLAGS.join(' '),
+      sidecar: await measure(SIDECAR_NODE_FLAGS),
+      nodeDefaults: await measure([]),
+    };
+  } finally {
+    await db.drop();
+  }
+}
+
+async function scale() {
+  const count = Number(process.env.BENCH_CONNECTIONS || (process.env.BENCH_QUICK ? 1000 : 10_000));
+  const cap = 5;
+  const { createSandbox } = loadSandbox();
+  // Lifetimes of 120 s: created over the first minute or so, every token comes due within ~5 minutes.
+  const sandbox = createSandbox({ bloomTokenTtlSeconds: 120 });
+  const sandboxUrl = await sandbox.listen(0);
+  const db = await createDatabase('scale');
+  const worker = await startBroker({
+    DATABASE_URL: db.url,
+    REDIS_URL: 'redis://127.0.0.1:6379/15',
+    BROKER_INTEGRATION_CONCURRENCY: String(cap),
+    BROKER_WORKER_CONCURRENCY: '50',
+    BROKER_RECONCILE_INTERVAL_SECONDS: '30',
+  });
+  try {
+    await adminCall(worker.url, 'POST', '/admin/integrations', {
+      key: 'bloom',
+      provider: 'bloom',
+      clientId: 'sandbox-bloom',
+      clientSecret: 'sandbox-bloom-secret',
+      audience: 'dev-api.bloom.dev',
+      scopes: ['data-access:all'],
+      tokenUrl: `${sandboxUrl}/bloom/oauth2/token`,
+    });
+    const { apiKey } = await adminCall(worker.url, 'POST', '/admin/clients', {
+      name: 'scale',
+      connections: ['*'],
+    });
+    const createdStart = Date.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < count) {
+          const index = next++;
+          await adminCall(worker.url, 'POST', '/admin/connections', {
+            key: `c${index}`,
+            integration: 'bloom',
+          });
+        }
+      }),
+    );
+    const createSeconds = (Date.now() - createdStart) / 1000;
+    const cpuStart = processUsage(worker.child.pid).cpuSeconds;
+    // Watch until every token has been refreshed at least once (or 8 minutes pass), sampling reads.
+    const deadline = Date.now() + 8 * 60_000;
+    let shortReads = 0;
+    let reads = 0;
+    let peakRss = 0;
+    for (;;) {
+      const [{ pending }] = await sql(
+        db.url,
+        `SELECT count(*)::int AS pending FROM connections WHERE token_version < 2`,
+      );
+      for (let i = 0; i < 20; i++) {
+        const key = `c${Math.floor(Math.random() * count)}`;
+        const response = await fetch(`${worker.url}/tokens/${key}?minValidity=10`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+        });
+        const body = await response.json();
+        reads += 1;
+        if (response.status !== 200 || body.expiresIn < 10) shortReads += 1;
+      }
+      peakRss = Math.max(peakRss, processUsage(worker.child.pid).rssMb);
+      if (pending === 0 || Date.now() > deadline) break;
+      await sleep(2_000);
+    }
+    const [{ refreshed }] = await sql(
+      db.url,
+      `SELECT count(*)::int AS refreshed FROM connections WHERE token_version >= 2`,
+    );
+    const metrics = await (await fetch(`${worker.url}/metrics`)).text();
+    const lag = histogramPercentile(metrics, 'broker_scheduler_lag_seconds', 99);
+    return {
+      connections: count,
+      createSeconds,
+      refreshedAtLeastOnce: refreshed,
+      schedulerLagP99Seconds: lag,
+      upstreamConcurrencyPeak: sandbox.stats().maxConcurrentTokenRequests.bloom,
+      upstreamConcurrencyCap: cap,
+      readsSampled: reads,
+      readsBelowMinValidity: shortReads,
+      workerCpuSeconds: processUsage(worker.child.pid).cpuSeconds - cpuStart,
+      workerPeakRssMb: peakRss,
+    };
+  } finally {
+    await worker.stop();
+    await sandbox.close();
+    await db.drop();
+  }
+}
+
+/** The upper bound of the bucket holding the p-th percentile of a Prometheus histogram. */
+function histogramPercentile(text, name, p) {
+  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm'))].map(
+    (m) => ({
+      le: m[1] === '+Inf' ? Infinity : Number(m[1]),
+      count: Number(m[2]),
+    }),
+  );
+  const total = buckets.at(-1)?.count ?? 0;
+  if (total === 0) return null;
+  return buckets.find((b) => b.count >= (p / 100) * total).le;
+}
+
+const SECTIONS = { hot: hotPath, herd, footprint, scale };
+
+async function main() {
+  const chosen = process.argv.slice(2).filter((name) => SECTIONS[name]);
+  const names = chosen.length ? chosen : ['hot', 'herd', 'footprint'];
+  for (const name of names) {
+    process.stdout.write(`running ${name}…\n`);
+    results.sections[name] = await SECTIONS[name]();
+  }
+  print(results.sections);
+  const dir = path.join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+function print(sections) {
+  const rows = [];
+  const fmt = (n, digits = 0) =>
+    n === null || n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits);
+  if (sections.hot) {
+    const h = sections.hot;
+    for (const name of ['fastify', 'nest', 'broker']) {
+      rows.push([
+        `hot path: ${name}`,
+        `${fmt(h[name].rps)} req/s, p50 ${fmt(h[name].p50)} ms, p99 ${fmt(h[name].p99)} ms, non-2xx ${h[name].non2xx}`,
+        '',
+      ]);
+    }
+    rows.push(['hot path: broker / minimal Nest', fmt(h.ratios.brokerToNest, 2), '≥ 0.95']);
+    rows.push(['hot path: broker / bare Fastify', fmt(h.ratios.brokerToFastify, 2), '≥ 0.55']);
+    rows.push(['hot path: minimal Nest / bare Fastify', fmt(h.ratios.nestToFastify, 2), '(0.53–0.61 seen)']);
+    rows.push(['hot path: broker p99', `${fmt(h.broker.p99)} ms`, '≤ 5 ms']);
+  }
+  if (sections.herd) {
+    const h = sections.herd;
+    rows.push(['herd: upstream refresh calls', String(h.upstreamCalls), '1']);
+    rows.push(['herd: answered 200', `${h.ok} / ${h.requests}`, 'all']);
+    rows.push(['herd: distinct tokens', String(h.distinctTokens), '1']);
+    rows.push(['herd: p99 latency', `${fmt(h.p99Ms)} ms`, `≤ ${h.upstreamLatencyMs + 100} ms`]);
+  }
+  if (sections.footprint) {
+    const f = sections.footprint;
+    rows.push(['sidecar: start to ready (median of 5)', `${fmt(f.sidecar.startToReadyMs)} ms`, '≤ 1500 ms']);
+    rows.push(['sidecar: idle RSS (sidecar V8 flags)', `${fmt(f.sidecar.idleRssMb, 1)} MB`, '≤ 120 MB']);
+    rows.push(['sidecar: idle RSS (Node defaults)', `${fmt(f.nodeDefaults.idleRssMb, 1)} MB`, '']);
+  }
+  if (sections.scale) {
+    const s = sections.scale;
+    rows.push(['scale: connections / refreshed', `${s.connections} / ${s.refreshedAtLeastOnce}`, 'all']);
+    rows.push(['scale: scheduler lag p99', `≤ ${fmt(s.schedulerLagP99Seconds, 1)} s`, '≤ 2 s']);
+    rows.push([
+      'scale: upstream concurrency peak / cap',
+      `${s.upstreamConcurrencyPeak} / ${s.upstreamConcurrencyCap}`,
+      'peak ≤ cap',
+    ]);
+    rows.push(['scale: reads below minValidity', `${s.readsBelowMinValidity} / ${s.readsSampled}`, '0']);
+    rows.push([
+      'scale: worker CPU / peak RSS',
+      `${fmt(s.workerCpuSeconds, 1)} s / ${fmt(s.workerPeakRssMb)} MB`,
+      '',
+    ]);
+  }
+  const width = Math.max(...rows.map((r) => r[0].length));
+  const width2 = Math.max(...rows.map((r) => r[1].length));
+  process.stdout.write(`\n${'measure'.padEnd(width)}  ${'result'.padEnd(width2)}  target\n`);
+  for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(width)}  ${b.padEnd(width2)}  ${c}\n`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

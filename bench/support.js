@@ -1,0 +1,156 @@
+// Process and database helpers shared by bench/run.js and bench/chaos.js.
+const { fork, spawn } = require('node:child_process');
+const { randomBytes } = require('node:crypto');
+const { readFileSync } = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { Client } = require('pg');
+
+const ROOT = path.resolve(__dirname, '..');
+const BROKER_MAIN = path.join(ROOT, 'dist/apps/broker/src/main.js');
+const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
+const ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 9).toString('base64')}`;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function createDatabase(label) {
+  const name = `broker_bench_${label}_${randomBytes(3).toString('hex')}`;
+  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: `postgres://postgres@127.0.0.1:5432/${name}`,
+    async drop() {
+      const client = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+async function sql(url, text, params = []) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitReady(url, child, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready`);
+    await sleep(20);
+  }
+}
+
+/** Starts a built broker; resolves when /health/ready answers, with how long that took. */
+async function startBroker(env, nodeArgs = []) {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [...nodeArgs, BROKER_MAIN], {
+    env: {
+      ...parent,
+      LOG_LEVEL: 'warn',
+      BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
+      BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
+      BROKER_HOST: '127.0.0.1',
+      ...env,
+      PORT: String(port),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, child);
+  const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return {
+    url,
+    port,
+    child,
+    readyMs,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
+      }),
+  };
+}
+
+/** Starts a bench/reference-*.js server in its own process. */
+async function startReference(file, apiKey) {
+  const port = await freePort();
+  const child = fork(path.join(__dirname, file), [String(port), apiKey], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve) => child.once('message', resolve));
+  return { url: `http://127.0.0.1:${port}`, child, stop: () => child.kill('SIGTERM') };
+}
+
+async function adminCall(url, method, route, body) {
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => undefined);
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** CPU seconds (user + system) and RSS in MB of a process, from /proc. */
+function processUsage(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  return { cpuSeconds: ticks / 100, rssMb: rssKb / 1024 };
+}
+
+function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const median = (values) => percentile(values, 50);
+
+function loadSandbox() {
+  return require(path.join(ROOT, 'dist/apps/sandbox/src/sandbox.js'));
+}
+
+module.exports = {
+  ADMIN_TOKEN,
+  ENCRYPTION_KEYS,
+  adminCall,
+  createDatabase,
+  freePort,
+  loadSandbox,
+  median,
+  percentile,
+  processUsage,
+  sleep,
+  sql,
+  startBroker,
+  startReference,
+};
