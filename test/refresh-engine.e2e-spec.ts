@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import { Keyring } from '@broker/crypto';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
-import { BrokerProcess, ENCRYPTION_KEYS, freePort, sleep, startBroker } from './support/broker-process';
-import { createTestDatabase, query } from './support/test-database';
+import { BrokerProcess, freePort, sleep, startBroker } from './support/broker-process';
+import { createTestDatabase, query, storedRefreshToken } from './support/test-database';
 import { admin, getToken, request } from './support/http';
 import {
   authorizeAtSandbox,
@@ -134,7 +133,7 @@ describe('refresh engine: two brokers, one Postgres, one Redis, the sandbox', ()
     await connectBloomerang(a.url, 'bloomerang', 'revoked');
     expect((await getToken(b.url, apiKey, 'revoked')).status).toBe(200);
     // Someone else uses the stored refresh token: the broker's copy is now spent.
-    const refreshToken = await storedRefreshToken('revoked');
+    const refreshToken = await storedRefreshToken(db.url, 'revoked');
     const stolen = await fetch(`${sandboxUrl}/bloomerang/v2/oauth/token`, {
       method: 'POST',
       headers: {
@@ -218,19 +217,6 @@ describe('refresh engine: two brokers, one Postgres, one Redis, the sandbox', ()
       JSON.stringify({ id: row.id, key, v: row.token_version, kind: 'tokens' }),
     ]);
     await sleep(200);
-  }
-
-  async function storedRefreshToken(key: string): Promise<string> {
-    const [row] = await query<{ id: string; refresh_token: string }>(
-      db.url,
-      'SELECT id, refresh_token FROM connections WHERE key = $1',
-      [key],
-    );
-    return Keyring.parse(ENCRYPTION_KEYS).decrypt(row.refresh_token, {
-      table: 'connections',
-      column: 'refresh_token',
-      rowId: row.id,
-    });
   }
 });
 

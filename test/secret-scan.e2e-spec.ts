@@ -1,8 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { Keyring } from '@broker/crypto';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
-import { BrokerProcess, ENCRYPTION_KEYS, freePort, startBroker } from './support/broker-process';
-import { createTestDatabase, query } from './support/test-database';
+import { BrokerProcess, freePort, startBroker } from './support/broker-process';
+import { createTestDatabase, storedRefreshToken } from './support/test-database';
 import { admin, getToken, request } from './support/http';
 import {
   authorizeAtSandbox,
@@ -67,11 +66,11 @@ describe('secret scan', () => {
     secrets.add(apiKey);
     for (let i = 0; i < 3; i++) {
       secrets.add((await getToken(broker.url, apiKey, 'acme')).body.accessToken);
-      secrets.add(await storedRefreshToken('acme'));
+      secrets.add(await storedRefreshToken(db.url, 'acme'));
       record(await api.post('/admin/connections/acme/refresh'));
     }
     secrets.add((await getToken(broker.url, apiKey, 'acme')).body.accessToken);
-    secrets.add(await storedRefreshToken('acme'));
+    secrets.add(await storedRefreshToken(db.url, 'acme'));
     const second = record(await api.post('/admin/connections', { key: 'beta', integration: 'bloomerang' }));
     const secondCallback = new URL(await authorizeAtSandbox(second.body.authorizationUrl, broker.url));
     secrets.add(secondCallback.searchParams.get('code')!).add(secondCallback.searchParams.get('state')!);
@@ -102,19 +101,6 @@ describe('secret scan', () => {
     await sandbox?.close();
     await db?.drop();
   });
-
-  async function storedRefreshToken(key: string): Promise<string> {
-    const [row] = await query<{ id: string; refresh_token: string }>(
-      db.url,
-      'SELECT id, refresh_token FROM connections WHERE key = $1',
-      [key],
-    );
-    return Keyring.parse(ENCRYPTION_KEYS).decrypt(row.refresh_token, {
-      table: 'connections',
-      column: 'refresh_token',
-      rowId: row.id,
-    });
-  }
 
   const leaks = (text: string, allowed = new Set<string>()) =>
     [...secrets].filter((secret) => secret && !allowed.has(secret) && text.includes(secret));

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { randomSuffix } from './broker-process';
+import { Keyring } from '@broker/crypto';
+import { ENCRYPTION_KEYS, randomSuffix } from './broker-process';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -36,4 +37,18 @@ export async function query<T = Record<string, unknown>>(
   } finally {
     await client.end();
   }
+}
+
+/** The refresh token the broker stored for a connection, opened with the test keyring. */
+export async function storedRefreshToken(url: string, key: string): Promise<string> {
+  const [row] = await query<{ id: string; refresh_token: string }>(
+    url,
+    'SELECT id, refresh_token FROM connections WHERE key = $1',
+    [key],
+  );
+  return Keyring.parse(ENCRYPTION_KEYS).decrypt(row.refresh_token, {
+    table: 'connections',
+    column: 'refresh_token',
+    rowId: row.id,
+  });
 }

@@ -1,9 +1,6 @@
 import { Optional } from '../common/optional';
-import { Transform } from 'class-transformer';
+import { ToInteger } from '../common/dto-rules';
 import { IsDateString, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-
-const toInteger = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
 
 export class ListAuditQuery {
   /**
@@ -34,7 +31,7 @@ export class ListAuditQuery {
 
   /** At most this many, newest first (default 100, at most 1000). */
   @Optional()
-  @Transform(toInteger)
+  @ToInteger()
   @IsInt()
   @Min(1)
   @Max(1000)

@@ -1,18 +1,7 @@
 import { Optional } from '../common/optional';
+import { ScopeList, ToInteger } from '../common/dto-rules';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
 import { CONNECTION_STATUSES } from './connection-status';
 
@@ -38,20 +27,9 @@ export class CreateConnectionDto {
    * @example ["Standard"]
    */
   @Optional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(200, { each: true })
-  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, {
-    each: true,
-    message: 'each value in scopes must be a scope token without spaces or quotes',
-  })
+  @ScopeList()
   scopes?: string[];
 }
-
-const toInteger = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
 
 export class ListConnectionsQuery {
   /** Only connections of this integration. */
@@ -67,7 +45,7 @@ export class ListConnectionsQuery {
 
   /** At most this many, oldest first (default 100, at most 1000). */
   @Optional()
-  @Transform(toInteger)
+  @ToInteger()
   @IsInt()
   @Min(1)
   @Max(1000)
@@ -75,7 +53,7 @@ export class ListConnectionsQuery {
 
   /** Skip this many. */
   @Optional()
-  @Transform(toInteger)
+  @ToInteger()
   @IsInt()
   @Min(0)
   offset?: number;

@@ -6,7 +6,6 @@ import { ProviderConfigError, resolveProvider } from '@broker/providers';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
 import { IntegrationEntity } from '../integrations/integration.entity';
-import { IntegrationsService } from '../integrations/integrations.service';
 import { RefreshQueue } from '../scheduler/refresh-queue';
 import { TokenCache } from '../tokens/token-cache';
 import { RefreshFailedError, TokenRefresher } from '../tokens/token-refresher';
@@ -21,7 +20,6 @@ export class ConnectionsService {
   constructor(
     @InjectRepository(ConnectionEntity) private readonly connections: Repository<ConnectionEntity>,
     @InjectRepository(IntegrationEntity) private readonly integrationRows: Repository<IntegrationEntity>,
-    private readonly integrations: IntegrationsService,
     private readonly authorization: AuthorizationFlow,
     private readonly refresher: TokenRefresher,
     private readonly store: TokenStore,

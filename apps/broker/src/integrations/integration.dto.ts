@@ -1,8 +1,7 @@
 import { Optional } from '../common/optional';
+import { ScopeList } from '../common/dto-rules';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsIn,
   IsNotEmpty,
   IsObject,
@@ -46,15 +45,7 @@ export class IntegrationSettingsDto {
    * @example ["OrgAdmin"]
    */
   @Optional()
-  @IsArray()
-  @ArrayMaxSize(50)
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(200, { each: true })
-  @Matches(/^[\x21\x23-\x5B\x5D-\x7E]+$/, {
-    each: true,
-    message: 'each value in scopes must be a scope token without spaces or quotes',
-  })
+  @ScopeList()
   scopes?: string[];
 
   /** Overrides the provider's authorization endpoint (sandboxes, tests). https, or http on loopback. */

@@ -38,19 +38,15 @@ export class TokensService {
   ) {}
 
   async getToken(caller: Caller, key: string, minValiditySeconds: number): Promise<TokenView> {
+    let outcome: TokenOutcome = 'unavailable';
     try {
-      const { token, outcome } = await this.resolve(caller, key, minValiditySeconds);
-      this.metrics.tokenRequest(outcome);
-      this.audit.recordLater({
-        action: 'token.read',
-        actor: caller.name,
-        targetType: 'connection',
-        targetKey: key,
-        outcome,
-      });
-      return view(token);
+      const resolved = await this.resolve(caller, key, minValiditySeconds);
+      outcome = resolved.outcome;
+      return view(resolved.token);
     } catch (error) {
-      const outcome = outcomeOf(error);
+      outcome = outcomeOf(error);
+      throw error;
+    } finally {
       this.metrics.tokenRequest(outcome);
       this.audit.recordLater({
         action: 'token.read',
@@ -59,7 +55,6 @@ export class TokensService {
         targetKey: key,
         outcome,
       });
-      throw error;
     }
   }
 
