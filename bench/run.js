@@ -14,6 +14,7 @@ const {
   sql,
   startBroker,
   startReference,
+  startSandboxProcess,
 } = require('./support');
 
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
@@ -106,9 +107,8 @@ async function hotPath() {
 }
 
 async function herd() {
-  const { createSandbox } = loadSandbox();
-  const sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: 3600 });
-  const sandboxUrl = await sandbox.listen(0);
+  const sandbox = await startSandboxProcess({ SANDBOX_AUTO_APPROVE: 'true' });
+  const sandboxUrl = sandbox.url;
   const db = await createDatabase('herd');
   const env = { DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379/13' };
   const first = await startBroker(env);
@@ -147,28 +147,36 @@ async function herd() {
       JSON.stringify({ id: row.id, key: 'herd', v: row.token_version, kind: 'tokens' }),
     ]);
     await sleep(300);
-    sandbox.configure({ tokenLatencyMs: 300 });
-    const before = sandbox.stats().tokenRequests.byProvider.bloomerang.refresh_token ?? 0;
-    const latencies = [];
-    const answers = await Promise.all(
-      Array.from({ length: 1000 }, async (_, i) => {
-        const started = performance.now();
-        const response = await fetch(`${replicas[i % 3].url}/tokens/herd`, {
-          headers: { authorization: `Bearer ${apiKey}` },
-        });
-        const body = await response.json();
-        latencies.push(performance.now() - started);
-        return { status: response.status, token: body.accessToken };
-      }),
-    );
+    await sandbox.configure({ tokenLatencyMs: 300 });
+    const before = (await sandbox.stats()).tokenRequests.byProvider.bloomerang.refresh_token ?? 0;
+    const burst = async () => {
+      const latencies = [];
+      const answers = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const started = performance.now();
+          const response = await fetch(`${replicas[i % 3].url}/tokens/herd`, { headers: { authorization: `Bearer ${apiKey}` } });
+          const body = await response.json();
+          latencies.push(performance.now() - started);
+          return { status: response.status, token: body.accessToken };
+        }),
+      );
+      return { answers, latencies };
+    };
+    const { answers, latencies } = await burst();
+    const upstreamCalls = ((await sandbox.stats()).tokenRequests.byProvider.bloomerang.refresh_token ?? 0) - before;
+    // The same burst again, now answered from the caches: what 1,000 simultaneous requests cost
+    // this machine (load generator, 3 replicas, Postgres) without any refresh.
+    const control = await burst();
     return {
       requests: answers.length,
       ok: answers.filter((a) => a.status === 200).length,
       distinctTokens: new Set(answers.map((a) => a.token)).size,
-      upstreamCalls: (sandbox.stats().tokenRequests.byProvider.bloomerang.refresh_token ?? 0) - before,
-      refreshTokenReuses: sandbox.stats().refreshTokenReuses,
+      upstreamCalls,
+      refreshTokenReuses: (await sandbox.stats()).refreshTokenReuses,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
+      cachedBurstP50Ms: percentile(control.latencies, 50),
+      cachedBurstP99Ms: percentile(control.latencies, 99),
       upstreamLatencyMs: 300,
     };
   } finally {
@@ -360,7 +368,9 @@ function print(sections) {
     rows.push(['herd: upstream refresh calls', String(h.upstreamCalls), '1']);
     rows.push(['herd: answered 200', `${h.ok} / ${h.requests}`, 'all']);
     rows.push(['herd: distinct tokens', String(h.distinctTokens), '1']);
-    rows.push(['herd: p99 latency', `${fmt(h.p99Ms)} ms`, `≤ ${h.upstreamLatencyMs + 100} ms`]);
+    rows.push(['herd: p50 / p99 latency', `${fmt(h.p50Ms)} / ${fmt(h.p99Ms)} ms`, `p99 ≤ ${h.upstreamLatencyMs + 100} ms`]);
+    rows.push(['herd: same burst from cache, p50 / p99', `${fmt(h.cachedBurstP50Ms)} / ${fmt(h.cachedBurstP99Ms)} ms`, '(harness floor)']);
+    rows.push(['herd: p99 over the cached burst', `${fmt(h.p99Ms - h.cachedBurstP99Ms)} ms`, `≤ ${h.upstreamLatencyMs + 100} ms`]);
   }
   if (sections.footprint) {
     const f = sections.footprint;

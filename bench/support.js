@@ -135,6 +135,36 @@ function percentile(values, p) {
 
 const median = (values) => percentile(values, 50);
 
+/**
+ * The sandbox in its own process, so that its simulated upstream latency is not stretched by the
+ * load generator sharing its event loop. `stats()` and `configure()` go over its control API.
+ */
+async function startSandboxProcess(env = {}) {
+  const port = await freePort();
+  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/sandbox/src/main.js')], {
+    env: { ...parent, SANDBOX_PORT: String(port), SANDBOX_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/_sandbox/stats`)).ok) break;
+    } catch {
+      if (i > 200) throw new Error('sandbox did not start');
+    }
+    await sleep(25);
+  }
+  return {
+    url,
+    stats: async () => (await fetch(`${url}/_sandbox/stats`)).json(),
+    configure: async (patch) => {
+      await fetch(`${url}/_sandbox/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+    },
+    close: () => child.kill('SIGTERM'),
+  };
+}
+
 function loadSandbox() {
   return require(path.join(ROOT, 'dist/apps/sandbox/src/sandbox.js'));
 }
@@ -153,4 +183,5 @@ module.exports = {
   sql,
   startBroker,
   startReference,
+  startSandboxProcess,
 };

@@ -58,6 +58,8 @@ const PENDING_WRITE_RETRY_MS = 500;
 export class TokenRefresher implements OnApplicationShutdown {
   private readonly logger = new Logger(TokenRefresher.name);
   private readonly inFlight = new Map<string, Promise<AccessToken>>();
+  /** The same promises by connection key, so a herd of readers can join without a database read each. */
+  private readonly inFlightByKey = new Map<string, Promise<AccessToken>>();
   private readonly upstreamLimiter: ConcurrencyLimiter;
   /** Provider answers whose database write failed; retried until Postgres takes them. */
   private readonly pendingWrites = new Map<string, { lease: Lease; write: TokenWrite }>();
@@ -77,14 +79,21 @@ export class TokenRefresher implements OnApplicationShutdown {
   }
 
   /** A token satisfying the request; concurrent calls for one connection share the same work. */
-  refresh(connectionId: string, request: RefreshRequest): Promise<AccessToken> {
+  refresh(connectionId: string, request: RefreshRequest, connectionKey?: string): Promise<AccessToken> {
     const running = this.inFlight.get(connectionId);
     if (running) return running;
-    const work = this.refreshAcrossCluster(connectionId, request).finally(() =>
-      this.inFlight.delete(connectionId),
-    );
+    const work = this.refreshAcrossCluster(connectionId, request).finally(() => {
+      this.inFlight.delete(connectionId);
+      if (connectionKey) this.inFlightByKey.delete(connectionKey);
+    });
     this.inFlight.set(connectionId, work);
+    if (connectionKey) this.inFlightByKey.set(connectionKey, work);
     return work;
+  }
+
+  /** The refresh of that connection this replica is running, if any. */
+  inFlightFor(connectionKey: string): Promise<AccessToken> | undefined {
+    return this.inFlightByKey.get(connectionKey);
   }
 
   get pendingWriteCount(): number {

@@ -69,6 +69,9 @@ export class TokensService {
     const cached = this.cache.get(key, minValiditySeconds);
     if (cached) return { token: cached, outcome: 'cache_hit' };
     if (!RESOURCE_KEY_PATTERN.test(key)) throw BrokerError.notFound('connection', key);
+    // A refresh of this connection is already running here: wait for it instead of reading the row.
+    const running = this.refresher.inFlightFor(key);
+    if (running) return this.refreshed(running);
 
     let row;
     try {
@@ -89,9 +92,15 @@ export class TokensService {
       this.cache.set(stored);
       return { token: stored, outcome: 'stored' };
     }
+    return this.refreshed(this.refresher.refresh(row.id, { reason: 'on_demand', minValiditySeconds }, key));
+  }
+
+  /** The refreshed token, or the still-unexpired one when the refresh failed. */
+  private async refreshed(
+    refresh: Promise<AccessToken>,
+  ): Promise<{ token: AccessToken; outcome: TokenOutcome }> {
     try {
-      const token = await this.refresher.refresh(row.id, { reason: 'on_demand', minValiditySeconds });
-      return { token, outcome: 'refreshed' };
+      return { token: await refresh, outcome: 'refreshed' };
     } catch (error) {
       if (error instanceof RefreshFailedError && error.fallback && error.fallback.expiresAtMs > Date.now()) {
         return { token: error.fallback, outcome: 'degraded' };
