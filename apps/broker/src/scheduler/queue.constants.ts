@@ -14,6 +14,8 @@ export interface RefreshJobData {
   connectionId: string;
   /** The token version the job was planned for; a job for an older version has nothing to do. */
   tokenVersion: number;
+  /** When the refresh was planned to run (epoch ms), to measure how late it started. */
+  runAt?: number;
 }
 
 /** Deterministic: one job per connection and token version, whoever schedules it. */

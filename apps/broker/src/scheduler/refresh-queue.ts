@@ -48,7 +48,7 @@ export class RefreshQueue {
 }
 
 function toData(plan: PlannedRefresh): RefreshJobData {
-  return { connectionId: plan.connectionId, tokenVersion: plan.tokenVersion };
+  return { connectionId: plan.connectionId, tokenVersion: plan.tokenVersion, runAt: plan.runAt.getTime() };
 }
 
 function jobOptions(plan: PlannedRefresh) {

@@ -58,8 +58,8 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     const row = await this.store.findById(connectionId);
     if (!row || row.tokenVersion !== tokenVersion || !['active', 'error'].includes(row.status))
       return 'superseded';
-    if (job.attemptsMade === 0)
-      this.metrics.schedulerLagSeconds((Date.now() - (job.timestamp + (job.delay ?? 0))) / 1000);
+    if (job.attemptsMade === 0 && job.data.runAt)
+      this.metrics.schedulerLagSeconds((Date.now() - job.data.runAt) / 1000);
     try {
       await this.refresher.refresh(connectionId, {
         reason: 'scheduled',
