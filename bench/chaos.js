@@ -3,7 +3,8 @@
 // random, Redis is flushed and Postgres is restarted. Prints and asserts: refresh-token reuses
 // seen by the sandbox (0), connections lost to needs_reauthorization (0), token reads answered
 // 200 with a token the sandbox accepts (≥ 99% outside the Postgres outage).
-const { execFileSync } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
+const { promisify } = require('node:util');
 const { Redis } = require('ioredis');
 const { adminCall, createDatabase, freePort, loadSandbox, sleep, sql, startBroker } = require('./support');
 
@@ -24,7 +25,7 @@ async function main() {
     DATABASE_URL: db.url,
     REDIS_URL,
     BROKER_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
-    BROKER_REFRESH_LEASE_SECONDS: '5',
+    BROKER_REFRESH_LEASE_SECONDS: process.env.CHAOS_LEASE_SECONDS || '15',
     BROKER_RECONCILE_INTERVAL_SECONDS: '5',
   });
   const replicas = [];
@@ -100,7 +101,8 @@ async function main() {
         events.push('restart postgres');
         postgresDown = true;
         const cluster = execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0];
-        execFileSync('pg_ctlcluster', [
+        // Asynchronous, so the readers keep reading (from the replicas' caches) while Postgres is down.
+        await promisify(execFile)('pg_ctlcluster', [
           '--skip-systemctl-redirect',
           cluster,
           'main',
