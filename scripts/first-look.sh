@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_services
 
-[ -d node_modules ] || npm ci --no-audit --no-fund
+# `npm install` when `npm ci` refuses the lock (see .ci/run for why).
+[ -d node_modules ] || npm ci --no-audit --no-fund || npm install --no-audit --no-fund
 npm run --silent build
 
 if [ ! -f .env ]; then
