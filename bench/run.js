@@ -154,7 +154,9 @@ async function herd() {
       const answers = await Promise.all(
         Array.from({ length: 1000 }, async (_, i) => {
           const started = performance.now();
-          const response = await fetch(`${replicas[i % 3].url}/tokens/herd`, { headers: { authorization: `Bearer ${apiKey}` } });
+          const response = await fetch(`${replicas[i % 3].url}/tokens/herd`, {
+            headers: { authorization: `Bearer ${apiKey}` },
+          });
           const body = await response.json();
           latencies.push(performance.now() - started);
           return { status: response.status, token: body.accessToken };
@@ -163,7 +165,8 @@ async function herd() {
       return { answers, latencies };
     };
     const { answers, latencies } = await burst();
-    const upstreamCalls = ((await sandbox.stats()).tokenRequests.byProvider.bloomerang.refresh_token ?? 0) - before;
+    const upstreamCalls =
+      ((await sandbox.stats()).tokenRequests.byProvider.bloomerang.refresh_token ?? 0) - before;
     // The same burst again, now answered from the caches: what 1,000 simultaneous requests cost
     // this machine (load generator, 3 replicas, Postgres) without any refresh.
     const control = await burst();
@@ -368,9 +371,21 @@ function print(sections) {
     rows.push(['herd: upstream refresh calls', String(h.upstreamCalls), '1']);
     rows.push(['herd: answered 200', `${h.ok} / ${h.requests}`, 'all']);
     rows.push(['herd: distinct tokens', String(h.distinctTokens), '1']);
-    rows.push(['herd: p50 / p99 latency', `${fmt(h.p50Ms)} / ${fmt(h.p99Ms)} ms`, `p99 ≤ ${h.upstreamLatencyMs + 100} ms`]);
-    rows.push(['herd: same burst from cache, p50 / p99', `${fmt(h.cachedBurstP50Ms)} / ${fmt(h.cachedBurstP99Ms)} ms`, '(harness floor)']);
-    rows.push(['herd: p99 over the cached burst', `${fmt(h.p99Ms - h.cachedBurstP99Ms)} ms`, `≤ ${h.upstreamLatencyMs + 100} ms`]);
+    rows.push([
+      'herd: p50 / p99 latency',
+      `${fmt(h.p50Ms)} / ${fmt(h.p99Ms)} ms`,
+      `p99 ≤ ${h.upstreamLatencyMs + 100} ms`,
+    ]);
+    rows.push([
+      'herd: same burst from cache, p50 / p99',
+      `${fmt(h.cachedBurstP50Ms)} / ${fmt(h.cachedBurstP99Ms)} ms`,
+      '(harness floor)',
+    ]);
+    rows.push([
+      'herd: p99 over the cached burst',
+      `${fmt(h.p99Ms - h.cachedBurstP99Ms)} ms`,
+      `≤ ${h.upstreamLatencyMs + 100} ms`,
+    ]);
   }
   if (sections.footprint) {
     const f = sections.footprint;

@@ -159,7 +159,11 @@ async function startSandboxProcess(env = {}) {
     url,
     stats: async () => (await fetch(`${url}/_sandbox/stats`)).json(),
     configure: async (patch) => {
-      await fetch(`${url}/_sandbox/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+      await fetch(`${url}/_sandbox/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patch),
+      });
     },
     close: () => child.kill('SIGTERM'),
   };
