@@ -19,6 +19,7 @@ const {
 
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 6);
 const results = { date: new Date().toISOString(), node: process.version, sections: {} };
 
 function cannon(url, apiKey, seconds) {
@@ -65,7 +66,8 @@ async function hotPath() {
   const targets = { fastify, nest, broker };
   const rounds = { fastify: [], nest: [], broker: [] };
   try {
-    for (const name of Object.keys(targets)) await cannon(targets[name].url, apiKey, 2); // warm-up
+    // Warm-up until the JIT has settled: the broker has more code on the path than the references.
+    for (const name of Object.keys(targets)) await cannon(targets[name].url, apiKey, WARMUP_SECONDS);
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of Object.keys(targets)) {
         const result = await cannon(targets[name].url, apiKey, ROUND_SECONDS);
