@@ -6,7 +6,17 @@
 const { execFile, execFileSync } = require('node:child_process');
 const { promisify } = require('node:util');
 const { Redis } = require('ioredis');
-const { adminCall, createDatabase, freePort, loadSandbox, sleep, sql, startBroker } = require('./support');
+const {
+  adminCall,
+  connectAuthorized,
+  createBloomerangIntegration,
+  createDatabase,
+  freePort,
+  loadSandbox,
+  sleep,
+  sql,
+  startBroker,
+} = require('./support');
 
 const SECONDS = Number(process.env.CHAOS_SECONDS || 120);
 const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS || 30);
@@ -33,25 +43,8 @@ async function main() {
   const live = () => replicas.filter((r) => r.alive !== false);
 
   const first = replicas[0];
-  await adminCall(first.url, 'POST', '/admin/integrations', {
-    key: 'bloomerang',
-    provider: 'bloomerang',
-    clientId: 'sandbox-bloomerang',
-    clientSecret: 'sandbox-bloomerang-secret',
-    authorizationUrl: `${sandboxUrl}/bloomerang/Authorize`,
-    tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token`,
-  });
-  for (let i = 0; i < CONNECTIONS; i++) {
-    const created = await adminCall(first.url, 'POST', '/admin/connections', {
-      key: `acct-${i}`,
-      integration: 'bloomerang',
-    });
-    const approve = await fetch(`${created.authorizationUrl}&sandbox_decision=approve`, {
-      redirect: 'manual',
-    });
-    const callback = new URL(approve.headers.get('location'));
-    await fetch(`${first.url}${callback.pathname}${callback.search}`);
-  }
+  await createBloomerangIntegration(first.url, sandboxUrl);
+  for (let i = 0; i < CONNECTIONS; i++) await connectAuthorized(first.url, 'bloomerang', `acct-${i}`);
   const { apiKey } = await adminCall(first.url, 'POST', '/admin/clients', {
     name: 'chaos',
     connections: ['*'],

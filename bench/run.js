@@ -5,6 +5,9 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const {
   adminCall,
+  connectAuthorized,
+  createBloomIntegration,
+  createBloomerangIntegration,
   createDatabase,
   loadSandbox,
   median,
@@ -35,15 +38,7 @@ function cannon(url, apiKey, seconds) {
 /** A broker with one Bloom connection and a client key, against an in-process sandbox. */
 async function brokerWithToken(db, sandboxUrl, env = {}) {
   const broker = await startBroker({ DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379/12', ...env });
-  await adminCall(broker.url, 'POST', '/admin/integrations', {
-    key: 'bloom',
-    provider: 'bloom',
-    clientId: 'sandbox-bloom',
-    clientSecret: 'sandbox-bloom-secret',
-    audience: 'dev-api.bloom.dev',
-    scopes: ['data-access:all'],
-    tokenUrl: `${sandboxUrl}/bloom/oauth2/token`,
-  }).catch(() => undefined);
+  await createBloomIntegration(broker.url, sandboxUrl).catch(() => undefined);
   await adminCall(broker.url, 'POST', '/admin/connections', { key: 'credit', integration: 'bloom' }).catch(
     () => undefined,
   );
@@ -116,23 +111,8 @@ async function herd() {
   const first = await startBroker(env);
   const replicas = [first, await startBroker(env), await startBroker(env)];
   try {
-    await adminCall(first.url, 'POST', '/admin/integrations', {
-      key: 'bloomerang',
-      provider: 'bloomerang',
-      clientId: 'sandbox-bloomerang',
-      clientSecret: 'sandbox-bloomerang-secret',
-      authorizationUrl: `${sandboxUrl}/bloomerang/Authorize`,
-      tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token`,
-    });
-    const created = await adminCall(first.url, 'POST', '/admin/connections', {
-      key: 'herd',
-      integration: 'bloomerang',
-    });
-    const approve = await fetch(`${created.authorizationUrl}&sandbox_decision=approve`, {
-      redirect: 'manual',
-    });
-    const callback = new URL(approve.headers.get('location'));
-    await fetch(`${first.url}${callback.pathname}${callback.search}`);
+    await createBloomerangIntegration(first.url, sandboxUrl);
+    await connectAuthorized(first.url, 'bloomerang', 'herd');
     const { apiKey } = await adminCall(first.url, 'POST', '/admin/clients', {
       name: 'herd',
       connections: ['*'],
@@ -246,15 +226,7 @@ async function scale() {
     BROKER_RECONCILE_INTERVAL_SECONDS: '30',
   });
   try {
-    await adminCall(worker.url, 'POST', '/admin/integrations', {
-      key: 'bloom',
-      provider: 'bloom',
-      clientId: 'sandbox-bloom',
-      clientSecret: 'sandbox-bloom-secret',
-      audience: 'dev-api.bloom.dev',
-      scopes: ['data-access:all'],
-      tokenUrl: `${sandboxUrl}/bloom/oauth2/token`,
-    });
+    await createBloomIntegration(worker.url, sandboxUrl);
     const { apiKey } = await adminCall(worker.url, 'POST', '/admin/clients', {
       name: 'scale',
       connections: ['*'],

@@ -119,6 +119,39 @@ async function adminCall(url, method, route, body) {
   return json;
 }
 
+/** A Bloomerang integration on the sandbox. */
+function createBloomerangIntegration(brokerUrl, sandboxUrl, key = 'bloomerang') {
+  return adminCall(brokerUrl, 'POST', '/admin/integrations', {
+    key,
+    provider: 'bloomerang',
+    clientId: 'sandbox-bloomerang',
+    clientSecret: 'sandbox-bloomerang-secret',
+    authorizationUrl: `${sandboxUrl}/bloomerang/Authorize`,
+    tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token`,
+  });
+}
+
+/** A Bloom (v2) integration on the sandbox. */
+function createBloomIntegration(brokerUrl, sandboxUrl, key = 'bloom') {
+  return adminCall(brokerUrl, 'POST', '/admin/integrations', {
+    key,
+    provider: 'bloom',
+    clientId: 'sandbox-bloom',
+    clientSecret: 'sandbox-bloom-secret',
+    audience: 'dev-api.bloom.dev',
+    scopes: ['data-access:all'],
+    tokenUrl: `${sandboxUrl}/bloom/oauth2/token`,
+  });
+}
+
+/** Creates a connection and approves it on the sandbox, following the redirect to the broker's callback. */
+async function connectAuthorized(brokerUrl, integration, key) {
+  const created = await adminCall(brokerUrl, 'POST', '/admin/connections', { key, integration });
+  const approve = await fetch(`${created.authorizationUrl}&sandbox_decision=approve`, { redirect: 'manual' });
+  const callback = new URL(approve.headers.get('location'));
+  await fetch(`${brokerUrl}${callback.pathname}${callback.search}`);
+}
+
 /** CPU seconds (user + system) and RSS in MB of a process, from /proc. */
 function processUsage(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -175,6 +208,9 @@ function loadSandbox() {
 
 module.exports = {
   ADMIN_TOKEN,
+  connectAuthorized,
+  createBloomIntegration,
+  createBloomerangIntegration,
   ENCRYPTION_KEYS,
   adminCall,
   createDatabase,
