@@ -1,41 +1,85 @@
-import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
+import { createSandbox, FaultMode, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, freePort, startBroker } from './support/broker-process';
 import { createTestDatabase, query } from './support/test-database';
-import { admin, getToken, request } from './support/http';
-import {
-  authorizeAtSandbox,
-  connectBloomerang,
-  createApiKey,
-  createBloomerangIntegration,
-  createBloomIntegration,
-} from './support/provider-flows';
+import { admin, getToken, JsonResponse, request } from './support/http';
+import { createApiKey, createBloomerangIntegration, createBloomIntegration } from './support/provider-flows';
 
 const TIMEOUT_MS = 1_500;
+const WRONG_SECRET = 'not-the-bloom-secret-0123456789';
+
+/** What the sandbox saw a token endpoint receive, recorded by a hook on the sandbox itself. */
+interface WireRecord {
+  path: string;
+  authorization?: string;
+  form: Record<string, string>;
+}
 
 describe('provider protocols through the broker against the sandbox', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let sandbox: Sandbox;
   let sandboxUrl: string;
   let broker: BrokerProcess;
+  let publicUrl: string;
   let api: ReturnType<typeof admin>;
   let apiKey: string;
+  const wire: WireRecord[] = [];
 
-  const callback = (url: string) => request(broker.url, 'GET', url.slice(broker.url.length), { token: null });
+  const get = (path: string) => request(broker.url, 'GET', path, { token: null });
   const me = (accessToken: string) =>
     fetch(`${sandboxUrl}/bloomerang/v2/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+  const secrets = [
+    SANDBOX_CLIENTS.bloomerang.clientSecret,
+    SANDBOX_CLIENTS.bloom.clientSecret,
+    SANDBOX_CLIENTS.generic.clientSecret,
+    WRONG_SECRET,
+  ];
+  const expectNoSecret = (...responses: JsonResponse[]) => {
+    for (const response of responses)
+      for (const secret of secrets) expect(response.text).not.toContain(secret);
+  };
+
+  /**
+   * Plays the account's user at the sandbox's authorization page and returns where the sandbox sends
+   * the browser back: that must be the broker's own callback, since BROKER_PUBLIC_URL is the broker.
+   */
+  async function decideAtSandbox(authorizationUrl: string, decision: 'approve' | 'deny'): Promise<string> {
+    const response = await fetch(`${authorizationUrl}&sandbox_decision=${decision}`, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    const location = response.headers.get('location')!;
+    expect(location.startsWith(`${publicUrl}/oauth/callback?`)).toBe(true);
+    return location;
+  }
+
+  async function authorize(key: string): Promise<string> {
+    const created = await api.post('/admin/connections', { key, integration: 'bloomerang' });
+    expect(created.status).toBe(201);
+    return created.body.authorizationUrl;
+  }
 
   beforeAll(async () => {
     db = await createTestDatabase('providers');
-    sandbox = createSandbox({ autoApprove: true });
+    sandbox = createSandbox();
+    sandbox.app.addHook('preHandler', async (req) => {
+      if (!req.url.endsWith('/token')) return;
+      wire.push({
+        path: req.url,
+        authorization: req.headers.authorization,
+        form: { ...((req.body as Record<string, string>) ?? {}) },
+      });
+    });
     sandboxUrl = await sandbox.listen(0);
     const port = await freePort();
+    publicUrl = `http://127.0.0.1:${port}`;
     broker = await startBroker({
       PORT: String(port),
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379/4',
-      BROKER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      BROKER_PUBLIC_URL: publicUrl,
       BROKER_PROVIDER_TIMEOUT_MS: String(TIMEOUT_MS),
+      // No background retries of the failed connections below while later tests count token requests.
+      BROKER_RECONCILE_INTERVAL_SECONDS: '3600',
     });
+    expect(broker.url).toBe(publicUrl);
     api = admin(broker.url);
     await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang');
     apiKey = await createApiKey(broker.url);
@@ -47,217 +91,407 @@ describe('provider protocols through the broker against the sandbox', () => {
     await db?.drop();
   });
 
-  beforeEach(() => sandbox.configure({ fault: 'none', tokenLatencyMs: 0 }));
+  beforeEach(() => {
+    sandbox.configure({ fault: 'none', tokenLatencyMs: 0 });
+    wire.length = 0;
+  });
 
   describe('Bloomerang, authorization code', () => {
     let callbackUrl: string;
 
-    it('shows the redirect URI to register and builds the authorization URL the seed describes', async () => {
-      const integration = (await api.get('/admin/integrations/bloomerang')).body;
-      expect(integration.redirectUri).toBe(`${broker.url}/oauth/callback`);
+    it('runs the full flow: authorization URL, approval, callback on the broker, an active connection', async () => {
+      const integration = await api.get('/admin/integrations/bloomerang');
+      expect(integration.body.redirectUri).toBe(`${publicUrl}/oauth/callback`);
+      expectNoSecret(integration);
+
       const created = await api.post('/admin/connections', { key: 'acme', integration: 'bloomerang' });
+      expect(created.status).toBe(201);
       expect(created.body.status).toBe('pending_authorization');
+      expectNoSecret(created);
       const url = new URL(created.body.authorizationUrl);
       expect(`${url.origin}${url.pathname}`).toBe(`${sandboxUrl}/bloomerang/Authorize`);
       expect(url.searchParams.get('response_type')).toBe('code');
       expect(url.searchParams.get('client_id')).toBe(SANDBOX_CLIENTS.bloomerang.clientId);
-      expect(url.searchParams.get('redirect_uri')).toBe(`${broker.url}/oauth/callback`);
-      expect(Buffer.from(url.searchParams.get('state')!, 'base64url').length).toBeGreaterThanOrEqual(16);
+      expect(url.searchParams.get('redirect_uri')).toBe(`${publicUrl}/oauth/callback`);
+      const state = url.searchParams.get('state')!;
+      expect(state).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(state, 'base64url').length).toBeGreaterThanOrEqual(16); // >= 128 bits
       expect(Date.parse(created.body.authorizationExpiresAt) - Date.now()).toBeGreaterThan(9 * 60_000);
+      expect(sandbox.stats().tokenRequests.total).toBe(0); // nothing is exchanged before the user decides
 
-      callbackUrl = await authorizeAtSandbox(created.body.authorizationUrl, broker.url);
-      const done = await callback(callbackUrl);
+      callbackUrl = await decideAtSandbox(created.body.authorizationUrl, 'approve');
+      const callback = new URL(callbackUrl);
+      expect(callback.searchParams.get('state')).toBe(state);
+      expect(callback.searchParams.get('code')).toEqual(expect.any(String));
+      const done = await get(callbackUrl.slice(publicUrl.length));
       expect(done.status).toBe(200);
-      expect(done.body).toMatchObject({ connection: 'acme', status: 'active' });
-      expect((await api.get('/admin/connections/acme')).body).toMatchObject({
-        status: 'active',
-        scope: 'OrgAdmin',
+      expect(done.headers.get('cache-control')).toBe('no-store');
+      expect(done.body).toMatchObject({ connection: 'acme', status: 'active', message: expect.any(String) });
+      expect(done.text).not.toContain(callback.searchParams.get('code')!);
+      expect(sandbox.stats().codeUses).toBe(1);
+
+      // The code went to the token endpoint with HTTP Basic and the exact redirect_uri of the URL.
+      const exchange = wire.find((record) => record.form.grant_type === 'authorization_code')!;
+      expect(exchange.path).toBe('/bloomerang/v2/oauth/token');
+      expect(exchange.authorization).toMatch(/^Basic /);
+      expect(exchange.form).toEqual({
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code'),
+        redirect_uri: `${publicUrl}/oauth/callback`,
       });
+
+      const connection = await api.get('/admin/connections/acme');
+      expect(connection.body).toMatchObject({ status: 'active', scope: 'OrgAdmin', lastError: null });
+      expect(Date.parse(connection.body.expiresAt) - Date.now()).toBeGreaterThan(3_500_000);
+      expectNoSecret(connection);
     });
 
-    it('hands a token the provider accepts', async () => {
+    it('hands the client a token the provider accepts', async () => {
       const token = await getToken(broker.url, apiKey, 'acme');
       expect(token.status).toBe(200);
       expect(token.headers.get('cache-control')).toBe('no-store');
       expect(token.body).toMatchObject({ tokenType: 'Bearer', scope: 'OrgAdmin' });
-      expect((await me(token.body.accessToken)).status).toBe(200);
+      expect(token.body.expiresIn).toBeGreaterThan(3_500);
+      const resource = await me(token.body.accessToken);
+      expect(resource.status).toBe(200);
+      expect(await resource.json()).toMatchObject({ scope: 'OrgAdmin' });
+      expect((await me('not-a-token')).status).toBe(401); // the check above can fail
     });
 
     it('refuses a replayed callback without sending the code to the provider again', async () => {
-      const codeUses = sandbox.stats().codeUses;
-      const replay = await callback(callbackUrl);
+      const before = sandbox.stats();
+      const replay = await get(callbackUrl.slice(publicUrl.length));
       expect(replay.status).toBe(400);
-      expect(replay.body).toMatchObject({ statusCode: 400, error: 'invalid_state' });
-      expect(replay.body.message).toContain('already used');
-      expect(sandbox.stats().codeUses).toBe(codeUses);
-      expect(sandbox.stats().codeReuses).toBe(0);
-      expect((await getToken(broker.url, apiKey, 'acme')).status).toBe(200); // the connection is intact
+      expect(replay.body).toEqual({ statusCode: 400, error: 'invalid_state', message: expect.any(String) });
+      expect(replay.body.message).toMatch(/already used/);
+      const after = sandbox.stats();
+      expect(after.codeUses).toBe(before.codeUses);
+      expect(after.codeReuses).toBe(0);
+      expect(after.tokenRequests.total).toBe(before.tokenRequests.total);
+      const token = await getToken(broker.url, apiKey, 'acme');
+      expect(token.status).toBe(200); // the replay did not revoke anything
+      expect((await me(token.body.accessToken)).status).toBe(200);
     });
 
-    it('refuses forged and expired states before reaching the provider', async () => {
+    it('refuses a forged state, a missing state and an expired state, none reaching the provider', async () => {
       const requests = sandbox.stats().tokenRequests.total;
-      const forged = await request(broker.url, 'GET', '/oauth/callback?code=abc&state=forged-state', {
-        token: null,
-      });
+      const forged = await get('/oauth/callback?code=abc&state=forged-state-value');
       expect(forged.status).toBe(400);
-      expect(forged.body.message).toContain('unknown state');
-      expect((await request(broker.url, 'GET', '/oauth/callback?code=abc', { token: null })).status).toBe(
-        400,
-      );
+      expect(forged.body).toMatchObject({ statusCode: 400, error: 'invalid_state' });
+      expect(forged.body.message).toMatch(/unknown state/);
+      const missing = await get('/oauth/callback?code=abc');
+      expect(missing.status).toBe(400);
+      expect(missing.body.message).toMatch(/state/);
 
-      const created = await api.post('/admin/connections', { key: 'late', integration: 'bloomerang' });
-      const lateCallback = await authorizeAtSandbox(created.body.authorizationUrl, broker.url);
-      await query(db.url, `UPDATE oauth_states SET expires_at = now() - interval '1 second'`);
-      const expired = await callback(lateCallback);
+      const lateUrl = await authorize('late');
+      const lateCallback = await decideAtSandbox(lateUrl, 'approve');
+      await query(
+        db.url,
+        `UPDATE oauth_states SET expires_at = now() - interval '1 second'
+          WHERE connection_id = (SELECT id FROM connections WHERE key = 'late')`,
+      );
+      const expired = await get(lateCallback.slice(publicUrl.length));
       expect(expired.status).toBe(400);
-      expect(expired.body.message).toContain('expired');
+      expect(expired.body).toMatchObject({ statusCode: 400, error: 'invalid_state' });
+      expect(expired.body.message).toMatch(/expired/);
       expect(sandbox.stats().tokenRequests.total).toBe(requests);
+      expect((await api.get('/admin/connections/late')).body.status).toBe('pending_authorization');
     });
 
     it('records a denial on the connection and leaves it inactive', async () => {
-      const created = await api.post('/admin/connections', { key: 'denied', integration: 'bloomerang' });
-      const denial = await authorizeAtSandbox(created.body.authorizationUrl, broker.url, 'deny');
+      const denial = await decideAtSandbox(await authorize('denied'), 'deny');
       expect(new URL(denial).searchParams.get('error')).toBe('access_denied');
-      const answer = await callback(denial);
+      expect(new URL(denial).searchParams.has('code')).toBe(false);
+      const answer = await get(denial.slice(publicUrl.length));
       expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ statusCode: 400, error: expect.any(String) });
       expect(answer.body.message).toContain('access_denied');
       const connection = (await api.get('/admin/connections/denied')).body;
-      expect(connection.status).toBe('error');
+      expect(connection.status).not.toBe('active');
       expect(connection.lastError).toContain('access_denied');
-      // Never authorized: the only way forward is an authorization.
+      expect(wire).toHaveLength(0); // a denial has nothing to exchange
       const token = await getToken(broker.url, apiKey, 'denied');
       expect(token.status).toBe(409);
-      expect(token.body.error).toBe('needs_reauthorization');
+      expect(token.body).toMatchObject({ statusCode: 409, error: 'needs_reauthorization' });
+      // The state is spent by the denial as well.
+      expect((await get(denial.slice(publicUrl.length))).status).toBe(400);
     });
 
-    it('rotates refresh tokens without ever using one twice', async () => {
+    it('records a code the provider refuses, with the state spent', async () => {
+      const approved = new URL(await decideAtSandbox(await authorize('bad-code'), 'approve'));
+      approved.searchParams.set('code', 'a-code-the-provider-never-issued');
+      const answer = await get(`${approved.pathname}${approved.search}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body.message).toMatch(/could not be exchanged.*invalid_grant/);
+      expect(answer.text).not.toContain('a-code-the-provider-never-issued');
+      const connection = (await api.get('/admin/connections/bad-code')).body;
+      expect(connection.status).toBe('error');
+      expect(connection.lastError).toMatch(/invalid_grant/);
+      expect(connection.lastErrorCode).toBe('needs_reauthorization');
+      expect(sandbox.stats().codeReuses).toBe(0);
+    });
+
+    it('rotates refresh tokens on forced refreshes without ever using one twice', async () => {
       const uses = sandbox.stats().refreshTokenUses;
-      const seen = new Set<string>();
-      for (let i = 0; i < 5; i++) {
-        expect((await api.post('/admin/connections/acme/refresh')).status).toBe(200);
-        const token = (await getToken(broker.url, apiKey, 'acme')).body.accessToken;
-        seen.add(token);
-        expect((await me(token)).status).toBe(200);
+      const seen = new Set<string>([(await getToken(broker.url, apiKey, 'acme')).body.accessToken]);
+      let lastRefreshedAt = 0;
+      for (let i = 0; i < 4; i++) {
+        const refreshed = await api.post('/admin/connections/acme/refresh');
+        expect(refreshed.status).toBe(200);
+        expect(refreshed.body).toMatchObject({ key: 'acme', status: 'active' });
+        expect(Date.parse(refreshed.body.lastRefreshedAt)).toBeGreaterThan(lastRefreshedAt);
+        lastRefreshedAt = Date.parse(refreshed.body.lastRefreshedAt);
+        expectNoSecret(refreshed);
+        const token = await getToken(broker.url, apiKey, 'acme');
+        expect(token.status).toBe(200);
+        expect(seen.has(token.body.accessToken)).toBe(false);
+        seen.add(token.body.accessToken);
+        expect((await me(token.body.accessToken)).status).toBe(200);
       }
-      expect(seen.size).toBe(5);
-      expect(sandbox.stats().refreshTokenUses).toBe(uses + 5);
-      expect(sandbox.stats().refreshTokenReuses).toBe(0);
+      const stats = sandbox.stats();
+      expect(stats.refreshTokenUses).toBe(uses + 4);
+      expect(stats.refreshTokenReuses).toBe(0);
+      expect(stats.revokedChains).toBe(0);
+      // Each refresh sent the newest refresh token with HTTP Basic, and no scope.
+      const refreshes = wire.filter((record) => record.form.grant_type === 'refresh_token');
+      expect(refreshes).toHaveLength(4);
+      expect(new Set(refreshes.map((record) => record.form.refresh_token)).size).toBe(4);
+      for (const record of refreshes) {
+        expect(record.authorization).toMatch(/^Basic /);
+        expect(Object.keys(record.form).sort()).toEqual(['grant_type', 'refresh_token']);
+      }
       const connection = (await api.get('/admin/connections/acme')).body;
       expect(Date.parse(connection.refreshTokenExpiresAt) - Date.now()).toBeGreaterThan(89 * 86_400_000);
     });
 
-    it('re-authorizes an active connection', async () => {
-      const again = await api.post('/admin/connections/acme/authorize');
-      expect(again.status).toBe(200);
-      expect(again.body.status).toBe('active');
+    it('re-authorizes an active connection, which keeps working meanwhile and after a denial', async () => {
       const before = (await getToken(broker.url, apiKey, 'acme')).body.accessToken;
-      expect((await callback(await authorizeAtSandbox(again.body.authorizationUrl, broker.url))).status).toBe(
-        200,
+      const denied = await api.post('/admin/connections/acme/authorize');
+      expect(denied.status).toBe(200);
+      expect(denied.body.status).toBe('active');
+      expect(new URL(denied.body.authorizationUrl).searchParams.get('state')).not.toBe(
+        new URL(callbackUrl).searchParams.get('state'),
       );
+      expect(
+        (await get((await decideAtSandbox(denied.body.authorizationUrl, 'deny')).slice(publicUrl.length)))
+          .status,
+      ).toBe(400);
+      expect((await api.get('/admin/connections/acme')).body.status).toBe('active');
+      expect((await getToken(broker.url, apiKey, 'acme')).status).toBe(200);
+
+      const again = await api.post('/admin/connections/acme/authorize');
+      const codeUses = sandbox.stats().codeUses;
+      const done = await get(
+        (await decideAtSandbox(again.body.authorizationUrl, 'approve')).slice(publicUrl.length),
+      );
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({ connection: 'acme', status: 'active' });
+      expect(sandbox.stats().codeUses).toBe(codeUses + 1);
       const after = (await getToken(broker.url, apiKey, 'acme')).body.accessToken;
       expect(after).not.toBe(before);
       expect((await me(after)).status).toBe(200);
+      // The new grant's refresh token works too.
+      expect((await api.post('/admin/connections/acme/refresh')).status).toBe(200);
+      expect(sandbox.stats().refreshTokenReuses).toBe(0);
     });
   });
 
   describe('Bloom, client credentials', () => {
     it.each([
-      ['v2', { scopes: ['data-access:all', 'furnishment:all'] }, 'data-access:all furnishment:all'],
-      [
-        'v1',
-        { authVersion: 'v1', scopes: undefined, tokenUrl: undefined },
-        'data-access:all furnishment:all',
-      ],
-    ])('%s: active at creation, the token fetched once and reused', async (version, overrides, scope) => {
-      const tokenUrl = `${sandboxUrl}/bloom/${version === 'v1' ? 'oauth' : 'oauth2'}/token`;
-      expect(
-        (await createBloomIntegration(broker.url, sandboxUrl, `bloom-${version}`, { ...overrides, tokenUrl }))
-          .status,
-      ).toBe(201);
-      const before = sandbox.stats().tokenRequests.byProvider.bloom.client_credentials ?? 0;
-      const created = await api.post('/admin/connections', {
-        key: `credit-${version}`,
-        integration: `bloom-${version}`,
-      });
-      expect(created.body).toMatchObject({ status: 'active', scope });
-      const tokens = await Promise.all(
-        Array.from({ length: 20 }, () => getToken(broker.url, apiKey, `credit-${version}`)),
-      );
-      expect(new Set(tokens.map((t) => t.body.accessToken)).size).toBe(1);
-      expect(sandbox.stats().tokenRequests.byProvider.bloom.client_credentials).toBe(before + 1);
-      const resource = await fetch(`${sandboxUrl}/bloom/v2/resource`, {
-        headers: { authorization: `Bearer ${tokens[0].body.accessToken}` },
-      });
-      expect(resource.status).toBe(200);
-    });
+      ['v2', '/bloom/oauth2/token', { scopes: ['data-access:all', 'furnishment:all'] }, true],
+      ['v1', '/bloom/oauth/token', { authVersion: 'v1', scopes: undefined }, false],
+    ])(
+      '%s: active at creation, the token fetched once and reused until it lacks validity',
+      async (version, path, overrides, sendsScope) => {
+        const key = `bloom-${version}`;
+        const integration = await createBloomIntegration(broker.url, sandboxUrl, key, {
+          ...overrides,
+          tokenUrl: `${sandboxUrl}${path}`,
+        });
+        expect(integration.status).toBe(201);
+        expectNoSecret(integration);
+        const count = () => sandbox.stats().tokenRequests.byProvider.bloom.client_credentials ?? 0;
+        const before = count();
+        const created = await api.post('/admin/connections', { key: `credit-${version}`, integration: key });
+        expect(created.status).toBe(201);
+        expect(created.body).toMatchObject({ status: 'active', scope: 'data-access:all furnishment:all' });
+        expect(count()).toBe(before + 1);
+        expect(wire).toHaveLength(1);
+        expect(wire[0].path).toBe(path);
+        expect(wire[0].authorization).toBeUndefined();
+        expect(wire[0].form).toMatchObject({
+          grant_type: 'client_credentials',
+          client_id: SANDBOX_CLIENTS.bloom.clientId,
+          audience: SANDBOX_CLIENTS.bloom.audience,
+        });
+        expect('scope' in wire[0].form).toBe(sendsScope);
 
-    it.each([
-      ['a wrong audience', { audience: 'prod-api.bloom.example' }, 'none', /audience|access_denied/],
-      ['a wrong secret', { clientSecret: 'not-the-secret' }, 'none', /invalid_client/],
-      ['an HTML 500', {}, 'html500', /HTTP 500 with an HTML page/],
-      ['invalid JSON', {}, 'invalidJson', /not a valid token response/],
-      ['a hanging token endpoint', {}, 'hang', /did not answer within 1500 ms/],
+        const together = await Promise.all(
+          Array.from({ length: 20 }, () => getToken(broker.url, apiKey, `credit-${version}`)),
+        );
+        const one: JsonResponse[] = [];
+        for (let i = 0; i < 20; i++) one.push(await getToken(broker.url, apiKey, `credit-${version}`, 3_600));
+        const tokens = [...together, ...one];
+        expect(tokens.every((token) => token.status === 200)).toBe(true);
+        expect(new Set(tokens.map((token) => token.body.accessToken)).size).toBe(1);
+        expect(count()).toBe(before + 1);
+        const resource = await fetch(`${sandboxUrl}/bloom/v2/resource`, {
+          headers: { authorization: `Bearer ${tokens[0].body.accessToken}` },
+        });
+        expect(resource.status).toBe(200);
+
+        // Asking for more validity than the token has left fetches a new one, once.
+        const longer = await getToken(broker.url, apiKey, `credit-${version}`, 86_400);
+        expect(longer.status).toBe(200);
+        expect(longer.body.accessToken).not.toBe(tokens[0].body.accessToken);
+        expect(count()).toBe(before + 2);
+        expect((await getToken(broker.url, apiKey, `credit-${version}`)).body.accessToken).toBe(
+          longer.body.accessToken,
+        );
+        expect(count()).toBe(before + 2);
+      },
+    );
+
+    it.each<[string, Record<string, unknown>, FaultMode, RegExp, string]>([
+      [
+        'a wrong audience',
+        { audience: 'prod-api.bloom.example' },
+        'none',
+        /misconfigured.*access_denied.*prod-api\.bloom\.example.*audience/,
+        'misconfigured',
+      ],
+      [
+        'a wrong secret',
+        { clientSecret: WRONG_SECRET },
+        'none',
+        /misconfigured.*invalid_client.*client id, secret/,
+        'misconfigured',
+      ],
+      ['an HTML 500', {}, 'html500', /HTTP 500 with an HTML page/, 'transient'],
+      ['invalid JSON', {}, 'invalidJson', /not a valid token response/, 'invalid_response'],
+      ['a rate limit', {}, 'rateLimited', /rate limiting/, 'transient'],
+      ['a hanging token endpoint', {}, 'hang', /did not answer within 1500 ms/, 'transient'],
     ])(
       'ends %s as a connection error within the timeout, the broker staying healthy',
-      async (_, overrides, fault, message) => {
-        const key = `bad-${Math.random().toString(36).slice(2, 8)}`;
-        expect((await createBloomIntegration(broker.url, sandboxUrl, key, overrides)).status).toBe(201);
-        sandbox.configure({ fault: fault as 'none', faultProvider: 'bloom' });
+      async (_, overrides, fault, message, code) => {
+        const key = `bad-${fault}-${Object.keys(overrides).join('') || 'x'}`.toLowerCase();
+        const integration = await createBloomIntegration(broker.url, sandboxUrl, key, overrides);
+        expect(integration.status).toBe(201);
+        sandbox.configure({ fault, faultProvider: 'bloom' });
+
         const started = Date.now();
-        const created = await api.post('/admin/connections', { key, integration: key });
+        const creating = api.post('/admin/connections', { key, integration: key });
+        // While the provider call is pending (or hanging), the broker answers its probes.
+        const live = await get('/health/live');
+        const ready = await get('/health/ready');
+        const created = await creating;
         expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + 1_500);
+        expect(live.status).toBe(200);
+        expect(ready.status).toBe(200);
+
         expect(created.status).toBe(201);
         expect(created.body.status).toBe('error');
         expect(created.body.lastError).toMatch(message);
-        expect(created.body.lastErrorCode).toEqual(expect.any(String));
-        expect(created.text).not.toContain('not-the-secret');
-        expect(created.text).not.toContain(SANDBOX_CLIENTS.bloom.clientSecret);
-        sandbox.configure({ fault: 'none' });
-        expect((await request(broker.url, 'GET', '/health/live', { token: null })).status).toBe(200);
-        expect((await request(broker.url, 'GET', '/health/ready', { token: null })).status).toBe(200);
-        const token = await getToken(broker.url, apiKey, key, 0);
-        expect([200, 503]).toContain(token.status); // a fixed provider may answer the retry
-        if (token.status === 503)
-          expect(token.body).toMatchObject({ statusCode: 503, error: expect.any(String) });
+        expect(created.body.lastErrorCode).toBe(code);
+        const connection = await api.get(`/admin/connections/${key}`);
+        expect(connection.body).toMatchObject({ status: 'error', lastErrorCode: code });
+
+        // The provider still fails: no token to give, a 503 in the contract's error shape.
+        const token = await getToken(broker.url, apiKey, key);
+        expect(token.status).toBe(503);
+        expect(token.body).toEqual({
+          statusCode: 503,
+          error: expect.any(String),
+          message: expect.any(String),
+        });
+        expect(token.body.message).toMatch(message);
+        if (fault === 'rateLimited') expect(Number(token.headers.get('retry-after'))).toBeGreaterThan(0);
+        expectNoSecret(integration, created, connection, token, await api.get('/admin/connections'));
+        expect((await get('/health/live')).status).toBe(200);
+        expect((await get('/health/ready')).status).toBe(200);
+
+        // Once the provider is fixed, the next token request recovers the connection.
+        if (fault !== 'none') {
+          sandbox.configure({ fault: 'none' });
+          expect((await getToken(broker.url, apiKey, key)).status).toBe(200);
+          expect((await api.get(`/admin/connections/${key}`)).body).toMatchObject({
+            status: 'active',
+            lastError: null,
+          });
+        }
       },
     );
   });
 
-  it('serves a generic OAuth 2.0 client-credentials provider with client_secret_post', async () => {
-    const created = await api.post('/admin/integrations', {
-      key: 'generic',
-      provider: 'oauth2',
-      grantType: 'client_credentials',
-      tokenUrl: `${sandboxUrl}/generic/token`,
-      tokenAuthMethod: 'client_secret_post',
-      clientId: SANDBOX_CLIENTS.generic.clientId,
-      clientSecret: SANDBOX_CLIENTS.generic.clientSecret,
-      scopes: ['read'],
+  describe('generic OAuth 2.0', () => {
+    it('serves a client-credentials provider with client_secret_post', async () => {
+      const created = await api.post('/admin/integrations', {
+        key: 'generic',
+        provider: 'oauth2',
+        grantType: 'client_credentials',
+        tokenUrl: `${sandboxUrl}/generic/token`,
+        tokenAuthMethod: 'client_secret_post',
+        clientId: SANDBOX_CLIENTS.generic.clientId,
+        clientSecret: SANDBOX_CLIENTS.generic.clientSecret,
+        scopes: ['read', 'write'],
+        extraTokenParams: { resource: 'https://api.example' },
+      });
+      expect(created.status).toBe(201);
+      expectNoSecret(created);
+      const connection = await api.post('/admin/connections', { key: 'generic-1', integration: 'generic' });
+      expect(connection.body).toMatchObject({ status: 'active', scope: 'read write' });
+      expect(wire).toHaveLength(1);
+      expect(wire[0].authorization).toBeUndefined();
+      expect(wire[0].form).toEqual({
+        grant_type: 'client_credentials',
+        client_id: SANDBOX_CLIENTS.generic.clientId,
+        client_secret: SANDBOX_CLIENTS.generic.clientSecret,
+        scope: 'read write',
+        resource: 'https://api.example',
+      });
+      const token = await getToken(broker.url, apiKey, 'generic-1');
+      expect(token.status).toBe(200);
+      const resource = await fetch(`${sandboxUrl}/generic/resource`, {
+        headers: { authorization: `Bearer ${token.body.accessToken}` },
+      });
+      expect(resource.status).toBe(200);
+      expect(await resource.json()).toMatchObject({ clientId: SANDBOX_CLIENTS.generic.clientId });
     });
-    expect(created.status).toBe(201);
-    expect(
-      (await api.post('/admin/connections', { key: 'generic-1', integration: 'generic' })).body.status,
-    ).toBe('active');
-    const token = await getToken(broker.url, apiKey, 'generic-1');
-    const resource = await fetch(`${sandboxUrl}/generic/resource`, {
-      headers: { authorization: `Bearer ${token.body.accessToken}` },
-    });
-    expect(resource.status).toBe(200);
-  });
 
-  it('runs the generic authorization code flow with client_secret_basic', async () => {
-    await api.post('/admin/integrations', {
-      key: 'generic-code',
-      provider: 'oauth2',
-      grantType: 'authorization_code',
-      authorizationUrl: `${sandboxUrl}/generic/authorize`,
-      tokenUrl: `${sandboxUrl}/generic/token`,
-      clientId: SANDBOX_CLIENTS.generic.clientId,
-      clientSecret: SANDBOX_CLIENTS.generic.clientSecret,
-      scopes: ['read', 'write'],
+    it('runs the authorization code flow with client_secret_basic and rotating refresh tokens', async () => {
+      expect(
+        (
+          await api.post('/admin/integrations', {
+            key: 'generic-code',
+            provider: 'oauth2',
+            grantType: 'authorization_code',
+            authorizationUrl: `${sandboxUrl}/generic/authorize`,
+            tokenUrl: `${sandboxUrl}/generic/token`,
+            clientId: SANDBOX_CLIENTS.generic.clientId,
+            clientSecret: SANDBOX_CLIENTS.generic.clientSecret,
+            scopes: ['read', 'write'],
+          })
+        ).status,
+      ).toBe(201);
+      const created = await api.post('/admin/connections', {
+        key: 'generic-user',
+        integration: 'generic-code',
+      });
+      expect(new URL(created.body.authorizationUrl).searchParams.get('scope')).toBe('read write');
+      const done = await get(
+        (await decideAtSandbox(created.body.authorizationUrl, 'approve')).slice(publicUrl.length),
+      );
+      expect(done.status).toBe(200);
+      expect((await api.post('/admin/connections/generic-user/refresh')).status).toBe(200);
+      for (const record of wire) expect(record.authorization).toMatch(/^Basic /);
+      expect(wire.map((record) => record.form.grant_type)).toEqual(['authorization_code', 'refresh_token']);
+      const token = await getToken(broker.url, apiKey, 'generic-user');
+      expect(token.status).toBe(200);
+      const resource = await fetch(`${sandboxUrl}/generic/resource`, {
+        headers: { authorization: `Bearer ${token.body.accessToken}` },
+      });
+      expect(await resource.json()).toMatchObject({ scope: 'read write', account: expect.any(String) });
+      expect(sandbox.stats().refreshTokenReuses).toBe(0);
     });
-    await connectBloomerang(broker.url, 'generic-code', 'generic-user');
-    expect((await api.post('/admin/connections/generic-user/refresh')).status).toBe(200);
-    expect((await getToken(broker.url, apiKey, 'generic-user')).status).toBe(200);
   });
 });

@@ -12,26 +12,43 @@ import {
 
 interface Recorded {
   method?: string;
+  path?: string;
   headers: IncomingMessage['headers'];
+  body: string;
   form: URLSearchParams;
 }
 
 type Responder = (req: IncomingMessage, res: ServerResponse) => void;
+type ErrorClass = new (...args: never[]) => ProviderError;
 
+/** Characters that form-urlencoding (RFC 6749 2.3.1, appendix B) must escape in the Basic credentials. */
 const CLIENT = { clientId: 'client id/ä', clientSecret: 'se:cret+&=' };
+const CODE = 'authorization-code-789';
 const REFRESH = 'refresh-token-value-123';
-const json =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Responder =>
-  (_, res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  };
 const TOKEN = {
   access_token: 'access-token-value-456',
   token_type: 'Bearer',
   expires_in: 3600,
   scope: 'OrgAdmin',
 };
+/** Every value that must never appear in an error: the secret, the code, and the tokens sent or received. */
+const SENSITIVE = [CLIENT.clientSecret, CODE, REFRESH, TOKEN.access_token, 'rotated-refresh-token'];
+
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}): Responder =>
+  (_, res) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
+const raw =
+  (status: number, contentType: string, body: string, headers: Record<string, string> = {}): Responder =>
+  (_, res) => {
+    res.writeHead(status, { 'content-type': contentType, ...headers });
+    res.end(body);
+  };
+
+/** Decodes one half of a Basic credential the way a server must: application/x-www-form-urlencoded. */
+const formDecode = (value: string) => new URLSearchParams(`v=${value}`).get('v');
 
 describe('the OAuth protocol on the wire', () => {
   let server: Server;
@@ -43,9 +60,16 @@ describe('the OAuth protocol on the wire', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = '';
+      req.setEncoding('utf8');
       req.on('data', (chunk) => (body += chunk));
       req.on('end', () => {
-        recorded.push({ method: req.method, headers: req.headers, form: new URLSearchParams(body) });
+        recorded.push({
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          body,
+          form: new URLSearchParams(body),
+        });
         respond(req, res);
       });
     });
@@ -53,9 +77,9 @@ describe('the OAuth protocol on the wire', () => {
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     server.closeAllConnections();
-    server.close();
+    await new Promise((resolve) => server.close(resolve));
   });
 
   beforeEach(() => {
@@ -63,9 +87,10 @@ describe('the OAuth protocol on the wire', () => {
     respond = json(200, TOKEN);
   });
 
-  const bloomerang = (): ResolvedProvider =>
+  const bloomerang = (scopes?: string[]): ResolvedProvider =>
     resolveProvider({
       provider: 'bloomerang',
+      scopes,
       tokenUrl: `${baseUrl}/v2/oauth/token`,
       authorizationUrl: `${baseUrl}/Authorize`,
     });
@@ -75,212 +100,454 @@ describe('the OAuth protocol on the wire', () => {
       audience: 'dev-api.bloom.dev',
       authVersion,
       scopes: authVersion === 'v2' ? ['data-access:all', 'furnishment:all'] : undefined,
-      tokenUrl: `${baseUrl}/oauth2/token`,
+      tokenUrl: `${baseUrl}/${authVersion === 'v2' ? 'oauth2' : 'oauth'}/token`,
     });
-
-  it('builds the Bloomerang authorization URL', () => {
-    const url = new URL(
-      protocol.authorizationUrl({ ...bloomerang(), scopes: ['OrgAdmin'] }, CLIENT, {
-        state: 'state-1',
-        redirectUri: 'https://broker.example/oauth/callback',
-      }),
-    );
-    expect(url.pathname).toBe('/Authorize');
-    expect(Object.fromEntries(url.searchParams)).toEqual({
-      response_type: 'code',
-      client_id: CLIENT.clientId,
-      redirect_uri: 'https://broker.example/oauth/callback',
-      state: 'state-1',
-      scope: 'OrgAdmin',
-    });
-  });
-
-  it('exchanges a code with HTTP Basic (RFC 6749 2.3.1 encoding) and the exact redirect_uri', async () => {
-    const tokens = await protocol.exchangeCode(bloomerang(), CLIENT, {
-      code: 'the-code',
-      redirectUri: 'https://b/cb',
-    });
-    expect(tokens).toMatchObject({
-      accessToken: TOKEN.access_token,
-      tokenType: 'Bearer',
-      expiresIn: 3600,
-      scope: 'OrgAdmin',
-    });
-    const [request] = recorded;
-    const basic = Buffer.from(request.headers.authorization!.replace(/^Basic /, ''), 'base64').toString();
-    const [id, secret] = basic.split(':');
-    expect(decodeURIComponent(id.replace(/\+/g, ' '))).toBe(CLIENT.clientId);
-    expect(decodeURIComponent(secret.replace(/\+/g, ' '))).toBe(CLIENT.clientSecret);
-    expect(Object.fromEntries(request.form)).toEqual({
-      grant_type: 'authorization_code',
-      code: 'the-code',
-      redirect_uri: 'https://b/cb',
-    });
-  });
-
-  it('refreshes with the refresh token only, and a scope only when narrowing', async () => {
-    respond = json(200, { ...TOKEN, refresh_token: 'rotated' });
-    const tokens = await protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH });
-    expect(tokens.refreshToken).toBe('rotated');
-    expect(Object.fromEntries(recorded[0].form)).toEqual({
-      grant_type: 'refresh_token',
-      refresh_token: REFRESH,
-    });
-    await protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH, scopes: ['Standard'] });
-    expect(recorded[1].form.get('scope')).toBe('Standard');
-  });
-
-  it('keeps the old refresh token when the provider does not rotate it', async () => {
-    expect(
-      (await protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH })).refreshToken,
-    ).toBeUndefined();
-  });
-
-  it('sends Bloom v2 credentials, audience and scope in the form, and no Authorization header', async () => {
-    await protocol.clientCredentials(bloom(), CLIENT);
-    const [request] = recorded;
-    expect(request.headers.authorization).toBeUndefined();
-    expect(Object.fromEntries(request.form)).toEqual({
-      grant_type: 'client_credentials',
-      client_id: CLIENT.clientId,
-      client_secret: CLIENT.clientSecret,
-      audience: 'dev-api.bloom.dev',
-      scope: 'data-access:all furnishment:all',
-    });
-  });
-
-  it('sends no scope to Bloom v1', async () => {
-    await protocol.clientCredentials(bloom('v1'), CLIENT);
-    expect(recorded[0].form.has('scope')).toBe(false);
-    expect(recorded[0].form.get('audience')).toBe('dev-api.bloom.dev');
-  });
-
-  it('supports both client authentication methods and extra parameters for generic OAuth 2.0', async () => {
-    const base: IntegrationProviderConfig = {
+  const generic = (overrides: Partial<IntegrationProviderConfig> = {}): ResolvedProvider =>
+    resolveProvider({
       provider: 'oauth2',
-      grantType: 'client_credentials',
+      grantType: 'authorization_code',
+      authorizationUrl: `${baseUrl}/authorize?tenant=acme`,
       tokenUrl: `${baseUrl}/token`,
-      scopes: ['a', 'b'],
-    };
-    await protocol.clientCredentials(
-      resolveProvider({ ...base, extraTokenParams: { resource: 'https://api' } }),
-      CLIENT,
-    );
-    expect(recorded[0].headers.authorization).toMatch(/^Basic /);
-    expect(recorded[0].form.get('resource')).toBe('https://api');
-    expect(recorded[0].form.get('scope')).toBe('a b');
-    await protocol.clientCredentials(
-      resolveProvider({ ...base, tokenAuthMethod: 'client_secret_post' }),
-      CLIENT,
-    );
-    expect(recorded[1].headers.authorization).toBeUndefined();
-    expect(recorded[1].form.get('client_secret')).toBe(CLIENT.clientSecret);
+      scopes: ['read', 'write'],
+      ...overrides,
+    });
+
+  /** The Basic credentials of a request, before and after form-decoding. */
+  function basicOf(request: Recorded): { encoded: string[]; id: string | null; secret: string | null } {
+    const header = request.headers.authorization ?? '';
+    expect(header).toMatch(/^Basic [A-Za-z0-9+/]+=*$/);
+    const encoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8').split(':');
+    expect(encoded).toHaveLength(2); // a ':' inside the id or secret must have been escaped
+    return { encoded, id: formDecode(encoded[0]), secret: formDecode(encoded[1]) };
+  }
+
+  function expectFormPost(request: Recorded, path: string): void {
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe(path);
+    expect(request.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+  }
+
+  describe('authorization URL', () => {
+    it('builds the Bloomerang URL the seed describes', () => {
+      const url = new URL(
+        protocol.authorizationUrl(bloomerang(['OrgAdmin']), CLIENT, {
+          state: 'state-1',
+          redirectUri: 'https://broker.example/oauth/callback?x=1',
+        }),
+      );
+      expect(`${url.origin}${url.pathname}`).toBe(`${baseUrl}/Authorize`);
+      expect(Object.fromEntries(url.searchParams)).toEqual({
+        response_type: 'code',
+        client_id: CLIENT.clientId,
+        redirect_uri: 'https://broker.example/oauth/callback?x=1',
+        state: 'state-1',
+        scope: 'OrgAdmin',
+      });
+      expect(url.toString()).not.toContain(CLIENT.clientSecret);
+      expect(url.toString()).not.toContain('se%3Acret');
+    });
+
+    it('leaves the scope out when none is configured, so Bloomerang grants the highest available', () => {
+      const url = new URL(
+        protocol.authorizationUrl(bloomerang(), CLIENT, { state: 's', redirectUri: 'https://b/cb' }),
+      );
+      expect(url.searchParams.has('scope')).toBe(false);
+    });
+
+    it('keeps the query of a generic authorization URL and joins scopes with spaces', () => {
+      const url = new URL(
+        protocol.authorizationUrl(generic(), CLIENT, { state: 'st', redirectUri: 'https://b/cb' }),
+      );
+      expect(url.pathname).toBe('/authorize');
+      expect(url.searchParams.get('tenant')).toBe('acme');
+      expect(url.searchParams.get('scope')).toBe('read write');
+      expect(url.searchParams.get('response_type')).toBe('code');
+      const narrowed = new URL(
+        protocol.authorizationUrl(generic(), CLIENT, {
+          state: 'st',
+          redirectUri: 'https://b/cb',
+          scopes: ['read'],
+        }),
+      );
+      expect(narrowed.searchParams.get('scope')).toBe('read');
+    });
+
+    it('refuses to build one for a client credentials provider', () => {
+      expect(() =>
+        protocol.authorizationUrl(bloom(), CLIENT, { state: 's', redirectUri: 'https://b/cb' }),
+      ).toThrow('no authorization endpoint');
+    });
   });
 
+  describe('Bloomerang', () => {
+    it('exchanges a code with HTTP Basic (RFC 6749 2.3.1 encoding) and the exact redirect_uri', async () => {
+      respond = json(200, { ...TOKEN, refresh_token: 'rotated-refresh-token' });
+      const tokens = await protocol.exchangeCode(bloomerang(), CLIENT, {
+        code: CODE,
+        redirectUri: 'https://b/oauth/callback',
+      });
+      expect(tokens).toEqual({
+        accessToken: TOKEN.access_token,
+        tokenType: 'Bearer',
+        expiresIn: 3600,
+        expiresInDefaulted: false,
+        scope: 'OrgAdmin',
+        refreshToken: 'rotated-refresh-token',
+        refreshTokenExpiresIn: undefined,
+      });
+      expect(recorded).toHaveLength(1);
+      const [request] = recorded;
+      expectFormPost(request, '/v2/oauth/token');
+      const basic = basicOf(request);
+      expect(basic.encoded).toEqual(['client+id%2F%C3%A4', 'se%3Acret%2B%26%3D']);
+      expect(basic.id).toBe(CLIENT.clientId);
+      expect(basic.secret).toBe(CLIENT.clientSecret);
+      // With Basic, neither the id nor the secret is repeated in the body.
+      expect(Object.fromEntries(request.form)).toEqual({
+        grant_type: 'authorization_code',
+        code: CODE,
+        redirect_uri: 'https://b/oauth/callback',
+      });
+    });
+
+    it('refreshes with the refresh token only, and a scope only when narrowing is asked', async () => {
+      respond = json(200, { ...TOKEN, refresh_token: 'rotated-refresh-token' });
+      const tokens = await protocol.refresh(bloomerang(['OrgAdmin']), CLIENT, { refreshToken: REFRESH });
+      expect(tokens.refreshToken).toBe('rotated-refresh-token');
+      expectFormPost(recorded[0], '/v2/oauth/token');
+      expect(basicOf(recorded[0]).secret).toBe(CLIENT.clientSecret);
+      expect(Object.fromEntries(recorded[0].form)).toEqual({
+        grant_type: 'refresh_token',
+        refresh_token: REFRESH,
+      });
+      await protocol.refresh(bloomerang(['OrgAdmin']), CLIENT, {
+        refreshToken: REFRESH,
+        scopes: ['Standard'],
+      });
+      expect(Object.fromEntries(recorded[1].form)).toEqual({
+        grant_type: 'refresh_token',
+        refresh_token: REFRESH,
+        scope: 'Standard',
+      });
+    });
+
+    it('reports no refresh token when the provider did not rotate it, so the caller keeps the old one', async () => {
+      const tokens = await protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH });
+      expect(tokens.refreshToken).toBeUndefined();
+    });
+
+    it('passes on a refresh_token_expires_in the provider sends', async () => {
+      respond = json(200, { ...TOKEN, refresh_token: 'r2', refresh_token_expires_in: 7_776_000 });
+      const tokens = await protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH });
+      expect(tokens.refreshTokenExpiresIn).toBe(7_776_000);
+    });
+  });
+
+  describe('Bloom', () => {
+    it('v2: credentials, audience and space-separated scope in the form, no Authorization header', async () => {
+      respond = json(200, { ...TOKEN, scope: 'data-access:all furnishment:all', expires_in: 86400 });
+      const tokens = await protocol.clientCredentials(bloom(), CLIENT);
+      expect(tokens).toMatchObject({ expiresIn: 86400, scope: 'data-access:all furnishment:all' });
+      expect(recorded).toHaveLength(1);
+      const [request] = recorded;
+      expectFormPost(request, '/oauth2/token');
+      expect(request.headers.authorization).toBeUndefined();
+      expect(Object.fromEntries(request.form)).toEqual({
+        grant_type: 'client_credentials',
+        client_id: CLIENT.clientId,
+        client_secret: CLIENT.clientSecret,
+        audience: 'dev-api.bloom.dev',
+        scope: 'data-access:all furnishment:all',
+      });
+      expect(request.body).toContain('scope=data-access%3Aall+furnishment%3Aall');
+    });
+
+    it('v1: the same without scope', async () => {
+      await protocol.clientCredentials(bloom('v1'), CLIENT);
+      const [request] = recorded;
+      expectFormPost(request, '/oauth/token');
+      expect(request.headers.authorization).toBeUndefined();
+      expect(Object.fromEntries(request.form)).toEqual({
+        grant_type: 'client_credentials',
+        client_id: CLIENT.clientId,
+        client_secret: CLIENT.clientSecret,
+        audience: 'dev-api.bloom.dev',
+      });
+    });
+  });
+
+  describe('generic OAuth 2.0', () => {
+    it('client_secret_basic by default, with the extra parameters on every grant', async () => {
+      const provider = generic({ extraTokenParams: { resource: 'https://api.example', tenant: 'acme' } });
+      await protocol.clientCredentials({ ...provider, grantType: 'client_credentials' }, CLIENT);
+      await protocol.exchangeCode(provider, CLIENT, { code: CODE, redirectUri: 'https://b/cb' });
+      await protocol.refresh(provider, CLIENT, { refreshToken: REFRESH });
+      expect(recorded.map((request) => request.form.get('grant_type'))).toEqual([
+        'client_credentials',
+        'authorization_code',
+        'refresh_token',
+      ]);
+      for (const request of recorded) {
+        expectFormPost(request, '/token');
+        expect(basicOf(request).secret).toBe(CLIENT.clientSecret);
+        expect(request.form.has('client_secret')).toBe(false);
+        expect(request.form.get('resource')).toBe('https://api.example');
+        expect(request.form.get('tenant')).toBe('acme');
+      }
+      expect(recorded[0].form.get('scope')).toBe('read write');
+      expect(recorded[1].form.get('code')).toBe(CODE);
+      expect(recorded[2].form.get('refresh_token')).toBe(REFRESH);
+      expect(recorded[2].form.has('scope')).toBe(false);
+    });
+
+    it('client_secret_post puts the id and secret in the body and sends no Authorization header', async () => {
+      const provider = generic({ grantType: 'client_credentials', tokenAuthMethod: 'client_secret_post' });
+      await protocol.clientCredentials(provider, CLIENT);
+      await protocol.refresh({ ...provider, grantType: 'authorization_code' }, CLIENT, {
+        refreshToken: REFRESH,
+      });
+      for (const request of recorded) {
+        expect(request.headers.authorization).toBeUndefined();
+        expect(request.form.get('client_id')).toBe(CLIENT.clientId);
+        expect(request.form.get('client_secret')).toBe(CLIENT.clientSecret);
+      }
+      expect(Object.fromEntries(recorded[0].form)).toEqual({
+        grant_type: 'client_credentials',
+        client_id: CLIENT.clientId,
+        client_secret: CLIENT.clientSecret,
+        scope: 'read write',
+      });
+    });
+  });
+
+  /** Runs a call that must fail and checks that no sensitive value is anywhere in the error. */
   async function failure(call: () => Promise<unknown>): Promise<ProviderError> {
+    let caught: unknown;
     try {
       await call();
     } catch (error) {
-      expect(error).toBeInstanceOf(ProviderError);
-      const message = (error as Error).message;
-      for (const secret of [CLIENT.clientSecret, REFRESH, 'the-code', TOKEN.access_token])
-        expect(message).not.toContain(secret);
-      return error as ProviderError;
+      caught = error;
     }
-    throw new Error('expected a provider error');
+    expect(caught).toBeInstanceOf(ProviderError);
+    const error = caught as ProviderError;
+    const everything = `${error.message}\n${error.stack}\n${JSON.stringify({ ...error })}\n${String(error)}`;
+    for (const value of SENSITIVE) expect(everything).not.toContain(value);
+    expect(everything).not.toContain(Buffer.from(CLIENT.clientSecret).toString('base64'));
+    return error;
   }
 
-  it.each<[string, Responder, new (...args: never[]) => ProviderError, RegExp]>([
+  const grants: [string, () => Promise<unknown>][] = [
+    [
+      'the code exchange',
+      () => protocol.exchangeCode(bloomerang(), CLIENT, { code: CODE, redirectUri: 'https://b/cb' }),
+    ],
+    ['a refresh', () => protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH })],
+    ['client credentials', () => protocol.clientCredentials(bloom(), CLIENT)],
+  ];
+
+  const cases: [
+    string,
+    Responder,
+    ErrorClass,
+    RegExp,
+    { retryable: boolean; httpStatus?: number; retryAfterMs?: number },
+  ][] = [
     [
       '400 invalid_grant',
-      json(400, { error: 'invalid_grant', error_description: 'used' }),
+      json(400, { error: 'invalid_grant', error_description: 'The grant was already used.' }),
       NeedsReauthorizationError,
-      /invalid_grant/,
+      /invalid_grant: The grant was already used\..*authorize again/,
+      { retryable: false, httpStatus: 400 },
     ],
     [
-      '401 invalid_client',
-      json(401, { error: 'invalid_client' }),
+      '401 invalid_client without WWW-Authenticate',
+      json(401, { error: 'invalid_client', error_description: 'Unknown client.' }),
       ProviderMisconfiguredError,
-      /invalid_client/,
+      /invalid_client.*check the integration's client id, secret/,
+      { retryable: false, httpStatus: 401 },
     ],
     [
-      '401 with WWW-Authenticate',
-      json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="x"' }),
+      '401 invalid_client with WWW-Authenticate',
+      json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="bloomerang"' }),
       ProviderMisconfiguredError,
-      /client/,
+      /refused the client credentials \(HTTP 401\); check the integration's client id and secret/,
+      { retryable: false, httpStatus: 401 },
     ],
     [
       '403 access_denied',
-      json(403, { error: 'access_denied', error_description: 'bad audience' }),
+      json(403, { error: 'access_denied', error_description: 'Service not found: prod-api.example' }),
       ProviderMisconfiguredError,
-      /audience/,
+      /access_denied: Service not found: prod-api\.example.*audience/,
+      { retryable: false, httpStatus: 403 },
+    ],
+    [
+      '400 invalid_scope',
+      json(400, { error: 'invalid_scope', error_description: 'The provided scope is invalid.' }),
+      ProviderMisconfiguredError,
+      /invalid_scope/,
+      { retryable: false, httpStatus: 400 },
     ],
     [
       'HTML 500',
-      (_, res) => {
-        res.writeHead(500, { 'content-type': 'text/html' });
-        res.end('<html><body>oops</body></html>');
-      },
+      raw(500, 'text/html; charset=utf-8', '<html><body><h1>500</h1></body></html>'),
       TransientProviderError,
       /HTTP 500 with an HTML page/,
+      { retryable: true, httpStatus: 500 },
     ],
     [
-      '200 invalid JSON',
-      (_, res) => {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"access_token": "abc');
-      },
+      '503 temporarily_unavailable',
+      json(503, { error: 'temporarily_unavailable' }, { 'retry-after': '3' }),
+      TransientProviderError,
+      /token endpoint answered HTTP 503/,
+      { retryable: true, httpStatus: 503, retryAfterMs: 3000 },
+    ],
+    [
+      '404 HTML page (a wrong token URL)',
+      raw(404, 'text/html', '<html>Not Found</html>'),
+      ProviderMisconfiguredError,
+      /HTTP 404 with an HTML page; check the integration's token URL/,
+      { retryable: false, httpStatus: 404 },
+    ],
+    [
+      '200 with invalid JSON',
+      raw(200, 'application/json', `{"access_token":"${TOKEN.access_token}","token_type":"Bea`),
       InvalidProviderResponseError,
-      /not a valid token response/,
+      /HTTP 200 with a body that is not a valid token response/,
+      { retryable: true, httpStatus: 200 },
     ],
     [
-      'token_type mac',
+      '200 without access_token',
+      json(200, { token_type: 'Bearer', expires_in: 3600 }),
+      InvalidProviderResponseError,
+      /access_token/,
+      { retryable: true },
+    ],
+    [
+      'token_type "mac"',
       json(200, { ...TOKEN, token_type: 'mac' }),
       InvalidProviderResponseError,
-      /token_type/,
+      /not a valid token response \(unsupported `token_type` value\)/,
+      { retryable: true },
     ],
-    ['expires_in 0', json(200, { ...TOKEN, expires_in: 0 }), InvalidProviderResponseError, /expires_in/],
+    [
+      'expires_in 0',
+      json(200, { ...TOKEN, expires_in: 0 }),
+      InvalidProviderResponseError,
+      /expires_in/,
+      { retryable: true },
+    ],
     [
       'expires_in negative',
       json(200, { ...TOKEN, expires_in: -5 }),
       InvalidProviderResponseError,
       /expires_in/,
+      { retryable: true },
     ],
-  ])('classifies %s', async (_, responder, Kind, message) => {
-    respond = responder;
-    const error = await failure(() => protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH }));
-    expect(error).toBeInstanceOf(Kind);
-    expect(error.message).toMatch(message);
+    [
+      'expires_in a non-numeric string',
+      json(200, { ...TOKEN, expires_in: 'soon' }),
+      InvalidProviderResponseError,
+      /expires_in/,
+      { retryable: true },
+    ],
+    [
+      'expires_in an object',
+      json(200, { ...TOKEN, expires_in: { seconds: 3600 } }),
+      InvalidProviderResponseError,
+      /expires_in/,
+      { retryable: true },
+    ],
+  ];
+
+  describe.each(grants)('classifies the failures of %s', (_, call) => {
+    it.each(cases)('%s', async (_name, responder, Kind, message, details) => {
+      respond = responder;
+      const error = await failure(call);
+      expect(error).toBeInstanceOf(Kind);
+      expect(error.message).toMatch(message);
+      expect(error.retryable).toBe(details.retryable);
+      if (details.httpStatus !== undefined) expect(error.httpStatus).toBe(details.httpStatus);
+      expect(error.retryAfterMs).toBe(details.retryAfterMs);
+    });
+  });
+
+  it.each([
+    ['the code exchange', grants[0][1], `code ${CODE} of ${CLIENT.clientId}:${CLIENT.clientSecret}`],
+    ['a refresh', grants[1][1], `token ${REFRESH} (secret ${CLIENT.clientSecret})`],
+    ['client credentials', grants[2][1], `secret ${CLIENT.clientSecret} is wrong`],
+  ])('never repeats what %s sent when the provider echoes it in error_description', async (_, call, echo) => {
+    respond = json(400, { error: 'invalid_grant', error_description: echo });
+    const echoed = await failure(call);
+    expect(echoed).toBeInstanceOf(NeedsReauthorizationError);
+    expect(echoed.message).toContain('[redacted]');
+    respond = json(401, { error: 'invalid_client', error_description: echo });
+    expect(await failure(call)).toBeInstanceOf(ProviderMisconfiguredError);
+    respond = json(429, { error: 'slow_down', error_description: echo });
+    expect(await failure(call)).toBeInstanceOf(TransientProviderError);
   });
 
   it('honours Retry-After on 429, in seconds and as an HTTP date', async () => {
     respond = json(429, { error: 'slow_down' }, { 'retry-after': '7' });
     const seconds = await failure(() => protocol.clientCredentials(bloom(), CLIENT));
     expect(seconds).toBeInstanceOf(TransientProviderError);
+    expect(seconds.message).toMatch(/rate limiting/);
     expect(seconds.retryAfterMs).toBe(7000);
+    expect(seconds.httpStatus).toBe(429);
+
     respond = (_, res) => {
       res.writeHead(429, { 'retry-after': new Date(Date.now() + 30_000).toUTCString() });
       res.end();
     };
-    const date = await failure(() => protocol.clientCredentials(bloom(), CLIENT));
+    const date = await failure(() => protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH }));
+    expect(date).toBeInstanceOf(TransientProviderError);
     expect(date.retryAfterMs).toBeGreaterThan(25_000);
+    expect(date.retryAfterMs).toBeLessThanOrEqual(30_000);
+
+    respond = json(429, { error: 'slow_down' });
+    const none = await failure(() => protocol.clientCredentials(bloom(), CLIENT));
+    expect(none).toBeInstanceOf(TransientProviderError);
+    expect(none.retryAfterMs).toBeUndefined();
   });
 
-  it('gives up on a hanging endpoint within the timeout, headers or body', async () => {
-    respond = () => undefined; // never answers
-    let started = Date.now();
+  it('gives up on an endpoint that never answers within the timeout', async () => {
+    respond = () => undefined;
+    const started = Date.now();
     const hung = await failure(() => protocol.clientCredentials(bloom(), CLIENT, { timeoutMs: 300 }));
-    expect(hung).toBeInstanceOf(TransientProviderError);
-    expect(hung.message).toContain('300 ms');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(Date.now() - started).toBeLessThan(1_000);
+    expect(hung).toBeInstanceOf(TransientProviderError);
+    expect(hung.message).toBe('token endpoint did not answer within 300 ms');
+    expect(hung.retryable).toBe(true);
+  });
+
+  it('gives up on an endpoint that sends its headers and then stalls the body', async () => {
     respond = (_, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.write('{"access_token":'); // then stalls
+      res.write(`{"access_token":"${TOKEN.access_token}",`);
     };
-    started = Date.now();
-    expect(
-      await failure(() => protocol.clientCredentials(bloom(), CLIENT, { timeoutMs: 300 })),
-    ).toBeInstanceOf(TransientProviderError);
+    const started = Date.now();
+    const stalled = await failure(() =>
+      protocol.exchangeCode(
+        bloomerang(),
+        CLIENT,
+        { code: CODE, redirectUri: 'https://b/cb' },
+        { timeoutMs: 300 },
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(stalled).toBeInstanceOf(TransientProviderError);
+    expect(stalled.message).toContain('300 ms');
+  });
+
+  it('stops when the caller aborts', async () => {
+    respond = () => undefined;
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    const aborted = await failure(() =>
+      protocol.clientCredentials(bloom(), CLIENT, { timeoutMs: 5_000, signal: controller.signal }),
+    );
+    expect(aborted).toBeInstanceOf(TransientProviderError);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
@@ -290,14 +557,32 @@ describe('the OAuth protocol on the wire', () => {
       grantType: 'client_credentials',
       tokenUrl: 'http://127.0.0.1:1/token',
     });
-    const error = await failure(() => protocol.clientCredentials(closed, CLIENT));
+    const error = await failure(() => protocol.clientCredentials(closed, CLIENT, { timeoutMs: 2_000 }));
     expect(error).toBeInstanceOf(TransientProviderError);
+    expect(error.message).toMatch(/could not be reached/);
     expect(error.retryable).toBe(true);
   });
 
   it('assumes the configured lifetime when expires_in is missing, and says so', async () => {
     respond = json(200, { access_token: 'x', token_type: 'bearer' });
-    const tokens = await protocol.clientCredentials(bloom(), CLIENT, { defaultExpiresInSeconds: 1234 });
-    expect(tokens).toMatchObject({ expiresIn: 1234, expiresInDefaulted: true });
+    expect(
+      await protocol.clientCredentials(bloom(), CLIENT, { defaultExpiresInSeconds: 1234 }),
+    ).toMatchObject({
+      expiresIn: 1234,
+      expiresInDefaulted: true,
+      tokenType: 'Bearer',
+    });
+    expect(await protocol.clientCredentials(bloom(), CLIENT)).toMatchObject({
+      expiresIn: 3600,
+      expiresInDefaulted: true,
+    });
+  });
+
+  it('accepts a numeric expires_in sent as a string, as some providers do', async () => {
+    respond = json(200, { ...TOKEN, expires_in: '1800' });
+    expect(await protocol.clientCredentials(bloom(), CLIENT)).toMatchObject({
+      expiresIn: 1800,
+      expiresInDefaulted: false,
+    });
   });
 });

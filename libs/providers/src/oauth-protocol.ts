@@ -114,18 +114,24 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
       new URLSearchParams({ code: args.code }),
       oauth.skipStateCheck,
     );
-    return this.call(provider, options, 'the authorization code', async (requestOptions) => {
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        oauthClient,
-        auth,
-        callback,
-        args.redirectUri,
-        oauth.nopkce,
-        { ...requestOptions, additionalParameters: provider.extraTokenParams },
-      );
-      return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
-    });
+    return this.call(
+      provider,
+      options,
+      'the authorization code',
+      [client.clientSecret, args.code],
+      async (requestOptions) => {
+        const response = await oauth.authorizationCodeGrantRequest(
+          as,
+          oauthClient,
+          auth,
+          callback,
+          args.redirectUri,
+          oauth.nopkce,
+          { ...requestOptions, additionalParameters: provider.extraTokenParams },
+        );
+        return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
+      },
+    );
   }
 
   async refresh(
@@ -138,13 +144,19 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     const parameters = new URLSearchParams(provider.extraTokenParams);
     // Scope only when narrowing was asked: omitted, the provider keeps the granted scope.
     if (args.scopes?.length) parameters.set('scope', args.scopes.join(' '));
-    return this.call(provider, options, 'the refresh token', async (requestOptions) => {
-      const response = await oauth.refreshTokenGrantRequest(as, oauthClient, auth, args.refreshToken, {
-        ...requestOptions,
-        additionalParameters: parameters,
-      });
-      return oauth.processRefreshTokenResponse(as, oauthClient, response);
-    });
+    return this.call(
+      provider,
+      options,
+      'the refresh token',
+      [client.clientSecret, args.refreshToken],
+      async (requestOptions) => {
+        const response = await oauth.refreshTokenGrantRequest(as, oauthClient, auth, args.refreshToken, {
+          ...requestOptions,
+          additionalParameters: parameters,
+        });
+        return oauth.processRefreshTokenResponse(as, oauthClient, response);
+      },
+    );
   }
 
   async clientCredentials(
@@ -156,16 +168,22 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     const parameters = new URLSearchParams(provider.extraTokenParams);
     if (provider.sendScopeOnTokenRequest && provider.scopes.length > 0)
       parameters.set('scope', provider.scopes.join(' '));
-    return this.call(provider, options, 'the client credentials', async (requestOptions) => {
-      const response = await oauth.clientCredentialsGrantRequest(
-        as,
-        oauthClient,
-        auth,
-        parameters,
-        requestOptions,
-      );
-      return oauth.processClientCredentialsResponse(as, oauthClient, response);
-    });
+    return this.call(
+      provider,
+      options,
+      'the client credentials',
+      [client.clientSecret],
+      async (requestOptions) => {
+        const response = await oauth.clientCredentialsGrantRequest(
+          as,
+          oauthClient,
+          auth,
+          parameters,
+          requestOptions,
+        );
+        return oauth.processClientCredentialsResponse(as, oauthClient, response);
+      },
+    );
   }
 
   private parties(provider: ResolvedProvider, client: ClientCredentials) {
@@ -187,6 +205,8 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     provider: ResolvedProvider,
     options: ProtocolCallOptions,
     what: string,
+    /** Values an error message must never repeat, even when the provider echoes them. */
+    secrets: string[],
     run: (requestOptions: oauth.TokenEndpointRequestOptions) => Promise<oauth.TokenEndpointResponse>,
   ): Promise<TokenSet> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -208,7 +228,7 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     try {
       body = await run(requestOptions);
     } catch (error) {
-      throw classify(error, { provider, what, timeoutMs, exchange, timedOut: timeout.aborted });
+      throw classify(error, { provider, what, timeoutMs, exchange, timedOut: timeout.aborted, secrets });
     }
     return toTokenSet(body, options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN);
   }
@@ -263,6 +283,7 @@ interface FailureContext {
   timeoutMs: number;
   exchange: Exchange;
   timedOut: boolean;
+  secrets?: string[];
 }
 
 /** Maps whatever a token call threw to one of the ProviderError classes. */
@@ -280,7 +301,7 @@ export function classify(error: unknown, context: FailureContext): ProviderError
   }
   if (error instanceof oauth.ResponseBodyError) {
     const upstream = error.error;
-    const description = safeDescription(error.error_description);
+    const description = safeDescription(redact(error.error_description, context.secrets));
     const detail = `${upstream}${description ? `: ${description}` : ''}`;
     if (status === 429 || error.status === 429) {
       return new TransientProviderError(`${name} is rate limiting token requests (${detail})`, {
@@ -346,6 +367,15 @@ export function classify(error: unknown, context: FailureContext): ProviderError
   return new ProviderMisconfiguredError(
     `token endpoint answered HTTP ${status}${html}; check the integration's token URL and credentials`,
     { httpStatus: status },
+  );
+}
+
+/** Blanks out any secret a provider echoed back in its error_description. */
+function redact(text: unknown, secrets: string[] = []): unknown {
+  if (typeof text !== 'string') return text;
+  return secrets.reduce(
+    (result, secret) => (secret.length >= 4 ? result.split(secret).join('[redacted]') : result),
+    text,
   );
 }
 

@@ -12,6 +12,60 @@ describe('resolveProvider', () => {
     });
   });
 
+  it('leaves the Bloomerang scope out by default and honours endpoint overrides', () => {
+    const resolved = resolveProvider({
+      provider: 'bloomerang',
+      authorizationUrl: 'http://127.0.0.1:4000/bloomerang/Authorize',
+      tokenUrl: 'http://localhost:4000/bloomerang/v2/oauth/token',
+    });
+    expect(resolved).toEqual({
+      kind: 'bloomerang',
+      grantType: 'authorization_code',
+      authorizationUrl: 'http://127.0.0.1:4000/bloomerang/Authorize',
+      tokenUrl: 'http://localhost:4000/bloomerang/v2/oauth/token',
+      tokenAuthMethod: 'client_secret_basic',
+      scopes: [],
+      sendScopeOnTokenRequest: false,
+      extraTokenParams: {},
+      refreshTokenLifetimeSeconds: 7_776_000,
+    });
+  });
+
+  it('defaults Bloom to v2 on the sandbox environment', () => {
+    expect(
+      resolveProvider({ provider: 'bloom', audience: 'dev-api.bloom.dev', scopes: ['data-access:all'] }),
+    ).toEqual({
+      kind: 'bloom',
+      grantType: 'client_credentials',
+      tokenUrl: 'https://authn.bloom.dev/oauth2/token',
+      tokenAuthMethod: 'client_secret_post',
+      scopes: ['data-access:all'],
+      sendScopeOnTokenRequest: true,
+      audience: 'dev-api.bloom.dev',
+      extraTokenParams: { audience: 'dev-api.bloom.dev' },
+    });
+  });
+
+  it('resolves a generic provider with client_secret_basic by default and its extra parameters', () => {
+    const extra = { resource: 'https://api.example' };
+    const resolved = resolveProvider({
+      provider: 'oauth2',
+      grantType: 'authorization_code',
+      authorizationUrl: 'https://id.example/authorize?tenant=x',
+      tokenUrl: 'https://id.example/token',
+      scopes: ['read'],
+      extraTokenParams: extra,
+    });
+    expect(resolved).toMatchObject({
+      kind: 'oauth2',
+      tokenAuthMethod: 'client_secret_basic',
+      sendScopeOnTokenRequest: true,
+      extraTokenParams: extra,
+    });
+    expect(resolved.extraTokenParams).not.toBe(extra); // a copy, not the stored object
+    expect(resolved.refreshTokenLifetimeSeconds).toBeUndefined();
+  });
+
   it.each([
     ['v2', 'sandbox', 'https://authn.bloom.dev/oauth2/token'],
     ['v2', 'production', 'https://authn.bloomcredit.io/oauth2/token'],
@@ -68,12 +122,76 @@ describe('resolveProvider', () => {
       'credentials',
     ],
     [{ provider: 'oauth2', grantType: 'client_credentials', tokenUrl: 'not a url' }, 'absolute URL'],
+    [{ provider: 'bloomerang', scopes: ['orgadmin'] }, 'must be one of Standard'],
+    [{ provider: 'bloom', audience: '', scopes: ['data-access:all'] }, 'audience is required'],
+    [{ provider: 'bloom', audience: 'a', scopes: [] }, 'scopes is required'],
+    [
+      { provider: 'bloom', audience: 'a', scopes: ['s'], authorizationUrl: 'https://a.example/auth' },
+      'Bloom uses client credentials only',
+    ],
+    ...['grant_type', 'client_id', 'code', 'redirect_uri', 'refresh_token', 'scope', 'code_verifier'].map(
+      (name) => [
+        {
+          provider: 'oauth2',
+          grantType: 'client_credentials',
+          tokenUrl: 'https://a.example/t',
+          extraTokenParams: { [name]: 'x' },
+        },
+        `may not set "${name}"`,
+      ],
+    ),
+    [{ provider: 'bloomerang', tokenUrl: 'http://api.bloomerang.example/token' }, 'tokenUrl must use https'],
+    [
+      {
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: 'http://id.example/authorize',
+        tokenUrl: 'https://id.example/token',
+      },
+      'authorizationUrl must use https',
+    ],
+    [
+      { provider: 'bloomerang', authorizationUrl: 'https://crm.example/Authorize#frag' },
+      'authorizationUrl must not have a fragment',
+    ],
+    [
+      { provider: 'oauth2', grantType: 'client_credentials', tokenUrl: 'ftp://a.example/t' },
+      'must use https',
+    ],
+    [{ provider: 'oauth2', grantType: 'client_credentials', tokenUrl: 'http://[::2]/t' }, 'must use https'],
     [{ provider: 'bloomerang', audience: 'x' }, 'audience applies to provider "bloom" only'],
+    [{ provider: 'bloomerang', environment: 'production' }, 'environment applies to provider "bloom" only'],
+    [
+      { provider: 'bloomerang', grantType: 'client_credentials' },
+      'grantType applies to provider "oauth2" only',
+    ],
+    [
+      { provider: 'bloomerang', extraTokenParams: { a: 'b' } },
+      'extraTokenParams applies to provider "oauth2" only',
+    ],
+    [
+      { provider: 'bloom', audience: 'a', scopes: ['s'], grantType: 'client_credentials' },
+      'grantType applies to provider "oauth2" only',
+    ],
+    [
+      {
+        provider: 'oauth2',
+        grantType: 'client_credentials',
+        tokenUrl: 'https://a.example/t',
+        authVersion: 'v1',
+      },
+      'authVersion applies to provider "bloom" only',
+    ],
+    [
+      { provider: 'oauth2', grantType: 'client_credentials', tokenUrl: 'https://a.example/t', audience: 'x' },
+      'audience applies to provider "bloom" only',
+    ],
+    [{ provider: 'google' }, 'provider must be one of'],
     [
       { provider: 'bloom', audience: 'a', scopes: ['s'], tokenAuthMethod: 'client_secret_basic' },
       'tokenAuthMethod applies',
     ],
-  ])('refuses %p', (config, message) => {
+  ] as [object, string][])('refuses %p', (config, message) => {
     expect(() => resolveProvider(config as never)).toThrow(ProviderConfigError);
     expect(() => resolveProvider(config as never)).toThrow(message);
   });
@@ -84,14 +202,25 @@ describe('resolveProvider', () => {
       'http://127.0.0.1/t',
       'http://127.8.9.1/t',
       'http://[::1]:80/t',
+      'http://sandbox.localhost:4000/t',
     ]) {
       expect(isLoopbackUrl(url)).toBe(true);
       expect(() =>
         resolveProvider({ provider: 'oauth2', grantType: 'client_credentials', tokenUrl: url }),
       ).not.toThrow();
     }
-    for (const url of ['http://10.0.0.1/t', 'http://localhost.example.com/t', 'http://128.0.0.1/t']) {
+    for (const url of [
+      'http://10.0.0.1/t',
+      'http://localhost.example.com/t',
+      'http://128.0.0.1/t',
+      'http://127.0.0.1.nip.io/t',
+      'http://0.0.0.0/t',
+      'not a url',
+    ]) {
       expect(isLoopbackUrl(url)).toBe(false);
+      expect(() =>
+        resolveProvider({ provider: 'oauth2', grantType: 'client_credentials', tokenUrl: url }),
+      ).toThrow(ProviderConfigError);
     }
   });
 });
