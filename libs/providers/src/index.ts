@@ -24,4 +24,5 @@ export {
   TransientProviderError,
 } from './provider-errors';
 export type { ClientCredentials, OAuthProtocol, ProtocolCallOptions, TokenSet } from './oauth-protocol';
-export { OAuth4WebApiProtocol, protocolFor } from './oauth-protocol';
+export type { ProviderFailureContext, TokenEndpointExchange } from './oauth-protocol';
+export { classifyProviderFailure, OAuth4WebApiProtocol, protocolFor } from './oauth-protocol';

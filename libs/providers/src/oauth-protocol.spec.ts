@@ -363,15 +363,75 @@ describe('the OAuth protocol on the wire', () => {
       '401 invalid_client without WWW-Authenticate',
       json(401, { error: 'invalid_client', error_description: 'Unknown client.' }),
       ProviderMisconfiguredError,
-      /invalid_client.*check the integration's client id, secret/,
+      /refused the client credentials \(invalid_client: Unknown client\.\); check the integration's client id, secret and (token URL|environment)$/,
       { retryable: false, httpStatus: 401 },
     ],
     [
       '401 invalid_client with WWW-Authenticate',
       json(401, { error: 'invalid_client' }, { 'www-authenticate': 'Basic realm="bloomerang"' }),
       ProviderMisconfiguredError,
-      /refused the client credentials \(HTTP 401\); check the integration's client id and secret/,
+      /refused the client credentials \(invalid_client\); check the integration's client id, secret and (token URL|environment)$/,
       { retryable: false, httpStatus: 401 },
+    ],
+    [
+      '401 with WWW-Authenticate and no body',
+      raw(401, 'text/plain', '', { 'www-authenticate': 'Basic realm="bloomerang"' }),
+      ProviderMisconfiguredError,
+      /refused the client credentials \(HTTP 401\); check the integration's client id, secret and (token URL|environment)$/,
+      { retryable: false, httpStatus: 401 },
+    ],
+    [
+      // Servers that add a Basic challenge to every 400 must not turn a dead grant into "misconfigured".
+      '400 invalid_grant with WWW-Authenticate',
+      json(400, { error: 'invalid_grant' }, { 'www-authenticate': 'Basic realm="x"' }),
+      NeedsReauthorizationError,
+      /invalid_grant\): the account must authorize again/,
+      { retryable: false, httpStatus: 400 },
+    ],
+    [
+      '400 invalid_grant labelled text/plain',
+      raw(400, 'text/plain', JSON.stringify({ error: 'invalid_grant', error_description: 'Expired.' })),
+      NeedsReauthorizationError,
+      /invalid_grant: Expired\.\): the account must authorize again/,
+      { retryable: false, httpStatus: 400 },
+    ],
+    [
+      '503 with a WWW-Authenticate header',
+      raw(503, 'text/html', '<html>down</html>', {
+        'www-authenticate': 'Basic realm="x"',
+        'retry-after': '5',
+      }),
+      TransientProviderError,
+      /token endpoint answered HTTP 503 with an HTML page/,
+      { retryable: true, httpStatus: 503, retryAfterMs: 5000 },
+    ],
+    [
+      '400 slow_down',
+      json(400, { error: 'slow_down' }),
+      TransientProviderError,
+      /could not answer the token request now \(HTTP 400, slow_down\)/,
+      { retryable: true, httpStatus: 400 },
+    ],
+    [
+      '408 HTML page',
+      raw(408, 'text/html', '<html>Request Timeout</html>'),
+      TransientProviderError,
+      /HTTP 408 with an HTML page/,
+      { retryable: true, httpStatus: 408 },
+    ],
+    [
+      '400 unauthorized_client',
+      json(400, { error: 'unauthorized_client' }),
+      ProviderMisconfiguredError,
+      /does not allow this client the grant/,
+      { retryable: false, httpStatus: 400 },
+    ],
+    [
+      '400 invalid_request with a description of 5,000 characters',
+      json(400, { error: 'invalid_request', error_description: `${'x'.repeat(5000)} $& $1` }),
+      ProviderMisconfiguredError,
+      /^Bloom(erang)? refused the client \(invalid_request: x{200}…\); check the integration's client id, secret, scopes and audience$/,
+      { retryable: false, httpStatus: 400 },
     ],
     [
       '403 access_denied',
@@ -384,7 +444,7 @@ describe('the OAuth protocol on the wire', () => {
       '400 invalid_scope',
       json(400, { error: 'invalid_scope', error_description: 'The provided scope is invalid.' }),
       ProviderMisconfiguredError,
-      /invalid_scope/,
+      /refused the scope \(invalid_scope: The provided scope is invalid\.\); check the integration's scopes/,
       { retryable: false, httpStatus: 400 },
     ],
     [
@@ -548,6 +608,7 @@ describe('the OAuth protocol on the wire', () => {
       protocol.clientCredentials(bloom(), CLIENT, { timeoutMs: 5_000, signal: controller.signal }),
     );
     expect(aborted).toBeInstanceOf(TransientProviderError);
+    expect(aborted.message).toBe('the token request was cancelled by the broker');
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
@@ -576,6 +637,35 @@ describe('the OAuth protocol on the wire', () => {
       expiresIn: 3600,
       expiresInDefaulted: true,
     });
+  });
+
+  it('ignores an OpenID Connect id_token instead of refusing the answer over an issuer it cannot know', async () => {
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = [
+      part({ alg: 'ES256' }),
+      part({
+        iss: 'https://login.example/tenant/v2.0',
+        aud: CLIENT.clientId,
+        sub: 'u',
+        iat: now,
+        exp: now + 60,
+      }),
+      'signature',
+    ].join('.');
+    respond = json(200, { ...TOKEN, refresh_token: 'rotated-refresh-token', id_token: idToken });
+    const provider = generic({ scopes: ['openid', 'offline_access'] });
+    const exchanged = await protocol.exchangeCode(provider, CLIENT, {
+      code: CODE,
+      redirectUri: 'https://b/cb',
+    });
+    expect(exchanged).toMatchObject({
+      accessToken: TOKEN.access_token,
+      refreshToken: 'rotated-refresh-token',
+    });
+    expect(exchanged).not.toHaveProperty('idToken');
+    const refreshed = await protocol.refresh(provider, CLIENT, { refreshToken: REFRESH });
+    expect(refreshed.accessToken).toBe(TOKEN.access_token);
   });
 
   it('accepts a numeric expires_in sent as a string, as some providers do', async () => {

@@ -71,10 +71,20 @@ const PROVIDER_NAMES: Record<ProviderKind, string> = {
 };
 
 /** What the wire showed of the last answer, for classifying a failure oauth4webapi reports. */
-interface Exchange {
+export interface TokenEndpointExchange {
   status?: number;
   contentType?: string;
   retryAfter?: string | null;
+  /** An unread copy of a 4xx answer, for the OAuth error oauth4webapi does not parse (see `readOAuthError`). */
+  errorResponse?: Response;
+  /** The OAuth error of a 4xx answer that oauth4webapi did not report as a ResponseBodyError. */
+  oauthError?: OAuthErrorBody;
+}
+
+/** The error members of RFC 6749 section 5.2. */
+interface OAuthErrorBody {
+  error: string;
+  error_description?: unknown;
 }
 
 /**
@@ -210,9 +220,10 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     run: (requestOptions: oauth.TokenEndpointRequestOptions) => Promise<oauth.TokenEndpointResponse>,
   ): Promise<TokenSet> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // One signal for the whole call: fetch honours it while the body streams too, not only until headers.
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-    const exchange: Exchange = {};
+    const exchange: TokenEndpointExchange = {};
     const requestOptions: oauth.TokenEndpointRequestOptions = {
       signal,
       [oauth.allowInsecureRequests]: isLoopbackUrl(provider.tokenUrl),
@@ -221,14 +232,26 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
         exchange.status = response.status;
         exchange.contentType = response.headers.get('content-type') ?? undefined;
         exchange.retryAfter = response.headers.get('retry-after');
-        return response;
+        if (response.status >= 400 && response.status < 500) exchange.errorResponse = response.clone();
+        return response.status === 200 ? withoutIdToken(response) : response;
       },
     };
     let body: oauth.TokenEndpointResponse;
     try {
       body = await run(requestOptions);
     } catch (error) {
-      throw classify(error, { provider, what, timeoutMs, exchange, timedOut: timeout.aborted, secrets });
+      if (!(error instanceof oauth.ResponseBodyError)) {
+        exchange.oauthError = await readOAuthError(exchange.errorResponse);
+      }
+      throw classifyProviderFailure(error, {
+        provider,
+        what,
+        timeoutMs,
+        exchange,
+        timedOut: timeout.aborted,
+        cancelled: options.signal?.aborted === true && !timeout.aborted,
+        secrets,
+      });
     }
     return toTokenSet(body, options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN);
   }
@@ -266,80 +289,154 @@ function toTokenSet(body: oauth.TokenEndpointResponse, defaultExpiresIn: number)
   };
 }
 
-const NEEDS_REAUTHORIZATION = new Set(['invalid_grant']);
-const MISCONFIGURED = new Set([
-  'invalid_client',
-  'unauthorized_client',
-  'invalid_scope',
-  'access_denied',
-  'invalid_request',
-  'unsupported_grant_type',
-  'invalid_target',
-]);
+/**
+ * oauth4webapi checks an OpenID Connect id_token against the issuer, which the broker does not
+ * know (it is configured with endpoints, not an issuer), and then refuses the whole answer: an
+ * OIDC provider asked for `openid` would never yield a token. The broker hands out access tokens
+ * only, so the unused id_token is dropped before oauth4webapi reads the answer.
+ */
+async function withoutIdToken(response: Response): Promise<Response> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.clone().text());
+  } catch {
+    return response; // not JSON: oauth4webapi reports that itself
+  }
+  if (!isJsonObject(body) || !('id_token' in body)) return response;
+  const { id_token: _unused, ...rest } = body;
+  return new Response(JSON.stringify(rest), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: { 'content-type': 'application/json' },
+  });
+}
 
-interface FailureContext {
+/**
+ * oauth4webapi reports a 4xx's OAuth error only when the answer is labelled application/json and
+ * carries no WWW-Authenticate header. Servers that add `WWW-Authenticate: Basic` to every 400, or
+ * label their JSON text/plain, would otherwise turn an expired refresh token (invalid_grant) into a
+ * bare "HTTP 400"; so the error is read here from an unread copy of the answer.
+ */
+async function readOAuthError(response: Response | undefined): Promise<OAuthErrorBody | undefined> {
+  if (!response) return undefined;
+  try {
+    const body: unknown = JSON.parse(await response.text());
+    if (isJsonObject(body) && typeof body.error === 'string' && body.error !== '') {
+      return { error: body.error, error_description: body.error_description };
+    }
+  } catch {
+    // Not JSON (or the body never came): the status decides.
+  }
+  return undefined;
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const NEEDS_REAUTHORIZATION = new Set(['invalid_grant']);
+/** What else, besides the id and secret, makes a provider refuse a client. */
+const CREDENTIAL_SETTINGS: Record<ProviderKind, string> = {
+  bloomerang: 'token URL',
+  bloom: 'environment', // a sandbox client is unknown in production and the reverse
+  oauth2: 'tokenAuthMethod',
+};
+const credentialsHint = (provider: ResolvedProvider) =>
+  `check the integration's client id, secret and ${CREDENTIAL_SETTINGS[provider.kind]}`;
+
+/** What the admin should fix, by OAuth error code; `detail` is the upstream error and its description. */
+const MISCONFIGURATION_HINTS: Record<string, (detail: string, provider: ResolvedProvider) => string> = {
+  invalid_client: (detail, provider) =>
+    `refused the client credentials (${detail}); ${credentialsHint(provider)}`,
+  unauthorized_client: (detail) =>
+    `refused the client (${detail}); the provider does not allow this client the grant`,
+  invalid_scope: (detail) => `refused the scope (${detail}); check the integration's scopes`,
+  access_denied: (detail) => `refused the client (${detail}); check the integration's audience and scopes`,
+};
+const defaultHint = (detail: string) =>
+  `refused the client (${detail}); check the integration's client id, secret, scopes and audience`;
+
+/** OAuth error codes that say "not now" rather than "not this client". */
+const TRANSIENT_ERRORS = new Set(['temporarily_unavailable', 'server_error', 'slow_down']);
+/** HTTP statuses that say "try again later" whatever the body. */
+const TRANSIENT_STATUSES = new Set([408, 425, 429]);
+
+export interface ProviderFailureContext {
   provider: ResolvedProvider;
+  /** What was presented, for the message: "the refresh token", "the authorization code", ... */
   what: string;
   timeoutMs: number;
-  exchange: Exchange;
+  exchange: TokenEndpointExchange;
+  /** The call's own timeout fired. */
   timedOut: boolean;
+  /** The caller's signal aborted the call. */
+  cancelled?: boolean;
+  /** Values an error message must never repeat, even when the provider echoes them. */
   secrets?: string[];
 }
 
-/** Maps whatever a token call threw to one of the ProviderError classes. */
-export function classify(error: unknown, context: FailureContext): ProviderError {
+/**
+ * Maps whatever a token call threw to one of the ProviderError classes. The original error is not
+ * kept as `cause`: oauth4webapi's errors carry the response and its body, tokens included.
+ */
+export function classifyProviderFailure(error: unknown, context: ProviderFailureContext): ProviderError {
   if (error instanceof ProviderError) return error;
   const { exchange, provider } = context;
   const name = PROVIDER_NAMES[provider.kind];
-  const status = exchange.status;
   const retryAfterMs = parseRetryAfter(exchange.retryAfter);
 
+  if (context.cancelled) return new TransientProviderError('the token request was cancelled by the broker');
   if (context.timedOut || isAbort(error)) {
     return new TransientProviderError(
       `token endpoint did not answer within ${formatSeconds(context.timeoutMs)}`,
     );
   }
-  if (error instanceof oauth.ResponseBodyError) {
-    const upstream = error.error;
-    const description = safeDescription(redact(error.error_description, context.secrets));
+
+  const challenge = error instanceof oauth.WWWAuthenticateChallengeError ? error : undefined;
+  const oauthError: OAuthErrorBody | undefined =
+    error instanceof oauth.ResponseBodyError
+      ? { error: error.error, error_description: error.error_description }
+      : (exchange.oauthError ?? challengeError(challenge));
+  const status =
+    error instanceof oauth.ResponseBodyError ? error.status : (challenge?.status ?? exchange.status);
+
+  if (oauthError && status !== undefined) {
+    const upstream = oauthError.error;
+    const description = safeDescription(redact(oauthError.error_description, context.secrets));
     const detail = `${upstream}${description ? `: ${description}` : ''}`;
-    if (status === 429 || error.status === 429) {
+    if (status === 429) {
       return new TransientProviderError(`${name} is rate limiting token requests (${detail})`, {
         upstreamError: upstream,
-        httpStatus: 429,
+        httpStatus: status,
         retryAfterMs,
       });
     }
-    if (error.status >= 500 || upstream === 'temporarily_unavailable' || upstream === 'server_error') {
+    if (status >= 500 || TRANSIENT_STATUSES.has(status) || TRANSIENT_ERRORS.has(upstream)) {
       return new TransientProviderError(
-        `${name} failed to answer the token request (HTTP ${error.status}, ${detail})`,
-        {
-          upstreamError: upstream,
-          httpStatus: error.status,
-          retryAfterMs,
-        },
+        `${name} could not answer the token request now (HTTP ${status}, ${detail})`,
+        { upstreamError: upstream, httpStatus: status, retryAfterMs },
       );
     }
     if (NEEDS_REAUTHORIZATION.has(upstream)) {
       return new NeedsReauthorizationError(
         `${name} refused ${context.what} (${detail}): the account must authorize again`,
-        { upstreamError: upstream, httpStatus: error.status },
+        { upstreamError: upstream, httpStatus: status },
       );
     }
-    const Kind =
-      MISCONFIGURED.has(upstream) || error.status < 500 ? ProviderMisconfiguredError : TransientProviderError;
-    return new Kind(
-      `${name} refused the client (${detail}); check the integration's client id, secret, scopes and audience`,
-      {
-        upstreamError: upstream,
-        httpStatus: error.status,
-      },
-    );
+    // invalid_client, unauthorized_client, invalid_scope, access_denied (e.g. an audience Bloom
+    // does not know), invalid_request, unsupported_grant_type, and codes no RFC defines.
+    const hint = Object.hasOwn(MISCONFIGURATION_HINTS, upstream)
+      ? MISCONFIGURATION_HINTS[upstream]
+      : defaultHint;
+    return new ProviderMisconfiguredError(`${name} ${hint(detail, provider)}`, {
+      upstreamError: upstream,
+      httpStatus: status,
+    });
   }
-  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+  if (challenge && challenge.status === 401) {
     return new ProviderMisconfiguredError(
-      `${name} refused the client credentials (HTTP ${error.status}); check the integration's client id and secret`,
-      { upstreamError: 'invalid_client', httpStatus: error.status },
+      `${name} refused the client credentials (HTTP 401); ${credentialsHint(provider)}`,
+      { upstreamError: 'invalid_client', httpStatus: 401 },
     );
   }
   if (status === undefined) {
@@ -347,7 +444,7 @@ export function classify(error: unknown, context: FailureContext): ProviderError
     return new TransientProviderError(`token endpoint could not be reached${cause ? ` (${cause})` : ''}`);
   }
   const html = (exchange.contentType ?? '').includes('html') ? ' with an HTML page' : '';
-  if (status === 429 || status >= 500) {
+  if (status >= 500 || TRANSIENT_STATUSES.has(status)) {
     return new TransientProviderError(`token endpoint answered HTTP ${status}${html}`, {
       httpStatus: status,
       retryAfterMs,
@@ -364,10 +461,21 @@ export function classify(error: unknown, context: FailureContext): ProviderError
       { httpStatus: status },
     );
   }
+  // A 4xx without an OAuth error, e.g. an HTML 404 from a wrong token URL: retrying will not help.
   return new ProviderMisconfiguredError(
     `token endpoint answered HTTP ${status}${html}; check the integration's token URL and credentials`,
     { httpStatus: status },
   );
+}
+
+/** The OAuth error a WWW-Authenticate challenge may carry (RFC 6750 3 style) when the body has none. */
+function challengeError(
+  challenge: oauth.WWWAuthenticateChallengeError | undefined,
+): OAuthErrorBody | undefined {
+  const parameters = challenge?.cause.find((entry) => entry.parameters.error)?.parameters;
+  return parameters?.error
+    ? { error: parameters.error, error_description: parameters.error_description }
+    : undefined;
 }
 
 /** Blanks out any secret a provider echoed back in its error_description. */
