@@ -1,25 +1,47 @@
 # syntax=docker/dockerfile:1
-# Multi-stage: build with dev dependencies, run with production dependencies only, as a non-root
-# user, with node as PID 1 so SIGTERM reaches the broker directly (it drains and exits 0).
+# One image for the broker (the default command), the provider sandbox, migrations and key rotation:
+#   node dist/apps/sandbox/src/main.js          (set SANDBOX_HOST=0.0.0.0 in a container)
+#   node dist/apps/broker/src/database/migrate.js
+#   node dist/apps/broker/src/keys/rotate-keys.js
+# Stages: deps (every dependency, from the lock), build (TypeScript to dist/), runtime (production
+# dependencies only, dist/, a non-root user). Debian rather than Alpine: the Kubernetes sidecar's
+# exec probes use bash (see deploy/k8s/overlays/sidecar-example).
+# Some production dependencies declare Node >= 22 in their engines (they run on 20 today):
+# --build-arg NODE_IMAGE=node:22-bookworm-slim moves both stages at once.
+ARG NODE_IMAGE=node:20-bookworm-slim
 
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# `npm install` only when `npm ci` refuses the lock: it was written against a registry that lacks a
+# few optional platform builds (see .ci/run), and `npm install` installs the same locked versions.
+RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+
+FROM deps AS build
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY migrations ./migrations
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
+# A named user for the numeric UID the Kubernetes manifests run as (runAsUser: 10001). The files
+# stay owned by root: the process can read its code but not change it.
+RUN groupadd --system --gid 10001 broker \
+  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin broker
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) \
+  && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER 10001:10001
 EXPOSE 3000
-# The same image runs the sandbox (`node dist/apps/sandbox/src/main.js`), migrations
-# (`node dist/apps/broker/src/database/migrate.js`) and key rotation (`node dist/apps/broker/src/keys/rotate-keys.js`).
+# No HEALTHCHECK here: the image runs three different programs (broker, sandbox, migrations), so
+# docker-compose.yml and the Kubernetes manifests probe each service themselves.
+# Exec form, no shell and no npm in between: node is PID 1 and receives SIGTERM itself. As PID 1 a
+# process only reacts to signals it handles; the broker and the sandbox handle SIGTERM and SIGINT
+# (the broker stops taking requests, finishes those in flight and exits 0). No tini: nothing here
+# spawns child processes, so there are no zombies to reap.
 CMD ["node", "dist/apps/broker/src/main.js"]

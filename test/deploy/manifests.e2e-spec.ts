@@ -1,14 +1,30 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+/**
+ * Offline checks of everything that deploys the broker: the kustomize overlays (rendered by
+ * test/deploy/kustomize.ts, and compared with `kubectl kustomize` where kubectl is installed),
+ * validated against the Kubernetes schemas and typings of kubernetes-models; the security and
+ * operational invariants; the Dockerfile; docker-compose.yml (`docker-compose config` where the
+ * binary is installed). Nothing here needs a cluster, a Docker engine or a built broker.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { K8sObject, renderKustomization, renderWithKubectl } from './kustomize';
+import { validateEnvironment } from '../../apps/broker/src/config/environment';
+import { K8sObject, podContainers, renderKustomization, renderWithKubectl } from './kustomize';
+import { typeCheckObjects } from './typecheck';
 
-const ROOT = resolve(process.cwd(), 'deploy/k8s/overlays');
-const OVERLAYS = ['central', 'sidecar-example', 'migrate-job'];
+const ROOT = process.cwd();
+const K8S = resolve(ROOT, 'deploy/k8s');
+const OVERLAYS = ['central', 'sidecar-example', 'migrate-job'] as const;
+const BROKER_IMAGE = 'ghcr.io/example/token-broker';
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ConfigMap,
   Secret,
@@ -18,42 +34,131 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Job,
   PodDisruptionBudget,
 };
+/** What a secret manager would put in the Secret: values the broker accepts. */
+const REAL_SECRETS: Record<string, string> = {
+  DATABASE_URL: 'postgres://broker:s3cret@db.internal:5432/broker',
+  REDIS_URL: 'redis://redis.internal:6379',
+  BROKER_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  BROKER_ADMIN_TOKEN: 'x'.repeat(40),
+};
+/** The broker's ready check waits up to 1.5 s on each dependency (apps/broker/src/health). */
+const READY_CHECK_SECONDS = 1.5;
 
+type Probe = {
+  httpGet?: { path: string; port: number | string };
+  exec?: { command: string[] };
+  timeoutSeconds?: number;
+};
 type Container = {
   name: string;
   image: string;
+  command?: string[];
   restartPolicy?: string;
-  env?: { name: string; value?: string }[];
+  ports?: { name?: string; containerPort: number }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: {
+      secretKeyRef?: { name: string; key: string };
+      configMapKeyRef?: { name: string; key: string };
+    };
+  }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: {
     readOnlyRootFilesystem?: boolean;
     allowPrivilegeEscalation?: boolean;
     capabilities?: { drop?: string[] };
   };
-  livenessProbe?: { httpGet?: { path: string } };
-  readinessProbe?: { httpGet?: { path: string } };
-  startupProbe?: { httpGet?: { path: string } };
+  lifecycle?: { preStop?: { exec?: { command: string[] } } };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  volumeMounts?: { name: string; mountPath: string }[];
+};
+type Volume = {
+  name: string;
+  emptyDir?: object;
+  configMap?: { name: string };
+  projected?: { sources: { serviceAccountToken?: { audience?: string; path: string } }[] };
 };
 type PodSpec = {
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
+  automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds?: number;
+  restartPolicy?: string;
   containers: Container[];
   initContainers?: Container[];
+  volumes?: Volume[];
 };
 
-function podSpec(object: K8sObject): PodSpec | undefined {
-  const spec = object.spec as { template?: { spec: PodSpec } } | undefined;
-  return spec?.template?.spec;
+const hasCommand = (command: string) => {
+  try {
+    execFileSync('sh', ['-c', 'command -v "$0"', command], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const render = (overlay: string) => renderKustomization(resolve(K8S, 'overlays', overlay));
+const podSpec = (object: K8sObject): PodSpec | undefined => object.spec?.template?.spec;
+const workloads = (objects: K8sObject[]) => objects.filter((o) => podSpec(o));
+const allContainers = (spec: PodSpec) => [...(spec.initContainers ?? []), ...spec.containers];
+const isBroker = (container: Container) => container.image.startsWith(`${BROKER_IMAGE}:`);
+/** Broker processes that serve HTTP (not the migration Job, which runs and exits). */
+const brokerServers = (spec: PodSpec) => allContainers(spec).filter((c) => isBroker(c) && !c.command);
+const envValue = (container: Container, name: string) => container.env?.find((e) => e.name === name)?.value;
+const find = (objects: K8sObject[], kind: string, name: string) => {
+  const object = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!object) throw new Error(`${kind}/${name} is not in the rendered overlay`);
+  return object;
+};
+const probePath = (probe: Probe | undefined) =>
+  probe?.httpGet?.path ?? probe?.exec?.command.join(' ').match(/GET (\S+) HTTP/)?.[1];
+
+/**
+ * The environment a container starts with, resolved through the rendered ConfigMaps and Secrets
+ * (a missing object or key throws, as the kubelet would refuse to start the container). Secret
+ * values are replaced by `secrets` where given, as a secret manager would fill them in.
+ */
+function containerEnv(
+  container: Container,
+  objects: K8sObject[],
+  secrets: Record<string, string> = {},
+): Record<string, string> {
+  const configMap = (name: string): Record<string, string> => find(objects, 'ConfigMap', name).data ?? {};
+  const secret = (name: string): Record<string, string> => ({
+    ...find(objects, 'Secret', name).stringData,
+    ...secrets,
+  });
+  const key = (data: Record<string, string>, name: string, ref: string) => {
+    if (!(name in data)) throw new Error(`${container.name}: ${ref} has no key ${name}`);
+    return data[name];
+  };
+  const env: Record<string, string> = {};
+  for (const from of container.envFrom ?? []) {
+    if (from.configMapRef) Object.assign(env, configMap(from.configMapRef.name));
+    if (from.secretRef) Object.assign(env, secret(from.secretRef.name));
+  }
+  for (const entry of container.env ?? []) {
+    const { secretKeyRef, configMapKeyRef } = entry.valueFrom ?? {};
+    if (entry.value !== undefined) env[entry.name] = entry.value;
+    else if (secretKeyRef)
+      env[entry.name] = key(secret(secretKeyRef.name), secretKeyRef.key, secretKeyRef.name);
+    else if (configMapKeyRef) {
+      env[entry.name] = key(configMap(configMapKeyRef.name), configMapKeyRef.key, configMapKeyRef.name);
+    }
+  }
+  return env;
 }
 
-const env = (container: Container, name: string) => container.env?.find((e) => e.name === name)?.value;
+describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
+  const objects = render(overlay);
 
-describe.each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
-  const objects = renderKustomization(resolve(ROOT, overlay));
-
-  it('renders the same objects as kubectl kustomize (where kubectl is installed)', () => {
-    const rendered = renderWithKubectl(resolve(ROOT, overlay));
+  it('renders as `kubectl kustomize` does (where kubectl is installed)', () => {
+    const rendered = renderWithKubectl(resolve(K8S, 'overlays', overlay));
     if (!rendered) {
-      console.warn('kubectl not installed: checked with the built-in renderer only');
+      console.warn(`kubectl not installed: ${overlay} checked with test/deploy/kustomize.ts only`);
       return;
     }
     const byId = (list: K8sObject[]) =>
@@ -61,97 +166,405 @@ describe.each(OVERLAYS)('deploy/k8s overlay %s', (overlay) => {
     expect(byId(rendered)).toEqual(byId(objects));
   });
 
-  it('validates every object against the Kubernetes schemas', () => {
+  it('validates every object against the Kubernetes schemas (kubernetes-models)', () => {
+    expect(objects.length).toBeGreaterThan(0);
     for (const object of objects) {
       const Model = MODELS[object.kind];
       expect(Model).toBeDefined();
       expect(() => new Model(object as never).validate()).not.toThrow();
-      expect(object.metadata.namespace).toBe('token-broker');
     }
   });
 
-  it('runs every pod non-root with a read-only root filesystem, no capabilities and sized resources', () => {
+  it('puts every object in the token-broker namespace with the part-of label, every image pinned', () => {
     for (const object of objects) {
-      const spec = podSpec(object);
-      if (!spec) continue;
-      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
-      for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
-        expect(container.securityContext).toMatchObject({
+      expect(object.metadata.namespace).toBe('token-broker');
+      expect(object.metadata.labels?.['app.kubernetes.io/part-of']).toBe('token-broker');
+      for (const container of podContainers(object)) {
+        expect(container.image).toMatch(/^[\w.-]+(\/[\w.-]+)+:[\w.-]+$/);
+        expect(container.image).not.toMatch(/:latest$/);
+      }
+    }
+    expect(objects.some((o) => podContainers(o).some((c) => c.image === `${BROKER_IMAGE}:0.1.0`))).toBe(true);
+  });
+
+  it('runs every pod as UID 10001, non-root, with the RuntimeDefault seccomp profile and no API token', () => {
+    expect(workloads(objects).length).toBeGreaterThan(0);
+    for (const object of workloads(objects)) {
+      const spec = podSpec(object)!;
+      expect(spec.securityContext).toEqual(
+        expect.objectContaining({
+          runAsNonRoot: true,
+          runAsUser: 10001,
+          seccompProfile: { type: 'RuntimeDefault' },
+        }),
+      );
+      expect(spec.automountServiceAccountToken).toBe(false);
+      expect(typeof spec.terminationGracePeriodSeconds).toBe('number');
+    }
+  });
+
+  it('locks every container down: read-only root, /tmp on an emptyDir, no escalation, no capabilities, sized', () => {
+    for (const object of workloads(objects)) {
+      const spec = podSpec(object)!;
+      for (const container of allContainers(spec)) {
+        const where = `${object.metadata.name}/${container.name}`;
+        expect({ where, ...container.securityContext }).toEqual({
+          where,
           readOnlyRootFilesystem: true,
           allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'] },
         });
-        expect(container.securityContext?.capabilities?.drop).toEqual(['ALL']);
-        expect(container.resources?.requests?.memory).toBeDefined();
-        expect(container.resources?.limits?.memory).toBeDefined();
+        const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+        expect({ where, tmp: spec.volumes?.find((v) => v.name === tmp?.name)?.emptyDir }).toEqual({
+          where,
+          tmp: expect.any(Object),
+        });
+        expect(container.resources?.requests).toEqual({
+          cpu: expect.any(String),
+          memory: expect.any(String),
+        });
+        expect(container.resources?.limits?.memory).toEqual(expect.any(String));
+        // Every mount names a volume of the pod.
+        for (const mount of container.volumeMounts ?? []) {
+          expect(spec.volumes?.map((v) => v.name)).toContain(mount.name);
+        }
       }
     }
   });
 
-  it('probes every broker container on /health/live and /health/ready', () => {
-    for (const object of objects.filter((o) => o.kind === 'Deployment')) {
-      const spec = podSpec(object)!;
-      const brokers = [...spec.containers, ...(spec.initContainers ?? [])].filter((c) =>
-        c.image.includes('token-broker'),
-      );
-      for (const broker of brokers) {
-        expect(broker.livenessProbe?.httpGet?.path).toBe('/health/live');
-        expect(broker.readinessProbe?.httpGet?.path).toBe('/health/ready');
+  it('probes every broker: startup and readiness on /health/ready, liveness on /health/live', () => {
+    for (const object of workloads(objects)) {
+      for (const broker of brokerServers(podSpec(object)!)) {
+        expect(probePath(broker.startupProbe)).toBe('/health/ready');
+        expect(probePath(broker.readinessProbe)).toBe('/health/ready');
+        expect(probePath(broker.livenessProbe)).toBe('/health/live');
+        for (const probe of [broker.startupProbe, broker.readinessProbe, broker.livenessProbe]) {
+          // The default timeout (1 s) would fail the probe before the ready check answers 503.
+          expect(probe?.timeoutSeconds).toBeGreaterThan(READY_CHECK_SECONDS);
+          if (probe?.httpGet) {
+            const port = probe.httpGet.port;
+            expect(broker.ports?.some((p) => p.name === port || p.containerPort === port)).toBe(true);
+          }
+        }
       }
     }
+  });
+
+  it('gives every broker an environment the broker accepts, from ConfigMaps, Secrets and keys that exist', () => {
+    for (const object of workloads(objects)) {
+      for (const container of allContainers(podSpec(object)!).filter(isBroker)) {
+        const env = containerEnv(container, objects, REAL_SECRETS);
+        if (container.command) {
+          // The migration Job: migrate.js reads DATABASE_URL only.
+          expect(container.command).toEqual(['node', 'dist/apps/broker/src/database/migrate.js']);
+          expect(Object.keys(env)).toEqual(['DATABASE_URL']);
+          continue;
+        }
+        const parsed = validateEnvironment(env);
+        expect(parsed.BROKER_AUTO_MIGRATE).toBe(false);
+        // Only the admin API reads the admin token: no other broker is given it.
+        if (!parsed.adminApiEnabled) expect(env.BROKER_ADMIN_TOKEN).toBeUndefined();
+        // Callers with a ServiceAccount token: the JWKS file is mounted where the broker looks.
+        if (parsed.servesApi && parsed.BROKER_SA_JWKS_FILE) {
+          const spec = podSpec(object)!;
+          const mount = container.volumeMounts?.find((m) =>
+            parsed.BROKER_SA_JWKS_FILE!.startsWith(`${m.mountPath}/`),
+          );
+          const volume = spec.volumes?.find((v) => v.name === mount?.name);
+          const data = find(objects, 'ConfigMap', volume?.configMap?.name ?? '?').data;
+          const file = parsed.BROKER_SA_JWKS_FILE.slice(mount!.mountPath.length + 1);
+          expect(JSON.parse(data[file])).toEqual({ keys: expect.any(Array) });
+        }
+      }
+    }
+  });
+
+  it('gives each serving pod time to drain: grace period > preStop + BROKER_SHUTDOWN_GRACE_MS', () => {
+    for (const object of workloads(objects)) {
+      const spec = podSpec(object)!;
+      for (const broker of brokerServers(spec)) {
+        const preStop = broker.lifecycle?.preStop?.exec?.command;
+        const preStopSeconds = preStop?.[0] === 'sleep' ? Number(preStop[1]) : 0;
+        const drainSeconds = Number(envValue(broker, 'BROKER_SHUTDOWN_GRACE_MS') ?? 10_000) / 1000;
+        expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(preStopSeconds + drainSeconds);
+      }
+    }
+  });
+});
+
+describe('kubernetes-models typings', () => {
+  it('accept every rendered object: no unknown or misspelled field anywhere', () => {
+    const objects = OVERLAYS.flatMap((overlay) => render(overlay));
+    expect(typeCheckObjects(objects, join(ROOT, 'test/deploy/typecheck.ts'))).toEqual([]);
+  });
+
+  it('would catch a misspelled field deep in a pod template', () => {
+    const [api] = render('central').filter((o) => o.kind === 'Deployment');
+    api.spec.template.spec.containers[0].securityContext = { readOnlyRootFileSystem: true };
+    const problems = typeCheckObjects([api], join(ROOT, 'test/deploy/typecheck.ts'));
+    expect(problems).toEqual([expect.stringContaining('\'"readOnlyRootFileSystem"\' does not exist')]);
+  });
+});
+
+describe('the central overlay', () => {
+  const objects = render('central');
+  const api = find(objects, 'Deployment', 'token-broker-api');
+  const worker = find(objects, 'Deployment', 'token-broker-worker');
+  const apiBroker = podSpec(api)!.containers[0];
+  const workerBroker = podSpec(worker)!.containers[0];
+
+  it('runs an api Deployment (role api) and a worker Deployment (role worker), sized from the benchmark', () => {
+    expect(envValue(apiBroker, 'BROKER_ROLE')).toBe('api');
+    expect(envValue(workerBroker, 'BROKER_ROLE')).toBe('worker');
+    expect(apiBroker.resources).toEqual({
+      requests: { cpu: '100m', memory: '160Mi' },
+      limits: { memory: '384Mi' },
+    });
+    expect(workerBroker.resources).toEqual({
+      requests: { cpu: '100m', memory: '384Mi' },
+      limits: { memory: '768Mi' },
+    });
+    expect(apiBroker.lifecycle?.preStop?.exec?.command).toEqual(['sleep', '5']);
+  });
+
+  it('puts the api pods, and only them, behind the Service and the PodDisruptionBudget', () => {
+    const matches = (selector: Record<string, string>, deployment: K8sObject) =>
+      Object.entries(selector).every(([k, v]) => deployment.spec.template.metadata.labels[k] === v);
+    const service = find(objects, 'Service', 'token-broker');
+    const pdb = find(objects, 'PodDisruptionBudget', 'token-broker-api');
+    expect(matches(service.spec.selector, api)).toBe(true);
+    expect(matches(service.spec.selector, worker)).toBe(false);
+    expect(api.spec.selector.matchLabels).toEqual(pdb.spec.selector.matchLabels);
+    expect(pdb.spec.minAvailable).toBeLessThan(api.spec.replicas);
+    expect(apiBroker.ports?.map((p) => p.name)).toContain(service.spec.ports[0].targetPort);
   });
 });
 
 describe('the sidecar example', () => {
-  const objects = renderKustomization(resolve(ROOT, 'sidecar-example'));
-  const app = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'billing')!;
+  const objects = render('sidecar-example');
+  const app = find(objects, 'Deployment', 'billing');
   const spec = podSpec(app)!;
+  const sidecar = spec.initContainers?.find(isBroker);
+  const probes = () => [sidecar!.startupProbe!, sidecar!.readinessProbe!, sidecar!.livenessProbe!];
 
   it('runs the broker as a native sidecar: an init container that restarts always, role api, on 127.0.0.1', () => {
-    const sidecar = spec.initContainers!.find((c) => c.name === 'token-broker')!;
-    expect(sidecar.restartPolicy).toBe('Always');
-    expect(env(sidecar, 'BROKER_ROLE')).toBe('api');
-    expect(env(sidecar, 'BROKER_HOST')).toBe('127.0.0.1');
-    expect(env(sidecar, 'BROKER_ADMIN_API')).toBe('false');
+    expect(sidecar).toBeDefined();
+    expect(spec.containers.some(isBroker)).toBe(false);
+    expect(sidecar!.restartPolicy).toBe('Always');
+    expect(envValue(sidecar!, 'BROKER_ROLE')).toBe('api');
+    expect(envValue(sidecar!, 'BROKER_HOST')).toBe('127.0.0.1');
+    expect(envValue(sidecar!, 'BROKER_ADMIN_API')).toBe('false');
+    expect(envValue(sidecar!, 'BROKER_AUTO_MIGRATE')).toBe('false');
+    expect(sidecar!.ports).toBeUndefined();
+    // Sized from the footprint benchmark (docs/benchmarks.md): idle RSS 115-118 MB.
+    expect(sidecar!.resources).toEqual({
+      requests: { cpu: '50m', memory: '128Mi' },
+      limits: { memory: '192Mi' },
+    });
   });
 
-  it('gives the app a projected ServiceAccount token for the broker audience', () => {
-    const volumes = (
-      app.spec as {
-        template: {
-          spec: { volumes: { projected?: { sources: { serviceAccountToken?: { audience: string } }[] } }[] };
-        };
-      }
-    ).template.spec.volumes;
-    const audiences = volumes.flatMap(
-      (v) => v.projected?.sources.map((s) => s.serviceAccountToken?.audience) ?? [],
+  it('probes it with exec: the kubelet sends httpGet probes to the pod IP, where it does not listen', () => {
+    for (const probe of probes()) {
+      expect(probe.httpGet).toBeUndefined();
+      expect(probe.exec?.command.join(' ')).toContain('/dev/tcp/127.0.0.1/3000');
+    }
+  });
+
+  it('has probe commands that pass on 200 and fail on 503 or when nothing listens', async () => {
+    const run = promisify(execFile);
+    const server = createServer((request, response) => {
+      response.statusCode = request.url === '/health/live' ? 200 : 503;
+      response.end('{}');
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    const exitCode = async (command: string[], target: number) => {
+      const [file, ...args] = command.map((part) => part.replace('/127.0.0.1/3000', `/127.0.0.1/${target}`));
+      return run(file, args, { timeout: 5_000 }).then(
+        () => 0,
+        (error: { code?: number }) => error.code ?? -1,
+      );
+    };
+    try {
+      const [startup, readiness, liveness] = probes().map((p) => p.exec!.command);
+      expect(await exitCode(liveness, port)).toBe(0);
+      expect(await exitCode(readiness, port)).not.toBe(0);
+      expect(await exitCode(startup, port)).not.toBe(0);
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
+    expect(await exitCode(probes()[2].exec!.command, port)).not.toBe(0);
+  });
+
+  it('mounts a projected ServiceAccount token for audience token-broker into the app container only', () => {
+    const tokenVolumes = (spec.volumes ?? []).filter((v) =>
+      v.projected?.sources.some((s) => s.serviceAccountToken?.audience === 'token-broker'),
     );
-    expect(audiences).toContain('token-broker');
+    expect(tokenVolumes).toHaveLength(1);
+    const mountedBy = allContainers(spec).filter((c) =>
+      c.volumeMounts?.some((m) => m.name === tokenVolumes[0].name),
+    );
+    expect(mountedBy.map((c) => c.name)).toEqual(['app']);
+    const mount = mountedBy[0].volumeMounts!.find((m) => m.name === tokenVolumes[0].name)!;
+    const path = tokenVolumes[0].projected!.sources[0].serviceAccountToken!.path;
+    expect(`${mount.mountPath}/${path}`).toBe('/var/run/secrets/tokens/broker-token');
   });
 });
 
-describe('Dockerfile and docker-compose.yml', () => {
-  const dockerfile = readFileSync('Dockerfile', 'utf8');
+describe('the migrate-job overlay', () => {
+  it('runs migrate.js once, with retries, a deadline and clean-up after it finishes', () => {
+    const job = find(render('migrate-job'), 'Job', 'token-broker-migrate');
+    expect(job.spec).toEqual(
+      expect.objectContaining({
+        backoffLimit: expect.any(Number),
+        activeDeadlineSeconds: expect.any(Number),
+        ttlSecondsAfterFinished: expect.any(Number),
+      }),
+    );
+    expect(podSpec(job)!.restartPolicy).toBe('Never');
+    expect(podSpec(job)!.containers.map((c) => c.command)).toEqual([
+      ['node', 'dist/apps/broker/src/database/migrate.js'],
+    ]);
+  });
+});
 
-  it('builds in stages and runs production dependencies as a non-root user with node receiving signals', () => {
-    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
-    const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
-    expect(runtime).toMatch(/npm ci --omit=dev/);
-    expect(runtime).toMatch(/^USER 10001/m);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/apps\/broker\/src\/main\.js"\]/m);
+describe('deploy/k8s/base', () => {
+  const objects = renderKustomization(resolve(K8S, 'base'));
+
+  it('ships placeholder secrets only, which a broker refuses to start with', () => {
+    const secret = find(objects, 'Secret', 'token-broker').stringData as Record<string, string>;
+    expect(Object.keys(secret).sort()).toEqual(Object.keys(REAL_SECRETS).sort());
+    for (const value of Object.values(secret).filter((v) => !v.startsWith('redis:'))) {
+      expect(value).toMatch(/REPLACE|CHANGE-ME/);
+    }
+    // Each placeholder alone stops the broker: a forgotten one cannot go live.
+    const env = { ...find(objects, 'ConfigMap', 'token-broker').data, ...REAL_SECRETS };
+    expect(() => validateEnvironment(env)).not.toThrow();
+    expect(() =>
+      validateEnvironment({ ...env, BROKER_ENCRYPTION_KEYS: secret.BROKER_ENCRYPTION_KEYS }),
+    ).toThrow(/base64|32 bytes|BROKER_ENCRYPTION_KEYS/i);
+    expect(() => validateEnvironment({ ...env, BROKER_ADMIN_TOKEN: secret.BROKER_ADMIN_TOKEN })).toThrow(
+      /BROKER_ADMIN_TOKEN/,
+    );
   });
 
-  it('has a docker-compose.yml that docker-compose accepts (where it is installed)', () => {
-    let version: string;
+  it('is rendered by a renderer that refuses kustomize features it does not implement', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kustomize-'));
     try {
-      version = execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' });
-    } catch {
-      console.warn('docker-compose not installed: compose file not checked');
+      writeFileSync(join(dir, 'kustomization.yaml'), 'kind: Kustomization\npatches: []\n');
+      expect(() => renderKustomization(dir)).toThrow(/unsupported kustomize fields patches/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const instructions = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
+  const stages: string[][] = [];
+  for (const line of instructions) {
+    if (/^FROM /i.test(line)) stages.push([]);
+    stages.at(-1)?.push(line);
+  }
+  const runtime = stages.at(-1) ?? [];
+
+  it('builds in stages: deps with npm ci, a build, a runtime with production dependencies only', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(stages[0].some((l) => /^RUN \(?npm ci\b(?!.*--omit=dev)/.test(l))).toBe(true);
+    expect(stages.slice(0, -1).some((stage) => stage.some((l) => /^RUN npm run build\b/.test(l)))).toBe(true);
+    expect(runtime.some((l) => /^RUN \(?npm ci --omit=dev\b/.test(l))).toBe(true);
+    // The fallback (see the Dockerfile) must not bring dev dependencies back.
+    for (const line of runtime.filter((l) => /\bnpm (ci|install)\b/.test(l))) {
+      for (const command of line.split(/&&|\|\|/).filter((c) => /\bnpm (ci|install)\b/.test(c))) {
+        expect(command).toContain('--omit=dev');
+      }
+    }
+    expect(runtime.some((l) => /^COPY --from=\S+ \/app\/dist \.\/dist$/.test(l))).toBe(true);
+    expect(runtime.some((l) => /^COPY (apps|libs|\.)\b/.test(l))).toBe(false);
+  });
+
+  it('runs node in exec form as a numeric non-root user, in production mode, on port 3000', () => {
+    const user = runtime.filter((l) => l.startsWith('USER ')).at(-1);
+    expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);
+    expect(user).toMatch(/^USER 10001\b/);
+    expect(runtime).toContain('ENV NODE_ENV=production');
+    expect(runtime).toContain('EXPOSE 3000');
+    expect(runtime.filter((l) => l.startsWith('CMD '))).toEqual([
+      'CMD ["node", "dist/apps/broker/src/main.js"]',
+    ]);
+    expect(runtime.some((l) => /^ENTRYPOINT /.test(l))).toBe(false);
+    // The sidecar's exec probes need bash: a Debian base, not Alpine.
+    expect(text).toMatch(/node:20-bookworm-slim/);
+    expect(text).not.toMatch(/^\s*(ENV|ARG)\s+\S*(TOKEN|KEYS?|SECRET|PASSWORD)\S*[ =]/im);
+  });
+
+  it('keeps .env, .git, node_modules and dist out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['.env', '.git', 'node_modules', 'dist']) expect(ignored).toContain(entry);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  const file = join(ROOT, 'docker-compose.yml');
+  const compose = parse(readFileSync(file, 'utf8'));
+  const { postgres, redis, sandbox, broker } = compose.services;
+
+  it('runs postgres 16 and redis 7 with health checks, the sandbox and the broker from this image', () => {
+    expect(postgres.image).toBe('postgres:16');
+    expect(postgres.healthcheck.test).toContain('pg_isready');
+    expect(redis.image).toBe('redis:7');
+    expect(redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+    expect(sandbox.build).toBe('.');
+    expect(sandbox.command).toEqual(['node', 'dist/apps/sandbox/src/main.js']);
+    expect(sandbox.environment).toEqual(
+      expect.objectContaining({ SANDBOX_HOST: '0.0.0.0', SANDBOX_PORT: '4000' }),
+    );
+    expect(sandbox.ports).toEqual(['4000:4000']);
+    expect(broker.build).toBe('.');
+    expect(broker.ports).toEqual(['3000:3000']);
+  });
+
+  it('starts the broker once both are healthy, with secrets from the environment and a ready check', () => {
+    expect(broker.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
+    expect(broker.environment.BROKER_ENCRYPTION_KEYS).toMatch(/^\$\{BROKER_ENCRYPTION_KEYS:\?.+\}$/);
+    expect(broker.environment.BROKER_ADMIN_TOKEN).toMatch(/^\$\{BROKER_ADMIN_TOKEN:\?.+\}$/);
+    expect(broker.environment.DATABASE_URL).toMatch(/@postgres:5432\//);
+    expect(broker.environment.REDIS_URL).toBe('redis://redis:6379');
+    expect(broker.healthcheck.test.join(' ')).toMatch(
+      /node -e fetch\('http:\/\/127\.0\.0\.1:3000\/health\/ready'\)/,
+    );
+  });
+
+  it('passes `docker-compose config`, and fails without the two secrets (where docker-compose is installed)', async () => {
+    if (!hasCommand('docker-compose')) {
+      console.warn('docker-compose not installed: `docker-compose config` not run');
       return;
     }
-    expect(version).toBeTruthy();
-    execFileSync('docker-compose', ['config', '-q'], {
-      env: { ...process.env, BROKER_ENCRYPTION_KEYS: 'k1:placeholder', BROKER_ADMIN_TOKEN: 'placeholder' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // An empty --env-file: a developer's .env must not supply the secrets this checks for.
+    const dir = mkdtempSync(join(tmpdir(), 'compose-'));
+    const emptyEnvFile = join(dir, 'empty.env');
+    writeFileSync(emptyEnvFile, '');
+    const { BROKER_ENCRYPTION_KEYS: _keys, BROKER_ADMIN_TOKEN: _token, ...env } = process.env;
+    const config = (extra: Record<string, string>) =>
+      promisify(execFile)('docker-compose', ['--env-file', emptyEnvFile, '-f', file, 'config', '-q'], {
+        env: { ...env, ...extra },
+      });
+    try {
+      const [withSecrets, without] = await Promise.allSettled([config(REAL_SECRETS), config({})]);
+      expect(withSecrets).toEqual(expect.objectContaining({ status: 'fulfilled' }));
+      expect(without.status).toBe('rejected');
+      expect((without as PromiseRejectedResult).reason.stderr).toMatch(
+        /set BROKER_(ENCRYPTION_KEYS|ADMIN_TOKEN)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
