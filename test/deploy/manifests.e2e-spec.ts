@@ -17,6 +17,7 @@ import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { validateEnvironment } from '../../apps/broker/src/config/environment';
 import { K8sObject, podContainers, renderKustomization, renderWithKubectl } from './kustomize';
 import { typeCheckObjects } from './typecheck';
@@ -33,7 +34,16 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Deployment,
   Job,
   PodDisruptionBudget,
+  NetworkPolicy,
 };
+/** Where each overlay's objects go, and the application they are part of. */
+const PLACEMENT: Record<(typeof OVERLAYS)[number], { namespace: string; partOf: string }> = {
+  central: { namespace: 'token-broker', partOf: 'token-broker' },
+  'migrate-job': { namespace: 'token-broker', partOf: 'token-broker' },
+  // An application's own namespace: it holds nothing of the broker's.
+  'sidecar-example': { namespace: 'billing', partOf: 'billing' },
+};
+const AGENT_MAIN = 'dist/apps/agent/src/main.js';
 /** What a secret manager would put in the Secret: values the broker accepts. */
 const REAL_SECRETS: Record<string, string> = {
   DATABASE_URL: 'postgres://broker:s3cret@db.internal:5432/broker',
@@ -105,7 +115,9 @@ const podSpec = (object: K8sObject): PodSpec | undefined => object.spec?.templat
 const workloads = (objects: K8sObject[]) => objects.filter((o) => podSpec(o));
 const allContainers = (spec: PodSpec) => [...(spec.initContainers ?? []), ...spec.containers];
 const isBroker = (container: Container) => container.image.startsWith(`${BROKER_IMAGE}:`);
-/** Broker processes that serve HTTP (not the migration Job, which runs and exits). */
+/** The sidecar agent runs from the broker's image with its own entry point. */
+const isAgent = (container: Container) => isBroker(container) && !!container.command?.includes(AGENT_MAIN);
+/** Broker processes that serve HTTP (not the migration Job, which runs and exits, nor the agent). */
 const brokerServers = (spec: PodSpec) => allContainers(spec).filter((c) => isBroker(c) && !c.command);
 const envValue = (container: Container, name: string) => container.env?.find((e) => e.name === name)?.value;
 const find = (objects: K8sObject[], kind: string, name: string) => {
@@ -175,10 +187,11 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     }
   });
 
-  it('puts every object in the token-broker namespace with the part-of label, every image pinned', () => {
+  it('puts every object in its namespace with the part-of label, every image pinned', () => {
+    const { namespace, partOf } = PLACEMENT[overlay];
     for (const object of objects) {
-      expect(object.metadata.namespace).toBe('token-broker');
-      expect(object.metadata.labels?.['app.kubernetes.io/part-of']).toBe('token-broker');
+      expect(object.metadata.namespace).toBe(namespace);
+      expect(object.metadata.labels?.['app.kubernetes.io/part-of']).toBe(partOf);
       for (const container of podContainers(object)) {
         expect(container.image).toMatch(/^[\w.-]+(\/[\w.-]+)+:[\w.-]+$/);
         expect(container.image).not.toMatch(/:latest$/);
@@ -252,7 +265,7 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
 
   it('gives every broker an environment the broker accepts, from ConfigMaps, Secrets and keys that exist', () => {
     for (const object of workloads(objects)) {
-      for (const container of allContainers(podSpec(object)!).filter(isBroker)) {
+      for (const container of allContainers(podSpec(object)!).filter((c) => isBroker(c) && !isAgent(c))) {
         const env = containerEnv(container, objects, REAL_SECRETS);
         if (container.command) {
           // The migration Job: migrate.js reads DATABASE_URL only.
@@ -340,33 +353,94 @@ describe('the central overlay', () => {
   });
 });
 
+describe('the central overlay: who may reach the api', () => {
+  const objects = render('central');
+  const api = find(objects, 'Deployment', 'token-broker-api');
+  const policy = find(objects, 'NetworkPolicy', 'token-broker-api');
+  const agentPod = find(render('sidecar-example'), 'Deployment', 'billing').spec.template.metadata.labels;
+
+  it('admits agent pods from any namespace, and labelled namespaces, to the api port only', () => {
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => labels[k] === v);
+    expect(matches(policy.spec.podSelector.matchLabels, api.spec.template.metadata.labels)).toBe(true);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    const [agents, others] = policy.spec.ingress;
+    expect(agents.from).toEqual([
+      { namespaceSelector: {}, podSelector: { matchLabels: expect.any(Object) } },
+    ]);
+    // The example application's pods carry the label the policy admits.
+    expect(matches(agents.from[0].podSelector.matchLabels, agentPod)).toBe(true);
+    expect(others.from).toEqual([{ namespaceSelector: { matchLabels: { 'token-broker/access': 'true' } } }]);
+    const apiPorts = podSpec(api)!.containers[0].ports!.map((p) => p.name);
+    for (const rule of policy.spec.ingress) {
+      expect(rule.ports).toEqual([{ protocol: 'TCP', port: 'http' }]);
+      expect(apiPorts).toContain(rule.ports[0].port);
+    }
+  });
+});
+
 describe('the sidecar example', () => {
   const objects = render('sidecar-example');
   const app = find(objects, 'Deployment', 'billing');
   const spec = podSpec(app)!;
-  const sidecar = spec.initContainers?.find(isBroker);
-  const probes = () => [sidecar!.startupProbe!, sidecar!.readinessProbe!, sidecar!.livenessProbe!];
+  const agent = spec.initContainers?.find(isAgent);
+  const probes = () => [agent!.startupProbe!, agent!.readinessProbe!, agent!.livenessProbe!];
+  const startAgentScript = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    }
+  ).scripts['start:agent'];
 
-  it('runs the broker as a native sidecar: an init container that restarts always, role api, on 127.0.0.1', () => {
-    expect(sidecar).toBeDefined();
-    expect(spec.containers.some(isBroker)).toBe(false);
-    expect(sidecar!.restartPolicy).toBe('Always');
-    expect(envValue(sidecar!, 'BROKER_ROLE')).toBe('api');
-    expect(envValue(sidecar!, 'BROKER_HOST')).toBe('127.0.0.1');
-    expect(envValue(sidecar!, 'BROKER_ADMIN_API')).toBe('false');
-    expect(envValue(sidecar!, 'BROKER_AUTO_MIGRATE')).toBe('false');
-    expect(sidecar!.ports).toBeUndefined();
-    // Sized from the footprint benchmark (docs/benchmarks.md): idle RSS 115-118 MB.
-    expect(sidecar!.resources).toEqual({
-      requests: { cpu: '50m', memory: '128Mi' },
-      limits: { memory: '192Mi' },
+  it('runs the agent, not the broker, as a native sidecar: an init container that restarts always', () => {
+    expect(agent).toBeDefined();
+    expect(allContainers(spec).filter(isBroker)).toEqual([agent]);
+    expect(agent!.restartPolicy).toBe('Always');
+    expect(agent!.ports).toBeUndefined();
+    // Sized from the agent footprint benchmark (docs/benchmarks.md): idle RSS under 60 MB.
+    expect(agent!.resources).toEqual({
+      requests: { cpu: '20m', memory: '64Mi' },
+      limits: { memory: '96Mi' },
     });
   });
 
-  it('probes it with exec: the kubelet sends httpGet probes to the pod IP, where it does not listen', () => {
+  it('starts it with the same runtime flags as `npm run start:agent`', () => {
+    expect(startAgentScript).toBeDefined();
+    expect(agent!.command!.join(' ')).toBe(startAgentScript.trim());
+  });
+
+  it('gives the agent no secret: only AGENT_ variables, no Secret, no ConfigMap, the projected token file', () => {
+    expect(agent!.envFrom).toBeUndefined();
+    expect(agent!.env!.every((e) => e.name.startsWith('AGENT_') && e.value !== undefined)).toBe(true);
+    expect(objects.filter((o) => o.kind === 'Secret' || o.kind === 'ConfigMap')).toEqual([]);
+    expect(envValue(agent!, 'AGENT_API_KEY')).toBeUndefined();
+    expect(envValue(agent!, 'AGENT_BROKER_URL')).toBe('http://token-broker.token-broker.svc.cluster.local');
+    // The default host is loopback; nothing overrides it.
+    expect(envValue(agent!, 'AGENT_HOST')).toBeUndefined();
+    const tokenVolume = spec.volumes!.find((v) =>
+      v.projected?.sources.some((s) => s.serviceAccountToken?.audience === 'token-broker'),
+    )!;
+    const mount = agent!.volumeMounts!.find((m) => m.name === tokenVolume.name)!;
+    const path = tokenVolume.projected!.sources[0].serviceAccountToken!.path;
+    expect(envValue(agent!, 'AGENT_TOKEN_FILE')).toBe(`${mount.mountPath}/${path}`);
+  });
+
+  it('mounts the projected ServiceAccount token (audience token-broker) into the agent only', () => {
+    const tokenVolumes = (spec.volumes ?? []).filter((v) =>
+      v.projected?.sources.some((s) => s.serviceAccountToken?.audience === 'token-broker'),
+    );
+    expect(tokenVolumes).toHaveLength(1);
+    const mountedBy = allContainers(spec).filter((c) =>
+      c.volumeMounts?.some((m) => m.name === tokenVolumes[0].name),
+    );
+    expect(mountedBy.map((c) => c.name)).toEqual([agent!.name]);
+  });
+
+  it('probes it with exec on loopback: startup and readiness on /health/ready, liveness on /health/live', () => {
+    expect(probes().map(probePath)).toEqual(['/health/ready', '/health/ready', '/health/live']);
     for (const probe of probes()) {
       expect(probe.httpGet).toBeUndefined();
-      expect(probe.exec?.command.join(' ')).toContain('/dev/tcp/127.0.0.1/3000');
+      expect(probe.exec?.command.join(' ')).toContain('/dev/tcp/127.0.0.1/7070');
+      expect(probe.timeoutSeconds).toBeGreaterThan(1);
     }
   });
 
@@ -379,7 +453,7 @@ describe('the sidecar example', () => {
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const { port } = server.address() as AddressInfo;
     const exitCode = async (command: string[], target: number) => {
-      const [file, ...args] = command.map((part) => part.replace('/127.0.0.1/3000', `/127.0.0.1/${target}`));
+      const [file, ...args] = command.map((part) => part.replace('/127.0.0.1/7070', `/127.0.0.1/${target}`));
       return run(file, args, { timeout: 5_000 }).then(
         () => 0,
         (error: { code?: number }) => error.code ?? -1,
@@ -394,20 +468,6 @@ describe('the sidecar example', () => {
       await new Promise((done) => server.close(done));
     }
     expect(await exitCode(probes()[2].exec!.command, port)).not.toBe(0);
-  });
-
-  it('mounts a projected ServiceAccount token for audience token-broker into the app container only', () => {
-    const tokenVolumes = (spec.volumes ?? []).filter((v) =>
-      v.projected?.sources.some((s) => s.serviceAccountToken?.audience === 'token-broker'),
-    );
-    expect(tokenVolumes).toHaveLength(1);
-    const mountedBy = allContainers(spec).filter((c) =>
-      c.volumeMounts?.some((m) => m.name === tokenVolumes[0].name),
-    );
-    expect(mountedBy.map((c) => c.name)).toEqual(['app']);
-    const mount = mountedBy[0].volumeMounts!.find((m) => m.name === tokenVolumes[0].name)!;
-    const path = tokenVolumes[0].projected!.sources[0].serviceAccountToken!.path;
-    expect(`${mount.mountPath}/${path}`).toBe('/var/run/secrets/tokens/broker-token');
   });
 });
 

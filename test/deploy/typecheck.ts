@@ -11,6 +11,7 @@ const TYPINGS: Record<string, [module: string, type: string]> = {
   Deployment: ['kubernetes-models/apps/v1/Deployment', 'IDeployment'],
   Job: ['kubernetes-models/batch/v1/Job', 'IJob'],
   PodDisruptionBudget: ['kubernetes-models/policy/v1/PodDisruptionBudget', 'IPodDisruptionBudget'],
+  NetworkPolicy: ['kubernetes-models/networking.k8s.io/v1/NetworkPolicy', 'INetworkPolicy'],
 };
 
 const declarations = new Map<string, ts.SourceFile | undefined>();
