@@ -1,0 +1,229 @@
+// The sidecar agent's figures (issue 9), beside the broker's: start to ready, idle RSS as
+// `npm run start:agent` starts it, cache-hit throughput against the bare Fastify reference in the
+// same run, and the Postgres connections that N application pods open with a full broker in each
+// pod (what the sidecar example used to run) and with an agent in each pod.
+// Run alone with `node bench/agent.js`, or as the `agent` section of `npm run bench`.
+const autocannon = require('autocannon');
+const { spawn } = require('node:child_process');
+const { readFileSync } = require('node:fs');
+const path = require('node:path');
+const {
+  adminCall,
+  createBloomIntegration,
+  createDatabase,
+  freePort,
+  loadSandbox,
+  median,
+  processUsage,
+  sleep,
+  sql,
+  startBroker,
+  startReference,
+} = require('./support');
+
+const ROOT = path.resolve(__dirname, '..');
+const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 6);
+const STARTS = 5;
+const PODS_ON_PAPER = 300;
+const AGENTS_FOR_CONNECTIONS = 5;
+const REDIS_URL = 'redis://127.0.0.1:6379/12';
+const TARGETS = {
+  idleRssMb: 60,
+  startToReadyMs: 300,
+  hitThroughputToFastify: 0.85,
+  hitP99Ms: 2,
+};
+
+/** `npm run start:agent` as package.json has it: the node flags and the entry, run the same way here. */
+function startAgentCommand() {
+  const script = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts['start:agent'];
+  const [node, ...args] = script.trim().split(/\s+/);
+  if (node !== 'node') throw new Error(`start:agent must run node directly, found: ${script}`);
+  return args;
+}
+
+/** Starts an agent as `npm run start:agent` does; resolves once /health/ready answers 200. */
+async function startAgent(env) {
+  const port = await freePort();
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, startAgentCommand(), {
+    cwd: ROOT,
+    // Exactly what a pod gives it: no database, Redis or key in sight.
+    env: { PATH: process.env.PATH, AGENT_PORT: String(port), AGENT_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Number(process.hrtime.bigint() - started) / 1e6 > 20_000) throw new Error('agent not ready');
+    await sleep(2);
+  }
+  const readyMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return {
+    url,
+    child,
+    readyMs,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function cannon(url, apiKey, seconds) {
+  return autocannon({
+    url: `${url}/tokens/credit`,
+    connections: 50,
+    pipelining: 1,
+    duration: seconds,
+    // The agent asks no credential of the app; the reference checks this header, the agent ignores it.
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+}
+
+async function postgresConnections(dbUrl) {
+  const name = new URL(dbUrl).pathname.slice(1);
+  const [row] = await sql(
+    'postgres://postgres@127.0.0.1:5432/postgres',
+    'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+    [name],
+  );
+  return row.n;
+}
+
+async function agentSection() {
+  const { createSandbox } = loadSandbox();
+  const sandbox = createSandbox();
+  const sandboxUrl = await sandbox.listen(0);
+  const db = await createDatabase('agent');
+  const central = await startBroker({ DATABASE_URL: db.url, REDIS_URL });
+  const stoppers = [() => central.stop()];
+  try {
+    await createBloomIntegration(central.url, sandboxUrl);
+    await adminCall(central.url, 'POST', '/admin/connections', { key: 'credit', integration: 'bloom' });
+    const { apiKey } = await adminCall(central.url, 'POST', '/admin/clients', {
+      name: 'bench-agent',
+      connections: ['*'],
+    });
+    const agentEnv = { AGENT_BROKER_URL: central.url, AGENT_API_KEY: apiKey };
+
+    // Start to ready, and idle RSS of a fresh agent that has served one token.
+    const starts = [];
+    const idleRss = [];
+    for (let i = 0; i < STARTS; i++) {
+      const agent = await startAgent(agentEnv);
+      starts.push(agent.readyMs);
+      const first = await fetch(`${agent.url}/tokens/credit`);
+      if (first.status !== 200) throw new Error(`agent answered ${first.status}`);
+      await sleep(3_000);
+      idleRss.push(processUsage(agent.child.pid).rssMb);
+      await agent.stop();
+    }
+    process.stdout.write(`  agent start to ready: ${starts.map((ms) => ms.toFixed(0)).join(', ')} ms\n`);
+    process.stdout.write(`  agent idle RSS: ${idleRss.map((mb) => mb.toFixed(1)).join(', ')} MB\n`);
+
+    // Cache hits: the agent against bare Fastify, alternated round by round.
+    const agent = await startAgent(agentEnv);
+    stoppers.push(() => agent.stop());
+    const fastify = await startReference('reference-fastify.js', apiKey);
+    stoppers.push(() => fastify.stop());
+    const targets = { fastify, agent };
+    const rounds = { fastify: [], agent: [] };
+    for (const name of Object.keys(targets)) await cannon(targets[name].url, apiKey, WARMUP_SECONDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const name of Object.keys(targets)) {
+        const result = await cannon(targets[name].url, apiKey, ROUND_SECONDS);
+        rounds[name].push({
+          rps: result.requests.average,
+          p99: result.latency.p99,
+          non2xx: result.non2xx + result.errors + result.timeouts,
+        });
+        process.stdout.write(
+          `  agent round ${round + 1} ${name}: ${Math.round(result.requests.average)} req/s\n`,
+        );
+      }
+    }
+    await sleep(3_000);
+    const rssAfterLoadMb = processUsage(agent.child.pid).rssMb;
+    const ratios = rounds.agent.map((r, i) => r.rps / rounds.fastify[i].rps);
+
+    // Postgres connections: a full broker per pod (role api, as the old sidecar ran) against agents.
+    const centralOnly = await postgresConnections(db.url);
+    const podBroker = await startBroker({ DATABASE_URL: db.url, REDIS_URL, BROKER_ROLE: 'api' });
+    stoppers.push(() => podBroker.stop());
+    await cannon(podBroker.url, apiKey, 3);
+    const withOnePodBroker = await postgresConnections(db.url);
+    await podBroker.stop();
+    await sleep(500);
+    const agents = [];
+    for (let i = 0; i < AGENTS_FOR_CONNECTIONS; i++) agents.push(await startAgent(agentEnv));
+    stoppers.push(() => Promise.all(agents.map((a) => a.stop())));
+    await Promise.all(agents.map((a) => cannon(a.url, apiKey, 2)));
+    const withAgents = await postgresConnections(db.url);
+    const perPodBroker = withOnePodBroker - centralOnly;
+
+    const summary = {
+      startToReadyMs: { median: median(starts), max: Math.max(...starts) },
+      idleRssMb: { median: median(idleRss), max: Math.max(...idleRss), afterLoad: rssAfterLoadMb },
+      nodeArgs: startAgentCommand().slice(0, -1),
+      hits: {
+        agentRps: median(rounds.agent.map((r) => r.rps)),
+        fastifyRps: median(rounds.fastify.map((r) => r.rps)),
+        ratio: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
+        p99Ms: median(rounds.agent.map((r) => r.p99)),
+        non2xx: rounds.agent.reduce((sum, r) => sum + r.non2xx, 0),
+      },
+      postgres: {
+        centralOnly,
+        perPodBroker,
+        withAgents,
+        addedByAgents: withAgents - centralOnly,
+        agents: AGENTS_FOR_CONNECTIONS,
+        onPaper: {
+          pods: PODS_ON_PAPER,
+          // Measured after load: a broker's pool grows to what its traffic needs, up to 20, plus LISTEN.
+          brokerPerPod: PODS_ON_PAPER * perPodBroker,
+          brokerPerPodAtPoolLimit: PODS_ON_PAPER * 21,
+          agentPerPod: centralOnly,
+        },
+      },
+    };
+    summary.met = {
+      idleRss: summary.idleRssMb.max <= TARGETS.idleRssMb,
+      startToReady: summary.startToReadyMs.median <= TARGETS.startToReadyMs,
+      hitThroughput: summary.hits.ratio.median >= TARGETS.hitThroughputToFastify,
+      hitP99: summary.hits.p99Ms <= TARGETS.hitP99Ms,
+      noErrors: summary.hits.non2xx === 0,
+      noPostgresFromAgents: summary.postgres.addedByAgents === 0,
+    };
+    return summary;
+  } finally {
+    for (const stop of stoppers.reverse()) await stop();
+    await sandbox.close();
+    await db.drop();
+  }
+}
+
+module.exports = { agentSection, TARGETS };
+
+if (require.main === module) {
+  agentSection().then(
+    (summary) => {
+      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      process.exit(0);
+    },
+    (error) => {
+      process.stderr.write(`${error.stack}\n`);
+      process.exit(1);
+    },
+  );
+}
