@@ -21,7 +21,12 @@ describe('the README documents what the broker reads and exports', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('readme');
-    broker = await startBroker({ DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379/0' });
+    // Redis DB 0 is also first look's: the api role serves /metrics and takes no job from any queue.
+    broker = await startBroker({
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:6379/0',
+      BROKER_ROLE: 'api',
+    });
   });
 
   afterAll(async () => {
