@@ -6,16 +6,13 @@
 # Stages: deps (every dependency, from the lock), build (TypeScript to dist/), runtime (production
 # dependencies only, dist/, a non-root user). Debian rather than Alpine: the Kubernetes sidecar's
 # exec probes use bash (see deploy/k8s/overlays/sidecar-example).
-# Some production dependencies declare Node >= 22 in their engines (they run on 20 today):
-# --build-arg NODE_IMAGE=node:22-bookworm-slim moves both stages at once.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 24 LTS in both stages; --build-arg NODE_IMAGE=... moves both at once.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# `npm install` only when `npm ci` refuses the lock: it was written against a registry that lacks a
-# few optional platform builds (see .ci/run), and `npm install` installs the same locked versions.
-RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 
 FROM deps AS build
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
@@ -33,8 +30,7 @@ RUN groupadd --system --gid 10001 broker \
   && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
     --shell /usr/sbin/nologin broker
 COPY package.json package-lock.json ./
-RUN (npm ci --omit=dev --no-audit --no-fund || npm install --omit=dev --no-audit --no-fund) \
-  && npm cache clean --force
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER 10001:10001
 EXPOSE 3000

@@ -1,8 +1,9 @@
 // Process and database helpers shared by bench/run.js and bench/chaos.js.
 const { fork, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { readFileSync } = require('node:fs');
+const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 const { Client } = require('pg');
 
@@ -10,6 +11,12 @@ const ROOT = path.resolve(__dirname, '..');
 const BROKER_MAIN = path.join(ROOT, 'dist/apps/broker/src/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
 const ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 9).toString('base64')}`;
+
+// Spawned processes get an environment built from scratch and an empty working directory, so a
+// `.env` that `npm run first-look` left in the repository (or anything exported) never reaches them.
+const CHILD_CWD = mkdtempSync(path.join(os.tmpdir(), 'broker-bench-cwd-'));
+process.once('exit', () => rmSync(CHILD_CWD, { recursive: true, force: true }));
+const baseEnv = () => ({ PATH: process.env.PATH, HOME: process.env.HOME });
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -67,11 +74,11 @@ async function waitReady(url, child, timeoutMs = 20_000) {
 /** Starts a built broker; resolves when /health/ready answers, with how long that took. */
 async function startBroker(env, nodeArgs = []) {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
   const started = process.hrtime.bigint();
   const child = spawn(process.execPath, [...nodeArgs, BROKER_MAIN], {
+    cwd: CHILD_CWD,
     env: {
-      ...parent,
+      ...baseEnv(),
       LOG_LEVEL: 'warn',
       BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
       BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -174,9 +181,9 @@ const median = (values) => percentile(values, 50);
  */
 async function startSandboxProcess(env = {}) {
   const port = await freePort();
-  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/sandbox/src/main.js')], {
-    env: { ...parent, SANDBOX_PORT: String(port), SANDBOX_HOST: '127.0.0.1', ...env },
+    cwd: CHILD_CWD,
+    env: { ...baseEnv(), SANDBOX_PORT: String(port), SANDBOX_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 // Creates one integration and connection per sandbox provider through the admin API, completes the
 // Bloomerang authorization against the sandbox, creates a client, and prints what to try next.
-const [brokerUrl, sandboxUrl] = process.argv.slice(2);
+const [brokerUrl, sandboxUrl, logDir] = process.argv.slice(2);
 const adminToken = process.env.BROKER_ADMIN_TOKEN;
 
 async function waitFor(url) {
@@ -74,6 +74,7 @@ async function main() {
   );
   console.log(`Admin token:  ${adminToken}`);
   console.log(`Sandbox:      ${sandboxUrl}`);
+  console.log(`Logs:         ${logDir}/broker.log and ${logDir}/sandbox.log (tail -f to follow)`);
   console.log('Connections:');
   for (const c of connections) console.log(`  ${c.key.padEnd(18)} ${c.integration.padEnd(20)} ${c.status}`);
   if (client.apiKey) {

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # A first look on a fresh machine: builds the broker, writes a local .env with generated keys when
 # there is none, starts the provider sandbox and the broker, creates one connection per provider,
-# and prints the admin token, the Swagger URL and a token request to try. Ctrl-C stops both.
+# and prints the admin token, the Swagger URL and a token request to try. Ctrl-C stops both. Their
+# logs go to .first-look/*.log (gitignored), so the terminal shows only the summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
 ensure_services
 
-# `npm install` when `npm ci` refuses the lock (see .ci/run for why).
-[ -d node_modules ] || npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
 npm run --silent build
 
 if [ ! -f .env ]; then
@@ -31,11 +31,18 @@ set -a
 source .env
 set +a
 
-SANDBOX_PORT="${SANDBOX_PORT:-4000}" node dist/apps/sandbox/src/main.js &
+logs=.first-look
+mkdir -p "$logs"
+SANDBOX_PORT="${SANDBOX_PORT:-4000}" node dist/apps/sandbox/src/main.js >"$logs/sandbox.log" 2>&1 &
 sandbox_pid=$!
-node dist/apps/broker/src/main.js &
+node dist/apps/broker/src/main.js >"$logs/broker.log" 2>&1 &
 broker_pid=$!
 trap 'kill $broker_pid $sandbox_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 
-node scripts/first-look-seed.js "http://127.0.0.1:${PORT:-3000}" "http://127.0.0.1:${SANDBOX_PORT:-4000}"
+if ! node scripts/first-look-seed.js "http://127.0.0.1:${PORT:-3000}" "http://127.0.0.1:${SANDBOX_PORT:-4000}" \
+  "$logs"; then
+  echo "the last lines of $logs/broker.log:" >&2
+  tail -n 20 "$logs/broker.log" >&2
+  exit 1
+fi
 wait $broker_pid

@@ -2,10 +2,24 @@ import { createSandbox, FaultMode, Sandbox, SANDBOX_CLIENTS } from '../apps/sand
 import { BrokerProcess, freePort, startBroker } from './support/broker-process';
 import { createTestDatabase, query } from './support/test-database';
 import { admin, getToken, JsonResponse, request } from './support/http';
-import { createApiKey, createBloomerangIntegration, createBloomIntegration } from './support/provider-flows';
+import {
+  connectBloomerang,
+  createApiKey,
+  createBloomerangIntegration,
+  createBloomIntegration,
+} from './support/provider-flows';
 
 const TIMEOUT_MS = 1_500;
 const WRONG_SECRET = 'not-the-bloom-secret-0123456789';
+/**
+ * A Bloomerang client whose id and secret are full of the characters percent-encoding would touch
+ * (and a ":" in the secret, which raw Basic carries): the sandbox takes them literally.
+ */
+const MARKED_BLOOMERANG = {
+  provider: 'bloomerang',
+  clientId: 'blm-client_0.1~a-9f2c-4e1d.b~c_d',
+  clientSecret: 'blm-secret:9fK2qW_x.y~z-0123~456_789.abc',
+} as const;
 
 /** What the sandbox saw a token endpoint receive, recorded by a hook on the sandbox itself. */
 interface WireRecord {
@@ -31,6 +45,7 @@ describe('provider protocols through the broker against the sandbox', () => {
     SANDBOX_CLIENTS.bloomerang.clientSecret,
     SANDBOX_CLIENTS.bloom.clientSecret,
     SANDBOX_CLIENTS.generic.clientSecret,
+    MARKED_BLOOMERANG.clientSecret,
     WRONG_SECRET,
   ];
   const expectNoSecret = (...responses: JsonResponse[]) => {
@@ -58,7 +73,7 @@ describe('provider protocols through the broker against the sandbox', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('providers');
-    sandbox = createSandbox();
+    sandbox = createSandbox({ clients: [...Object.values(SANDBOX_CLIENTS), MARKED_BLOOMERANG] });
     sandbox.app.addHook('preHandler', async (req) => {
       if (!req.url.endsWith('/token')) return;
       wire.push({
@@ -492,6 +507,136 @@ describe('provider protocols through the broker against the sandbox', () => {
       });
       expect(await resource.json()).toMatchObject({ scope: 'read write', account: expect.any(String) });
       expect(sandbox.stats().refreshTokenReuses).toBe(0);
+    });
+  });
+  describe('Basic credentials as Bloomerang documents them: the id and secret as they are', () => {
+    const basicOf = (record: WireRecord) =>
+      Buffer.from(record.authorization!.replace(/^Basic /, ''), 'base64').toString('utf8');
+    const bloomerangEndpoints = () => ({
+      authorizationUrl: `${sandboxUrl}/bloomerang/Authorize`,
+      tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token`,
+    });
+    const resourceAnswers = async (connection: string) => {
+      const token = await getToken(broker.url, apiKey, connection);
+      expect(token.status).toBe(200);
+      return (await me(token.body.accessToken)).status;
+    };
+
+    it('runs the code flow and rotating refreshes with "-", ".", "_", "~" and a ":" in the secret', async () => {
+      const created = await api.post('/admin/integrations', {
+        key: 'bloomerang-marked',
+        provider: 'bloomerang',
+        clientId: MARKED_BLOOMERANG.clientId,
+        clientSecret: MARKED_BLOOMERANG.clientSecret,
+        ...bloomerangEndpoints(),
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ clientId: MARKED_BLOOMERANG.clientId, basicAuthEncoding: 'raw' });
+      expectNoSecret(created);
+      const invalidClient = sandbox.stats().invalidClient;
+
+      await connectBloomerang(broker.url, 'bloomerang-marked', 'marked');
+      expect((await api.get('/admin/connections/marked')).body.status).toBe('active');
+      for (let i = 0; i < 2; i++)
+        expect((await api.post('/admin/connections/marked/refresh')).status).toBe(200);
+      expect(await resourceAnswers('marked')).toBe(200);
+
+      expect(wire.map((record) => record.form.grant_type)).toEqual([
+        'authorization_code',
+        'refresh_token',
+        'refresh_token',
+      ]);
+      for (const record of wire) {
+        expect(basicOf(record)).toBe(`${MARKED_BLOOMERANG.clientId}:${MARKED_BLOOMERANG.clientSecret}`);
+      }
+      expect(sandbox.stats()).toMatchObject({ invalidClient, refreshTokenReuses: 0, revokedChains: 0 });
+    });
+
+    it("the literal sandbox refuses oauth4webapi's strict encoding, and takes raw again afterwards", async () => {
+      // A generic integration against the Bloomerang sandbox can choose the encoding: raw connects.
+      const created = await api.post('/admin/integrations', {
+        key: 'bloomerang-as-oauth2',
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        basicAuthEncoding: 'raw',
+        clientId: MARKED_BLOOMERANG.clientId,
+        clientSecret: MARKED_BLOOMERANG.clientSecret,
+        ...bloomerangEndpoints(),
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.basicAuthEncoding).toBe('raw');
+      await connectBloomerang(broker.url, 'bloomerang-as-oauth2', 'marked-oauth2');
+      const uses = sandbox.stats().refreshTokenUses;
+      const invalidClient = sandbox.stats().invalidClient;
+
+      for (const basicAuthEncoding of ['strict', 'form'] as const) {
+        const patched = await api.patch('/admin/integrations/bloomerang-as-oauth2', { basicAuthEncoding });
+        expect(patched.status).toBe(200);
+        expect(patched.body.basicAuthEncoding).toBe(basicAuthEncoding);
+        wire.length = 0;
+        const refused = await api.post('/admin/connections/marked-oauth2/refresh');
+        expect(refused.status).toBeGreaterThanOrEqual(400);
+        expect(refused.text).toMatch(/invalid_client/);
+        expectNoSecret(refused);
+        // strict: "-" as %2D; form keeps "-._~" but must escape the ":" of the secret.
+        const sent = basicOf(wire[0]);
+        expect(sent).not.toBe(`${MARKED_BLOOMERANG.clientId}:${MARKED_BLOOMERANG.clientSecret}`);
+        expect(sent).toContain(basicAuthEncoding === 'strict' ? 'blm%2Dclient' : 'blm-secret%3A9fK2qW');
+      }
+      expect(sandbox.stats().invalidClient).toBe(invalidClient + 2);
+      expect(sandbox.stats().refreshTokenUses).toBe(uses); // refused before the refresh token was looked at
+
+      expect(
+        (await api.patch('/admin/integrations/bloomerang-as-oauth2', { basicAuthEncoding: 'raw' })).status,
+      ).toBe(200);
+      expect((await api.post('/admin/connections/marked-oauth2/refresh')).status).toBe(200);
+      expect(await resourceAnswers('marked-oauth2')).toBe(200);
+    });
+
+    it('refuses, with a 400 that says why, a client id with ":" where it would travel raw', async () => {
+      const colon = { clientId: 'blm:client', clientSecret: 'blm-secret' };
+      const bloomerang = await api.post('/admin/integrations', {
+        key: 'bloomerang-colon',
+        provider: 'bloomerang',
+        ...colon,
+        ...bloomerangEndpoints(),
+      });
+      expect(bloomerang.status).toBe(400);
+      expect(bloomerang.body).toEqual({
+        statusCode: 400,
+        error: 'bad_request',
+        message: expect.stringMatching(/clientId must not contain ":".*RFC 7617/),
+      });
+      const patched = await api.patch('/admin/integrations/bloomerang-marked', { clientId: 'blm:client' });
+      expect(patched.status).toBe(400);
+      expect(patched.body.message).toMatch(/clientId must not contain ":"/);
+      expect((await api.get('/admin/integrations/bloomerang-marked')).body.clientId).toBe(
+        MARKED_BLOOMERANG.clientId,
+      );
+
+      const generic = {
+        key: 'oauth2-colon',
+        provider: 'oauth2',
+        grantType: 'client_credentials',
+        tokenUrl: `${sandboxUrl}/generic/token`,
+        ...colon,
+      };
+      const raw = await api.post('/admin/integrations', { ...generic, basicAuthEncoding: 'raw' });
+      expect(raw.status).toBe(400);
+      expect(raw.body.message).toMatch(/clientId must not contain ":"/);
+      const form = await api.post('/admin/integrations', generic); // form escapes the ":"
+      expect(form.status).toBe(201);
+      expect(form.body.basicAuthEncoding).toBe('form');
+      const toRaw = await api.patch('/admin/integrations/oauth2-colon', { basicAuthEncoding: 'raw' });
+      expect(toRaw.status).toBe(400);
+      const unknown = await api.patch('/admin/integrations/oauth2-colon', { basicAuthEncoding: 'latin1' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.message).toMatch(/basicAuthEncoding/);
+      const onBloomerang = await api.patch('/admin/integrations/bloomerang-marked', {
+        basicAuthEncoding: 'strict',
+      });
+      expect(onBloomerang.status).toBe(400);
+      expect(onBloomerang.body.message).toMatch(/basicAuthEncoding applies to provider "oauth2" only/);
     });
   });
 });

@@ -557,8 +557,11 @@ describe('Dockerfile', () => {
       'CMD ["node", "dist/apps/broker/src/main.js"]',
     ]);
     expect(runtime.some((l) => /^ENTRYPOINT /.test(l))).toBe(false);
-    // The sidecar's exec probes need bash: a Debian base, not Alpine.
-    expect(text).toMatch(/node:20-bookworm-slim/);
+    // Node 24 LTS; the sidecar's exec probes need bash: a Debian base, not Alpine.
+    expect(text).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
+    expect(text.match(/^FROM \$\{NODE_IMAGE\} AS /gm)).toHaveLength(2); // deps and runtime
+    // A lock npm ci refuses must fail the build, not be papered over by npm install.
+    expect(text).not.toMatch(/npm install|\|\|/);
     expect(text).not.toMatch(/^\s*(ENV|ARG)\s+\S*(TOKEN|KEYS?|SECRET|PASSWORD)\S*[ =]/im);
   });
 

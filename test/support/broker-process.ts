@@ -1,7 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export const BROKER_MAIN = resolve(process.cwd(), 'dist/apps/broker/src/main.js');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
@@ -27,11 +29,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Env for a broker child process; NODE_OPTIONS of the jest run is not passed on. */
+/**
+ * The working directory of every spawned broker: empty, so the broker finds no `.env` there (it
+ * reads `.env` from its working directory), whatever `npm run first-look` left in the repository.
+ * A cwd rather than a switch in the broker: the product keeps one way to read its configuration,
+ * and a test cannot pick up other files from the repository by accident either.
+ */
+export const BROKER_CWD = mkdtempSync(join(tmpdir(), 'broker-test-cwd-'));
+process.once('exit', () => rmSync(BROKER_CWD, { recursive: true, force: true }));
+
+/**
+ * Env for a broker child process, built from scratch: only PATH and HOME of the jest run (never
+ * its NODE_OPTIONS, DATABASE_URL or anything a developer exported), then what the test means.
+ */
 export function brokerEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
   return {
-    ...parent,
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
     LOG_LEVEL: 'warn',
     BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
     BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -47,7 +61,11 @@ export async function startBroker(
 ): Promise<BrokerProcess> {
   const port = overrides.PORT ? Number(overrides.PORT) : await freePort();
   const env = brokerEnv({ PORT: String(port), ...overrides });
-  const child = spawn(process.execPath, [BROKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BROKER_MAIN], {
+    env,
+    cwd: BROKER_CWD,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -87,7 +105,11 @@ export function runBrokerToExit(
   timeoutMs = 15_000,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [BROKER_MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BROKER_MAIN], {
+      env,
+      cwd: BROKER_CWD,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -5,7 +5,8 @@ const { clientId, clientSecret } = SANDBOX_CLIENTS.bloomerang;
 const REDIRECT_URI = 'http://127.0.0.1:5555/oauth/callback';
 const TOKEN_PATH = '/bloomerang/v2/oauth/token';
 
-const basic = (id: string = clientId, secret: string = clientSecret) => basicAuthorization(id, secret);
+const basic = (id: string = clientId, secret: string = clientSecret) =>
+  basicAuthorization(id, secret, 'literal');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: TestSandbox;
@@ -255,19 +256,42 @@ describe('Bloomerang token endpoint: authorization code', () => {
     expect(server.sandbox.stats().invalidClient).toBe(1);
   });
 
-  it('form-decodes the Basic credentials (RFC 6749 2.3.1)', async () => {
-    const client = { ...SANDBOX_CLIENTS.bloomerang, clientId: 'id:with space', clientSecret: 'p@ss word+%' };
-    await start({ clients: [client] });
-    const code = await obtainCode({ client_id: client.clientId });
-    const authorization = basicAuthorization(client.clientId, client.clientSecret);
-    expect(Buffer.from(authorization.slice(6), 'base64').toString()).toBe(
-      'id%3Awith+space:p%40ss+word%2B%25',
-    );
-    const response = await token(
-      { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI },
-      authorization,
-    );
-    expect(response.status).toBe(200);
+  describe('takes the Basic username and password literally, as Bloomerang documents', () => {
+    const client = {
+      ...SANDBOX_CLIENTS.bloomerang,
+      clientId: 'blm-client_0.1~a',
+      clientSecret: 'blm-secret:9fK2qW_x.y~z+%41',
+    };
+
+    it('accepts the id and secret as they are, ":" in the secret included', async () => {
+      await start({ clients: [client] });
+      const authorization = basic(client.clientId, client.clientSecret);
+      expect(Buffer.from(authorization.slice(6), 'base64').toString()).toBe(
+        'blm-client_0.1~a:blm-secret:9fK2qW_x.y~z+%41',
+      );
+      const code = await obtainCode({ client_id: client.clientId });
+      const response = await token(
+        { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI },
+        authorization,
+      );
+      expect(response.status).toBe(200);
+    });
+
+    it.each([
+      ['form-encoded (RFC 6749 2.3.1)', basicAuthorization(client.clientId, client.clientSecret)],
+      [
+        'percent-encoded like oauth4webapi (every "-" as %2D)',
+        `Basic ${Buffer.from('blm%2Dclient%5F0%2E1%7Ea:blm%2Dsecret%3A9fK2qW%5Fx%2Ey%7Ez%2B%2541').toString('base64')}`,
+      ],
+    ])('refuses the credentials %s: no percent-decoding', async (_case, authorization) => {
+      await start({ clients: [client] });
+      const code = await obtainCode({ client_id: client.clientId });
+      const response = await token(
+        { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI },
+        authorization,
+      );
+      expectOAuthError(response, 401, 'invalid_client');
+    });
   });
 
   it('answers malformed requests with the documented errors', async () => {

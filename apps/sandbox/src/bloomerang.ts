@@ -37,7 +37,12 @@ export function registerBloomerang(app: FastifyInstance, ctx: SandboxContext): v
   app.post(
     '/bloomerang/v2/oauth/token',
     tokenRoute(ctx, 'bloomerang', (params, request) => {
-      const client = authenticateClient(ctx, 'bloomerang', request, params, { basic: true, post: false });
+      // "Basic Auth, with your client Id as the username and client secret as the password": taken
+      // literally, so a client that percent-encodes `-` (oauth4webapi's default) is refused.
+      const client = authenticateClient(ctx, 'bloomerang', request, params, {
+        basic: 'literal',
+        post: false,
+      });
       const grantType = requireParam(params, 'grant_type');
       switch (grantType) {
         case 'authorization_code':

@@ -104,6 +104,29 @@ describe('generic OAuth 2.0 provider', () => {
     expect(wrongBasic.headers.get('www-authenticate')).toBe('Basic realm="generic"');
   });
 
+  it('form-decodes the Basic credentials (RFC 6749 2.3.1), so every way of encoding them passes', async () => {
+    const client = {
+      ...SANDBOX_CLIENTS.generic,
+      clientId: 'id:with space-._~',
+      clientSecret: 'p@ss word+%-._~',
+    };
+    await start({ clients: [client] });
+    const formEncoded = basicAuthorization(client.clientId, client.clientSecret);
+    expect(Buffer.from(formEncoded.slice(6), 'base64').toString()).toBe(
+      'id%3Awith+space-._~:p%40ss+word%2B%25-._~',
+    );
+    const strict = `Basic ${Buffer.from('id%3Awith+space%2D%2E%5F%7E:p%40ss+word%2B%25%2D%2E%5F%7E').toString('base64')}`;
+    for (const authorization of [formEncoded, strict]) {
+      const response = await token({ grant_type: 'client_credentials' }, { authorization });
+      expect(response.status).toBe(200);
+    }
+    const notEncoded = await token(
+      { grant_type: 'client_credentials' },
+      { authorization: `Basic ${Buffer.from('id:with space-._~:p@ss word+%-._~').toString('base64')}` },
+    );
+    expect(notEncoded.status).toBe(401);
+  });
+
   it('does not require state, and sends no state back when none was given', async () => {
     await start();
     const params = redirectParams(await authorize({ redirect_uri: REDIRECT_URI }));

@@ -34,7 +34,10 @@ export function registerGeneric(app: FastifyInstance, ctx: SandboxContext): void
   app.post(
     '/generic/token',
     tokenRoute(ctx, 'generic', (params, request) => {
-      const client = authenticateClient(ctx, 'generic', request, params, { basic: true, post: true });
+      const client = authenticateClient(ctx, 'generic', request, params, {
+        basic: 'form-encoded',
+        post: true,
+      });
       const grantType = requireParam(params, 'grant_type');
       switch (grantType) {
         case 'authorization_code':

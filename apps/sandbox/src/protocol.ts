@@ -56,11 +56,18 @@ export interface ClientCredentials {
 }
 
 /**
- * Reads `Authorization: Basic` client credentials. RFC 6749 2.3.1 has clients form-encode the id and
- * secret before base64, so each half is form-decoded. Returns undefined when the header is not Basic.
+ * How a provider reads the id and secret of `Authorization: Basic`:
+ * - `literal`: as they are, split at the first ":" (RFC 7617), as Bloomerang documents ("your client
+ *   Id as the username and client secret as the password"); `%2D` stays `%2D`.
+ * - `form-encoded`: RFC 6749 2.3.1 has clients form-encode each half before base64, so each half is
+ *   form-decoded.
  */
+export type BasicCredentialsReading = 'literal' | 'form-encoded';
+
+/** Reads `Authorization: Basic` client credentials; undefined when the header is not Basic. */
 export function readBasicCredentials(
   header: string | undefined,
+  reading: BasicCredentialsReading,
   realm?: string,
 ): ClientCredentials | undefined {
   const match = /^Basic +(\S+) *$/i.exec(header ?? '');
@@ -68,11 +75,11 @@ export function readBasicCredentials(
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const separator = decoded.indexOf(':');
   if (separator < 0) throw invalidClient('The Basic credentials are malformed.', realm);
+  const clientId = decoded.slice(0, separator);
+  const clientSecret = decoded.slice(separator + 1);
+  if (reading === 'literal') return { clientId, clientSecret };
   try {
-    return {
-      clientId: formDecode(decoded.slice(0, separator)),
-      clientSecret: formDecode(decoded.slice(separator + 1)),
-    };
+    return { clientId: formDecode(clientId), clientSecret: formDecode(clientSecret) };
   } catch {
     throw invalidClient('The Basic credentials are not correctly form-encoded.', realm);
   }

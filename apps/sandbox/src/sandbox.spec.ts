@@ -48,7 +48,7 @@ async function bloomerangTokens(): Promise<{ access_token: string; refresh_token
   const response = await server.post(
     '/bloomerang/v2/oauth/token',
     new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }),
-    { authorization: basicAuthorization(bloomerang.clientId, bloomerang.clientSecret) },
+    { authorization: basicAuthorization(bloomerang.clientId, bloomerang.clientSecret, 'literal') },
   );
   return response.json();
 }
@@ -57,7 +57,7 @@ function bloomerangRefresh(refreshToken: string) {
   return server.post(
     '/bloomerang/v2/oauth/token',
     new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-    { authorization: basicAuthorization(bloomerang.clientId, bloomerang.clientSecret) },
+    { authorization: basicAuthorization(bloomerang.clientId, bloomerang.clientSecret, 'literal') },
   );
 }
 

@@ -52,9 +52,19 @@ export async function startTestSandbox(options: SandboxOptions = {}): Promise<Te
   };
 }
 
-/** `Authorization: Basic` the way RFC 6749 2.3.1 has clients build it: each half form-encoded first. */
-export function basicAuthorization(clientId: string, clientSecret: string): string {
-  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+/**
+ * `Authorization: Basic` the way RFC 6749 2.3.1 has clients build it (each half form-encoded first),
+ * or `literal`: the id and secret as they are, the way Bloomerang documents it.
+ */
+export function basicAuthorization(
+  clientId: string,
+  clientSecret: string,
+  encoding: 'form-encoded' | 'literal' = 'form-encoded',
+): string {
+  const encode =
+    encoding === 'literal'
+      ? (value: string) => value
+      : (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 

@@ -8,6 +8,7 @@ import {
   invalidRequest,
   OAuthError,
   readBasicCredentials,
+  type BasicCredentialsReading,
   readParams,
   secretsEqual,
   type Params,
@@ -74,8 +75,8 @@ function readFormBody(request: FastifyRequest): Params {
 }
 
 export interface ClientAuthMethods {
-  /** client_secret_basic: `Authorization: Basic` with the form-encoded id and secret. */
-  readonly basic: boolean;
+  /** client_secret_basic: `Authorization: Basic`, read as the provider documents; false: refused. */
+  readonly basic: BasicCredentialsReading | false;
   /** client_secret_post: client_id and client_secret in the form body. */
   readonly post: boolean;
 }
@@ -89,7 +90,8 @@ export function authenticateClient<P extends ProviderName>(
   methods: ClientAuthMethods,
 ): ClientOf<P> {
   const realm = methods.basic ? provider : undefined;
-  const basic = readBasicCredentials(request.headers.authorization, realm);
+  // A provider that refuses Basic still reads the header, to say so; how it would decode is moot.
+  const basic = readBasicCredentials(request.headers.authorization, methods.basic || 'literal', realm);
   const postedSecret = params.client_secret;
   if (basic && !methods.basic) {
     throw invalidClient(

@@ -5,11 +5,14 @@ export type {
   ResolvedProvider,
   TokenAuthMethod,
 } from './provider-config';
+export type { BasicAuthEncoding } from './client-auth';
+export { BASIC_AUTH_ENCODINGS, clientSecretBasic, formEncodeCredential } from './client-auth';
 export {
   BLOOM_TOKEN_URLS,
   BLOOMERANG_AUTHORIZATION_URL,
   BLOOMERANG_SCOPES,
   BLOOMERANG_TOKEN_URL,
+  checkClientId,
   isLoopbackUrl,
   ProviderConfigError,
   resolveProvider,

@@ -121,6 +121,13 @@ describe('the OAuth protocol on the wire', () => {
     return { encoded, id: formDecode(encoded[0]), secret: formDecode(encoded[1]) };
   }
 
+  /** What `Authorization: Basic` carries, base64-decoded: the exact bytes a server sees. */
+  function basicCredentials(request: Recorded): string {
+    const header = request.headers.authorization ?? '';
+    expect(header).toMatch(/^Basic [A-Za-z0-9+/]+=*$/);
+    return Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
+  }
+
   function expectFormPost(request: Recorded, path: string): void {
     expect(request.method).toBe('POST');
     expect(request.path).toBe(path);
@@ -180,7 +187,7 @@ describe('the OAuth protocol on the wire', () => {
   });
 
   describe('Bloomerang', () => {
-    it('exchanges a code with HTTP Basic (RFC 6749 2.3.1 encoding) and the exact redirect_uri', async () => {
+    it('exchanges a code with HTTP Basic (the id and secret as they are) and the exact redirect_uri', async () => {
       respond = json(200, { ...TOKEN, refresh_token: 'rotated-refresh-token' });
       const tokens = await protocol.exchangeCode(bloomerang(), CLIENT, {
         code: CODE,
@@ -198,10 +205,8 @@ describe('the OAuth protocol on the wire', () => {
       expect(recorded).toHaveLength(1);
       const [request] = recorded;
       expectFormPost(request, '/v2/oauth/token');
-      const basic = basicOf(request);
-      expect(basic.encoded).toEqual(['client+id%2F%C3%A4', 'se%3Acret%2B%26%3D']);
-      expect(basic.id).toBe(CLIENT.clientId);
-      expect(basic.secret).toBe(CLIENT.clientSecret);
+      // "Basic Auth, with your client Id as the username and client secret as the password" (seed 000).
+      expect(basicCredentials(request)).toBe('client id/ä:se:cret+&=');
       // With Basic, neither the id nor the secret is repeated in the body.
       expect(Object.fromEntries(request.form)).toEqual({
         grant_type: 'authorization_code',
@@ -215,7 +220,7 @@ describe('the OAuth protocol on the wire', () => {
       const tokens = await protocol.refresh(bloomerang(['OrgAdmin']), CLIENT, { refreshToken: REFRESH });
       expect(tokens.refreshToken).toBe('rotated-refresh-token');
       expectFormPost(recorded[0], '/v2/oauth/token');
-      expect(basicOf(recorded[0]).secret).toBe(CLIENT.clientSecret);
+      expect(basicCredentials(recorded[0])).toBe(`${CLIENT.clientId}:${CLIENT.clientSecret}`);
       expect(Object.fromEntries(recorded[0].form)).toEqual({
         grant_type: 'refresh_token',
         refresh_token: REFRESH,
@@ -273,6 +278,59 @@ describe('the OAuth protocol on the wire', () => {
         client_secret: CLIENT.clientSecret,
         audience: 'dev-api.bloom.dev',
       });
+    });
+  });
+
+  describe('client_secret_basic encodings: what Authorization: Basic holds', () => {
+    /** A GUID-style id and a secret with every unreserved mark, a ":" and characters form-encoding escapes. */
+    const MARKED = { clientId: 'blm-client_0.1~a', clientSecret: "blm-secret:9fK2qW_x.y~z +%!*'()" };
+    const grants = (provider: ResolvedProvider, client = MARKED) => [
+      () => protocol.clientCredentials({ ...provider, grantType: 'client_credentials' }, client),
+      () => protocol.exchangeCode(provider, client, { code: CODE, redirectUri: 'https://b/cb' }),
+      () => protocol.refresh(provider, client, { refreshToken: REFRESH }),
+    ];
+
+    it.each([
+      // Unreserved characters as they are, everything else percent-encoded (space as %20).
+      ['form', 'blm-client_0.1~a:blm-secret%3A9fK2qW_x.y~z%20%2B%25%21%2A%27%28%29'],
+      // As they are: the username ends at the first ":".
+      ['raw', "blm-client_0.1~a:blm-secret:9fK2qW_x.y~z +%!*'()"],
+      // oauth4webapi's own: everything but letters and digits escaped, space as "+".
+      ['strict', 'blm%2Dclient%5F0%2E1%7Ea:blm%2Dsecret%3A9fK2qW%5Fx%2Ey%7Ez+%2B%25%21%2A%27%28%29'],
+    ] as const)('%s, on every grant', async (basicAuthEncoding, expected) => {
+      for (const call of grants(generic({ basicAuthEncoding }))) await call();
+      expect(recorded).toHaveLength(3);
+      for (const request of recorded) {
+        expect(basicCredentials(request)).toBe(expected);
+        expect(request.form.has('client_id')).toBe(false);
+        expect(request.form.has('client_secret')).toBe(false);
+      }
+    });
+
+    it('form is the default of a generic integration, and a server that form-decodes reads it back', async () => {
+      await grants(generic())[0]();
+      const [id, secret] = basicCredentials(recorded[0]).split(':');
+      expect(formDecode(id)).toBe(MARKED.clientId);
+      expect(formDecode(secret)).toBe(MARKED.clientSecret);
+    });
+
+    it('Bloomerang always sends raw, and UTF-8 as such', async () => {
+      await protocol.refresh(
+        bloomerang(),
+        { clientId: 'blm-ä', clientSecret: 's:é' },
+        { refreshToken: REFRESH },
+      );
+      expect(basicCredentials(recorded[0])).toBe('blm-ä:s:é');
+    });
+
+    it('raw refuses a client id with ":" before anything is sent (RFC 7617 cannot carry it)', async () => {
+      for (const call of grants(generic({ basicAuthEncoding: 'raw' }), {
+        clientId: 'a:b',
+        clientSecret: 's',
+      })) {
+        await expect(call()).rejects.toThrow(ProviderMisconfiguredError);
+      }
+      expect(recorded).toHaveLength(0);
     });
   });
 

@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { clientSecretBasic } from './client-auth';
 import { isLoopbackUrl, ProviderKind, ResolvedProvider } from './provider-config';
 import {
   InvalidProviderResponseError,
@@ -206,7 +207,7 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     const auth =
       provider.tokenAuthMethod === 'client_secret_post'
         ? oauth.ClientSecretPost(client.clientSecret)
-        : oauth.ClientSecretBasic(client.clientSecret);
+        : clientSecretBasic(client.clientSecret, provider.basicAuthEncoding);
     return { as, oauthClient, auth };
   }
 
@@ -339,7 +340,7 @@ const NEEDS_REAUTHORIZATION = new Set(['invalid_grant']);
 const CREDENTIAL_SETTINGS: Record<ProviderKind, string> = {
   bloomerang: 'token URL',
   bloom: 'environment', // a sandbox client is unknown in production and the reverse
-  oauth2: 'tokenAuthMethod',
+  oauth2: 'tokenAuthMethod and basicAuthEncoding',
 };
 const credentialsHint = (provider: ResolvedProvider) =>
   `check the integration's client id, secret and ${CREDENTIAL_SETTINGS[provider.kind]}`;

@@ -1,4 +1,4 @@
-import { isLoopbackUrl, ProviderConfigError, resolveProvider } from './provider-config';
+import { checkClientId, isLoopbackUrl, ProviderConfigError, resolveProvider } from './provider-config';
 
 describe('resolveProvider', () => {
   it('applies the Bloomerang defaults from the seed', () => {
@@ -24,6 +24,7 @@ describe('resolveProvider', () => {
       authorizationUrl: 'http://127.0.0.1:4000/bloomerang/Authorize',
       tokenUrl: 'http://localhost:4000/bloomerang/v2/oauth/token',
       tokenAuthMethod: 'client_secret_basic',
+      basicAuthEncoding: 'raw',
       scopes: [],
       sendScopeOnTokenRequest: false,
       extraTokenParams: {},
@@ -39,6 +40,7 @@ describe('resolveProvider', () => {
       grantType: 'client_credentials',
       tokenUrl: 'https://authn.bloom.dev/oauth2/token',
       tokenAuthMethod: 'client_secret_post',
+      basicAuthEncoding: 'form',
       scopes: ['data-access:all'],
       sendScopeOnTokenRequest: true,
       audience: 'dev-api.bloom.dev',
@@ -59,11 +61,46 @@ describe('resolveProvider', () => {
     expect(resolved).toMatchObject({
       kind: 'oauth2',
       tokenAuthMethod: 'client_secret_basic',
+      basicAuthEncoding: 'form',
       sendScopeOnTokenRequest: true,
       extraTokenParams: extra,
     });
     expect(resolved.extraTokenParams).not.toBe(extra); // a copy, not the stored object
     expect(resolved.refreshTokenLifetimeSeconds).toBeUndefined();
+  });
+
+  describe('Basic credentials encoding', () => {
+    const generic = {
+      provider: 'oauth2',
+      grantType: 'client_credentials',
+      tokenUrl: 'https://id.example/token',
+    } as const;
+
+    it('lets a generic integration choose raw or strict, for client_secret_basic only', () => {
+      expect(resolveProvider({ ...generic, basicAuthEncoding: 'raw' }).basicAuthEncoding).toBe('raw');
+      expect(resolveProvider({ ...generic, basicAuthEncoding: 'strict' }).basicAuthEncoding).toBe('strict');
+      expect(() =>
+        resolveProvider({ ...generic, tokenAuthMethod: 'client_secret_post', basicAuthEncoding: 'raw' }),
+      ).toThrow('basicAuthEncoding applies to tokenAuthMethod client_secret_basic only');
+      expect(() => resolveProvider({ provider: 'bloomerang', basicAuthEncoding: 'form' })).toThrow(
+        'basicAuthEncoding applies to provider "oauth2" only',
+      );
+    });
+
+    it('refuses a client id with ":" where it would travel raw, and only there', () => {
+      const message = /clientId must not contain ":"/;
+      expect(() => checkClientId(resolveProvider({ provider: 'bloomerang' }), 'a:b')).toThrow(message);
+      expect(() => checkClientId(resolveProvider({ ...generic, basicAuthEncoding: 'raw' }), 'a:b')).toThrow(
+        ProviderConfigError,
+      );
+      expect(() => checkClientId(resolveProvider(generic), 'a:b')).not.toThrow();
+      expect(() =>
+        checkClientId(resolveProvider({ ...generic, tokenAuthMethod: 'client_secret_post' }), 'a:b'),
+      ).not.toThrow();
+      expect(() =>
+        checkClientId(resolveProvider({ provider: 'bloomerang' }), 'blm-client_0.1~a'),
+      ).not.toThrow();
+    });
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { basicCredentialsProblem, type BasicAuthEncoding } from './client-auth';
 
 export type ProviderKind = 'bloomerang' | 'bloom' | 'oauth2';
 export type GrantType = 'authorization_code' | 'client_credentials';
@@ -15,6 +16,8 @@ export interface IntegrationProviderConfig {
   authVersion?: 'v2' | 'v1';
   grantType?: GrantType;
   tokenAuthMethod?: TokenAuthMethod;
+  /** oauth2 with client_secret_basic: how the id and secret are written; default `form`. */
+  basicAuthEncoding?: BasicAuthEncoding;
   extraTokenParams?: Record<string, string>;
 }
 
@@ -25,6 +28,8 @@ export interface ResolvedProvider {
   authorizationUrl?: string;
   tokenUrl: string;
   tokenAuthMethod: TokenAuthMethod;
+  /** How client_secret_basic writes the id and secret; Bloomerang `raw`, as it documents. */
+  basicAuthEncoding: BasicAuthEncoding;
   scopes: string[];
   /** False for Bloom's legacy v1 endpoint, which takes no scope. */
   sendScopeOnTokenRequest: boolean;
@@ -73,6 +78,7 @@ const ONLY_FOR: Record<string, ProviderKind> = {
   authVersion: 'bloom',
   grantType: 'oauth2',
   tokenAuthMethod: 'oauth2',
+  basicAuthEncoding: 'oauth2',
   extraTokenParams: 'oauth2',
 };
 
@@ -109,6 +115,7 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
         authorizationUrl: config.authorizationUrl ?? BLOOMERANG_AUTHORIZATION_URL,
         tokenUrl: config.tokenUrl ?? BLOOMERANG_TOKEN_URL,
         tokenAuthMethod: 'client_secret_basic',
+        basicAuthEncoding: 'raw',
         scopes,
         sendScopeOnTokenRequest: false,
         extraTokenParams: {},
@@ -135,6 +142,7 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
         grantType: 'client_credentials',
         tokenUrl: config.tokenUrl ?? BLOOM_TOKEN_URLS[version][environment],
         tokenAuthMethod: 'client_secret_post',
+        basicAuthEncoding: 'form', // unused: Bloom takes the credentials in the form body
         scopes,
         sendScopeOnTokenRequest: version === 'v2',
         audience: config.audience,
@@ -147,12 +155,19 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
       const extra = config.extraTokenParams ?? {};
       const reserved = Object.keys(extra).find((name) => RESERVED_PARAMS.has(name));
       if (reserved) throw new ProviderConfigError(`extraTokenParams may not set "${reserved}"`);
+      const tokenAuthMethod = config.tokenAuthMethod ?? 'client_secret_basic';
+      if (config.basicAuthEncoding !== undefined && tokenAuthMethod !== 'client_secret_basic') {
+        throw new ProviderConfigError(
+          'basicAuthEncoding applies to tokenAuthMethod client_secret_basic only',
+        );
+      }
       return {
         kind: 'oauth2',
         grantType: config.grantType,
         authorizationUrl: config.authorizationUrl,
         tokenUrl: config.tokenUrl,
-        tokenAuthMethod: config.tokenAuthMethod ?? 'client_secret_basic',
+        tokenAuthMethod,
+        basicAuthEncoding: config.basicAuthEncoding ?? 'form',
         scopes,
         sendScopeOnTokenRequest: true,
         extraTokenParams: { ...extra },
@@ -161,6 +176,13 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
     default:
       throw new ProviderConfigError(`provider must be one of bloomerang, bloom, oauth2`);
   }
+}
+
+/** Checks that the client id can travel the way the resolved provider sends it. */
+export function checkClientId(provider: ResolvedProvider, clientId: string): void {
+  if (provider.tokenAuthMethod !== 'client_secret_basic') return;
+  const problem = basicCredentialsProblem(provider.basicAuthEncoding, clientId);
+  if (problem) throw new ProviderConfigError(problem);
 }
 
 /** True for localhost, 127.0.0.0/8 and ::1: the only hosts a secret may reach over plain http. */

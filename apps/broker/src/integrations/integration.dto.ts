@@ -12,6 +12,7 @@ import {
   ValidationOptions,
 } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
+import { BASIC_AUTH_ENCODINGS, type BasicAuthEncoding } from '@broker/providers';
 
 const PROVIDERS = ['bloomerang', 'bloom', 'oauth2'] as const;
 
@@ -91,6 +92,17 @@ export class IntegrationSettingsDto {
   tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post';
 
   /**
+   * oauth2 with client_secret_basic: how the client id and secret are written into
+   * `Authorization: Basic`. `form` (default) percent-encodes all but `A-Za-z0-9-._~`, which servers
+   * that decode (RFC 6749 2.3.1) and servers that do not both accept; `raw` sends them as they are
+   * (a client id with ":" is then refused); `strict` escapes everything but letters and digits.
+   */
+  @ApiPropertyOptional({ enum: BASIC_AUTH_ENCODINGS, example: 'form' })
+  @Optional()
+  @IsIn(BASIC_AUTH_ENCODINGS)
+  basicAuthEncoding?: BasicAuthEncoding;
+
+  /**
    * oauth2: extra form parameters sent with every token request (e.g. `resource`).
    * @example { "resource": "https://api.example.com" }
    */
@@ -165,6 +177,9 @@ export class IntegrationView {
   tokenUrl: string;
   @ApiProperty({ enum: ['client_secret_basic', 'client_secret_post'] })
   tokenAuthMethod: string;
+  /** How client_secret_basic writes the id and secret (absent with client_secret_post). */
+  @ApiPropertyOptional({ enum: BASIC_AUTH_ENCODINGS })
+  basicAuthEncoding?: string;
   audience?: string;
   environment?: string;
   authVersion?: string;

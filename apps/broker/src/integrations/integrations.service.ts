@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import {
+  checkClientId,
   ClientCredentials,
   IntegrationProviderConfig,
   ProviderConfigError,
@@ -31,6 +32,7 @@ const SETTING_FIELDS = [
   'authVersion',
   'grantType',
   'tokenAuthMethod',
+  'basicAuthEncoding',
   'extraTokenParams',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
 
@@ -53,7 +55,7 @@ export class IntegrationsService {
 
   async create(dto: CreateIntegrationDto, actor: string): Promise<IntegrationView> {
     const config = pickSettings(dto);
-    resolveOrReject({ provider: dto.provider, ...config });
+    resolveOrReject({ provider: dto.provider, ...config }, dto.clientId);
     const id = randomUUID();
     const entity = this.integrations.create({
       id,
@@ -94,7 +96,7 @@ export class IntegrationsService {
   async update(key: string, dto: UpdateIntegrationDto, actor: string): Promise<IntegrationView> {
     const entity = await this.findEntity(key);
     const config: StoredProviderConfig = { ...entity.config, ...pickSettings(dto) };
-    resolveOrReject({ provider: entity.provider, ...config });
+    resolveOrReject({ provider: entity.provider, ...config }, dto.clientId ?? entity.clientId);
     const changes: Partial<IntegrationEntity> = { config };
     if (dto.clientId !== undefined) changes.clientId = dto.clientId;
     if (dto.clientSecret !== undefined) {
@@ -171,6 +173,8 @@ export class IntegrationsService {
       authorizationUrl: resolved.authorizationUrl,
       tokenUrl: resolved.tokenUrl,
       tokenAuthMethod: resolved.tokenAuthMethod,
+      basicAuthEncoding:
+        resolved.tokenAuthMethod === 'client_secret_basic' ? resolved.basicAuthEncoding : undefined,
       audience: resolved.audience,
       environment: config.environment,
       authVersion: config.authVersion,
@@ -190,9 +194,11 @@ function pickSettings(dto: IntegrationSettingsDto): StoredProviderConfig {
   return config as StoredProviderConfig;
 }
 
-function resolveOrReject(config: IntegrationProviderConfig): ResolvedProvider {
+function resolveOrReject(config: IntegrationProviderConfig, clientId: string): ResolvedProvider {
   try {
-    return resolveProvider(config);
+    const resolved = resolveProvider(config);
+    checkClientId(resolved, clientId);
+    return resolved;
   } catch (error) {
     if (error instanceof ProviderConfigError) throw BrokerError.badRequest(error.message);
     throw error;
