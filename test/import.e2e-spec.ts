@@ -5,17 +5,16 @@ import { basicAuthorization } from '../apps/sandbox/src/testing';
 import { BrokerProcess, startBroker } from './support/broker-process';
 import { createTestDatabase, query, storedRefreshToken } from './support/test-database';
 import { admin, getToken } from './support/http';
-import { createApiKey, createBloomerangIntegration, createBloomIntegration } from './support/provider-flows';
+import {
+  createApiKey,
+  createBloomerangIntegration,
+  createBloomIntegration,
+  IssuedGrant,
+  issueBloomerangGrant,
+} from './support/provider-flows';
 
 const REDIS_DB = 9;
 const { clientId, clientSecret } = SANDBOX_CLIENTS.bloomerang;
-
-interface IssuedGrant {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-  scope: string;
-}
 
 /**
  * Connections authorized elsewhere, imported with refresh tokens the sandbox issued through its
@@ -34,38 +33,12 @@ describe('import of existing connections', () => {
   const connectionCount = async () =>
     Number((await query<{ n: string }>(db.url, 'SELECT count(*) AS n FROM connections'))[0].n);
 
-  /** Plays another broker that authorized accounts at the sandbox: code flow, then the code exchange. */
+  /** Accounts authorized by another system, five at a time (so the sandbox's peak also bounds the broker's). */
   async function issueGrants(count: number): Promise<IssuedGrant[]> {
-    const redirectUri = 'http://127.0.0.1/oauth/callback';
-    // Five at once at most, so the sandbox's peak concurrency also bounds what the broker sent.
     return mapLimited(Array.from({ length: count }), 5, async () => {
-      const authorize = new URL(`${sandboxUrl}/bloomerang/Authorize`);
-      authorize.search = new URLSearchParams({
-        client_id: clientId,
-        response_type: 'code',
-        redirect_uri: redirectUri,
-        state: 'imported-elsewhere',
-        sandbox_decision: 'approve',
-      }).toString();
-      const redirect = await fetch(authorize, { redirect: 'manual' });
-      const code = new URL(redirect.headers.get('location')!).searchParams.get('code')!;
-      const exchange = await fetch(`${sandboxUrl}/bloomerang/v2/oauth/token`, {
-        method: 'POST',
-        headers: {
-          authorization: basicAuthorization(clientId, clientSecret),
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }),
-      });
-      const body = (await exchange.json()) as Record<string, string> & { expires_in: number };
-      if (exchange.status !== 200) throw new Error(`exchange failed: ${JSON.stringify(body)}`);
-      imported.push(body.refresh_token, body.access_token);
-      return {
-        accessToken: body.access_token,
-        refreshToken: body.refresh_token,
-        expiresIn: body.expires_in,
-        scope: body.scope,
-      };
+      const grant = await issueBloomerangGrant(sandboxUrl);
+      imported.push(grant.refreshToken, grant.accessToken);
+      return grant;
     });
   }
 

@@ -69,7 +69,7 @@ export class CreateConnectionDto {
   /**
    * Import: the refresh token of a connection authorized elsewhere (another broker, your own
    * tables). Authorization-code integrations only. Write-only: stored encrypted, never returned.
-   * Without a valid `accessToken` it is used once at once, so a dead one shows at import.
+   * Without a usable `accessToken` it is used for one refresh at once, so a dead one shows at import.
    */
   @ApiPropertyOptional({ writeOnly: true, minLength: 1, maxLength: 4096, example: 'd1e6f0b0c5a44a3f8d2e' })
   @Optional()
@@ -141,7 +141,7 @@ export class ImportConnectionsDto {
 }
 
 export class ImportResultView {
-  /** The item's key, or null when the item had none. */
+  /** The item's key, or null when it had no well-formed one. */
   @ApiProperty({ type: String, nullable: true, example: 'bloomerang-acme' })
   key: string | null;
 
