@@ -339,6 +339,16 @@ describe('import of existing connections', () => {
     expect(exists.status).toBe(409);
     expect((await admin(broker.url).get('/admin/connections/refused')).status).toBe(404);
 
+    // Only the bulk import takes large bodies, and up to 8 MiB.
+    const padded = (bytes: number) => ({ connections: [{ key: 'big', refreshToken: 'x'.repeat(bytes) }] });
+    expect((await admin(broker.url).post('/admin/connections', padded(100_000).connections[0])).status).toBe(
+      413,
+    );
+    expect((await admin(broker.url).post('/admin/connections/import', padded(100_000))).status).toBe(200);
+    const tooLarge = await admin(broker.url).post('/admin/connections/import', padded(9 * 1024 * 1024));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body.error).toBe('payload_too_large');
+
     for (const body of [
       {},
       { connections: [] },
@@ -357,10 +367,10 @@ describe('import of existing connections', () => {
     const audit = await admin(broker.url).get('/admin/audit?action=connection.import&limit=100');
     expect(audit.status).toBe(200);
     const bulk = audit.body.filter((event: { targetKey: string | null }) => event.targetKey === null);
-    // dead-reused, 500, the repeat, 1,000 twice, mixed: six bulk calls (refused bodies never reach the service).
-    expect(bulk).toHaveLength(6);
+    // dead-reused, 500, the repeat, 1,000 twice, mixed, padded: seven bulk calls (refused bodies never reach the service).
+    expect(bulk).toHaveLength(7);
     expect(bulk.map((event: { details: { count: number } }) => event.details.count).sort()).toEqual(
-      [1, 1000, 1000, 500, 500, 8].sort(),
+      [1, 1, 1000, 1000, 500, 500, 8].sort(),
     );
     expect(bulk.find((e: { details: { exists: number } }) => e.details.exists === 500)).toBeDefined();
     const singles = audit.body.filter((event: { targetKey: string | null }) => event.targetKey !== null);
