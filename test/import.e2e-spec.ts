@@ -344,10 +344,18 @@ describe('import of existing connections', () => {
     expect((await admin(broker.url).post('/admin/connections', padded(100_000).connections[0])).status).toBe(
       413,
     );
-    expect((await admin(broker.url).post('/admin/connections/import', padded(100_000))).status).toBe(200);
-    const tooLarge = await admin(broker.url).post('/admin/connections/import', padded(9 * 1024 * 1024));
-    expect(tooLarge.status).toBe(413);
-    expect(tooLarge.body.error).toBe('payload_too_large');
+    const nearLimit = await admin(broker.url).post(
+      '/admin/connections/import',
+      padded(8 * 1024 * 1024 - 200),
+    );
+    expect(nearLimit.status).toBe(200);
+    expect(nearLimit.body.results[0].status).toBe('invalid');
+    // Past the limit the broker answers 413 and stops reading, so the client may see the socket close first.
+    const tooLarge = await admin(broker.url)
+      .post('/admin/connections/import', padded(9 * 1024 * 1024))
+      .catch((error: { cause?: { code?: string } }) => error.cause?.code);
+    if (typeof tooLarge === 'string') expect(['EPIPE', 'ECONNRESET']).toContain(tooLarge);
+    else expect(tooLarge?.body.error).toBe('payload_too_large');
 
     for (const body of [
       {},
