@@ -58,8 +58,8 @@ export class ConnectionImporter {
   }
 
   /**
-   * `POST /admin/connections` with a refresh token (already validated). Answers the stored
-   * connection, or refuses: 400 for a wrong integration, 409 for a key that exists.
+   * `POST /admin/connections` with a refresh token (fields already validated): stores and
+   * activates it, or refuses with a 400 for a wrong integration or a 409 for a key that exists.
    */
   async importOne(dto: CreateConnectionDto & { refreshToken: string }, actor: string): Promise<void> {
     const integrations = await this.integrationsByKey([dto.integration]);
