@@ -124,6 +124,23 @@ describe('hostile input', () => {
     ['PATCH', '/admin/integrations/bloom', { scopes: ['data-access:all'], clientSecret: 'x' }],
     ['POST', '/admin/connections', { key: 'fc-conn', integration: 'bloom', scopes: ['data-access:all'] }],
     ['POST', '/admin/clients', { name: 'fc-client', connections: ['bloom-1'] }],
+    [
+      'POST',
+      '/admin/connections',
+      {
+        key: 'fc-imported',
+        integration: 'bloomerang',
+        refreshToken: 'fc-refresh-token',
+        accessToken: 'fc-access-token',
+        expiresAt: '2030-01-01T00:00:00Z',
+        scope: 'OrgAdmin',
+      },
+    ],
+    [
+      'POST',
+      '/admin/connections/import',
+      { connections: [{ key: 'fc-bulk', integration: 'bloomerang', refreshToken: 'fc-refresh-token' }] },
+    ],
   ];
 
   it.each(bodies)('%s %s: mutated JSON bodies', async (method, path, valid) => {
@@ -143,6 +160,38 @@ describe('hostile input', () => {
         await probe(`${method} ${path} ${type} ${text.slice(0, 100)}`, () =>
           request(broker.url, method, path, { body: text, headers: { 'content-type': type } }),
         );
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('POST /admin/connections/import: mutated items, each answered on its own', async () => {
+    const item = {
+      key: 'fc-item',
+      integration: 'bloomerang',
+      refreshToken: 'fc-refresh-token',
+      accessToken: 'fc-access-token',
+      expiresAt: '2030-01-01T00:00:00Z',
+      refreshTokenExpiresAt: '2031-01-01T00:00:00+02:00',
+    };
+    await fc.assert(
+      fc.asyncProperty(mutated(item), async (mutant) => {
+        const before = await snapshot();
+        const response = await probe(`import ${JSON.stringify(mutant)?.slice(0, 200)}`, () =>
+          admin(broker.url).post('/admin/connections/import', { connections: [mutant] }),
+        );
+        // The JSON parser refuses a whole body carrying prototype keys, wherever they are.
+        if (response.status === 400) {
+          expect(JSON.stringify(mutant)).toMatch(/"(__proto__|constructor)"/);
+          return;
+        }
+        expect(response.status).toBe(200);
+        expect(response.body.results).toHaveLength(1);
+        const [result] = response.body.results;
+        if (result.status === 'invalid') {
+          expect(result.error.length).toBeGreaterThan(0);
+          expect(await snapshot()).toBe(before);
+        }
       }),
       { numRuns: RUNS },
     );

@@ -8,6 +8,7 @@ import {
   createApiKey,
   createBloomerangIntegration,
   createBloomIntegration,
+  issueBloomerangGrant,
 } from './support/provider-flows';
 
 /**
@@ -85,6 +86,48 @@ describe('secret scan', () => {
     secrets.add((await getToken(broker.url, apiKey, 'credit')).body.accessToken);
     await getToken(broker.url, 'tbk_wrongwrongwr_' + 'x'.repeat(43), 'credit');
 
+    // Import: connections authorized elsewhere, one alone and two in bulk, and a dead refresh token.
+    const elsewhere = [sandboxUrl, sandboxUrl, sandboxUrl].map((url) => issueBloomerangGrant(url));
+    const [alone, one, other] = await Promise.all(elsewhere);
+    for (const grant of [alone, one, other]) secrets.add(grant.refreshToken).add(grant.accessToken);
+    const importedAlone = record(
+      await api.post('/admin/connections', {
+        key: 'imported',
+        integration: 'bloomerang',
+        refreshToken: alone.refreshToken,
+      }),
+    );
+    expect(importedAlone.body.status).toBe('active');
+    const importedBulk = record(
+      await api.post('/admin/connections/import', {
+        connections: [
+          {
+            key: 'imported-bulk-1',
+            integration: 'bloomerang',
+            refreshToken: one.refreshToken,
+            accessToken: one.accessToken,
+            expiresAt: new Date(Date.now() + one.expiresIn * 1000).toISOString(),
+          },
+          { key: 'imported-bulk-2', integration: 'bloomerang', refreshToken: other.refreshToken },
+          { key: 'imported-dead', integration: 'bloomerang', refreshToken: 'dead-refresh-token-0451' },
+          { key: 'imported-cc', integration: 'bloom', refreshToken: 'cc-refresh-token-0452' },
+          { key: 'imported', integration: 'bloomerang', refreshToken: 'taken-refresh-token-0453' },
+        ],
+      }),
+    );
+    expect(importedBulk.body.results.map((result: { status: string }) => result.status)).toEqual([
+      'active',
+      'active',
+      'needs_reauthorization',
+      'invalid',
+      'exists',
+    ]);
+    secrets.add('dead-refresh-token-0451').add('cc-refresh-token-0452').add('taken-refresh-token-0453');
+    for (const key of ['imported', 'imported-bulk-2']) {
+      secrets.add(await storedRefreshToken(db.url, key));
+      secrets.add((await getToken(broker.url, apiKey, key)).body.accessToken);
+    }
+
     for (const path of [
       '/admin/integrations',
       '/admin/connections',
@@ -106,7 +149,7 @@ describe('secret scan', () => {
     [...secrets].filter((secret) => secret && !allowed.has(secret) && text.includes(secret));
 
   it('collected the secrets it looks for', () => {
-    expect(secrets.size).toBeGreaterThanOrEqual(16);
+    expect(secrets.size).toBeGreaterThanOrEqual(28);
   });
 
   it('finds none in a plain-SQL dump of the database', () => {

@@ -1,4 +1,5 @@
 import { SANDBOX_CLIENTS } from '../../apps/sandbox/src/sandbox';
+import { basicAuthorization } from '../../apps/sandbox/src/testing';
 import { admin, request } from './http';
 
 /** Creates a Bloomerang integration whose endpoints are the sandbox's. */
@@ -76,4 +77,48 @@ export async function createApiKey(brokerUrl: string, connections: string[] = ['
   const response = await admin(brokerUrl).post('/admin/clients', { name: `test-${Date.now()}`, connections });
   if (response.status !== 201) throw new Error(`client not created: ${response.status} ${response.text}`);
   return response.body.apiKey;
+}
+
+/** Tokens a provider issued to another system (another broker, a team's own tables), to import. */
+export interface IssuedGrant {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  scope: string;
+}
+
+/**
+ * Plays another system that authorized an account at the sandbox's Bloomerang: the code flow,
+ * then the code exchange. The sandbox honours the refresh token once and revokes its chain on reuse.
+ */
+export async function issueBloomerangGrant(sandboxUrl: string): Promise<IssuedGrant> {
+  const { clientId, clientSecret } = SANDBOX_CLIENTS.bloomerang;
+  const redirectUri = 'http://127.0.0.1/oauth/callback';
+  const authorize = new URL(`${sandboxUrl}/bloomerang/Authorize`);
+  authorize.search = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: redirectUri,
+    state: 'authorized-elsewhere',
+    sandbox_decision: 'approve',
+  }).toString();
+  const redirect = await fetch(authorize, { redirect: 'manual' });
+  const code = new URL(redirect.headers.get('location') ?? '').searchParams.get('code');
+  if (redirect.status !== 302 || !code) throw new Error(`sandbox gave no code: ${redirect.status}`);
+  const exchange = await fetch(`${sandboxUrl}/bloomerang/v2/oauth/token`, {
+    method: 'POST',
+    headers: {
+      authorization: basicAuthorization(clientId, clientSecret),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }),
+  });
+  const body = (await exchange.json()) as Record<string, string> & { expires_in: number };
+  if (exchange.status !== 200) throw new Error(`code exchange failed: ${exchange.status}`);
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    expiresIn: body.expires_in,
+    scope: body.scope,
+  };
 }

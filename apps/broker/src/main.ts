@@ -8,6 +8,7 @@ import { runMigrations } from './database/run-migrations';
 import { AppModule } from './app.module';
 import { BrokerExceptionFilter } from './common/broker-exception.filter';
 import { mountSwagger } from './openapi/swagger';
+import { IMPORT_BODY_LIMIT_BYTES, IMPORT_ROUTE } from './connections/connection.dto';
 
 async function bootstrap(): Promise<void> {
   const { env, configModule } = await loadEnvironmentOrExit();
@@ -36,6 +37,13 @@ async function bootstrap(): Promise<void> {
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
+  // The bulk import alone takes up to 1,000 connections in one body; routes are added at listen().
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (route) => {
+      if (route.url === IMPORT_ROUTE && route.method === 'POST') route.bodyLimit = IMPORT_BODY_LIMIT_BYTES;
+    });
   app.useGlobalFilters(new BrokerExceptionFilter());
   if (env.adminApiEnabled) mountSwagger(app);
 

@@ -1,6 +1,11 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { BrokerError } from './broker-error';
 
+/** Each wrong field, named: `key must match …`, `scopes.0 must be …`, `x is not a known field`. */
+export function validationMessages(errors: ValidationError[]): string[] {
+  return flatten(errors);
+}
+
 function flatten(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
@@ -14,6 +19,13 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
   });
 }
 
+/** The rules every admin body is checked with, for code that validates items itself. */
+export const VALIDATION_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  validationError: { target: false, value: false },
+} as const;
+
 /**
  * Refuses unknown fields and names every wrong one: `key must match …; scopes.0 must be one of …`.
  * Bound to the admin controllers, not globally: the token path parses its one query parameter
@@ -21,11 +33,9 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
  */
 export function createValidationPipe(): ValidationPipe {
   return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
+    ...VALIDATION_OPTIONS,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    validationError: { target: false, value: false },
     exceptionFactory: (errors) => BrokerError.badRequest(flatten(errors).join('; ') || 'invalid request'),
   });
 }

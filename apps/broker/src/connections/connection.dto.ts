@@ -1,9 +1,45 @@
 import { Optional } from '../common/optional';
 import { ScopeList, ToInteger } from '../common/dto-rules';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
 import { CONNECTION_STATUSES } from './connection-status';
+
+/** Most items in one `POST /admin/connections/import`. */
+export const MAX_IMPORT_ITEMS = 1000;
+/** The bulk import's body limit (every other body: 64 KiB); 1,000 items with long JWTs fit. */
+export const IMPORT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+export const IMPORT_ROUTE = '/admin/connections/import';
+
+export const IMPORT_RESULT_STATUSES = [
+  'active',
+  'needs_reauthorization',
+  'error',
+  'exists',
+  'invalid',
+] as const;
+export type ImportResultStatus = (typeof IMPORT_RESULT_STATUSES)[number];
+
+/** RFC 6749 appendix A: tokens are visible ASCII characters and spaces (VSCHAR). */
+const TOKEN_CHARACTERS = /^[\x20-\x7E]+$/;
+const TOKEN_CHARACTERS_RULE = '$property must be visible ASCII characters (RFC 6749 VSCHAR)';
+/** A date and time with a zone: a bare date or a local time would be read differently by every reader. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_DATE_TIME_RULE = 'must be an ISO 8601 date and time with a time zone, such as 2026-12-01T16:00:00Z';
+const SCOPE_STRING = /^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/;
 
 export class CreateConnectionDto {
   /**
@@ -29,6 +65,104 @@ export class CreateConnectionDto {
   @Optional()
   @ScopeList()
   scopes?: string[];
+
+  /**
+   * Import: the refresh token of a connection authorized elsewhere (another broker, your own
+   * tables). Authorization-code integrations only. Write-only: stored encrypted, never returned.
+   * Without a usable `accessToken` it is used for one refresh at once, so a dead one shows at import.
+   */
+  @ApiPropertyOptional({ writeOnly: true, minLength: 1, maxLength: 4096, example: 'd1e6f0b0c5a44a3f8d2e' })
+  @Optional()
+  @IsString()
+  @Length(1, 4096)
+  @Matches(TOKEN_CHARACTERS, { message: TOKEN_CHARACTERS_RULE })
+  refreshToken?: string;
+
+  /**
+   * Import: the connection's current access token, with `expiresAt`. Write-only. When it has
+   * more than a minute left, no refresh happens at import; the scheduler renews it in time.
+   */
+  @ApiPropertyOptional({ writeOnly: true, minLength: 1, maxLength: 8192, example: 'b5c0e8a2f7d94e61' })
+  @Optional()
+  @IsString()
+  @Length(1, 8192)
+  @Matches(TOKEN_CHARACTERS, { message: TOKEN_CHARACTERS_RULE })
+  accessToken?: string;
+
+  /** Import: when `accessToken` expires, ISO 8601 with a time zone. Required with `accessToken`. */
+  @ApiPropertyOptional({ format: 'date-time', example: '2026-12-01T16:00:00Z' })
+  @Optional()
+  @IsString()
+  @Matches(ISO_DATE_TIME, { message: `expiresAt ${ISO_DATE_TIME_RULE}` })
+  @IsISO8601({ strict: true }, { message: `expiresAt ${ISO_DATE_TIME_RULE}` })
+  expiresAt?: string;
+
+  /**
+   * Import: the scope granted with the current tokens, space-separated as the provider sent it.
+   * @example "OrgAdmin"
+   */
+  @Optional()
+  @IsString()
+  @MaxLength(2000)
+  @Matches(SCOPE_STRING, { message: 'scope must be space-separated scope tokens without quotes' })
+  scope?: string;
+
+  /** Import: when the refresh token lapses, if the provider said so (ISO 8601 with a time zone). */
+  @ApiPropertyOptional({ format: 'date-time', example: '2027-03-01T16:00:00Z' })
+  @Optional()
+  @IsString()
+  @Matches(ISO_DATE_TIME, { message: `refreshTokenExpiresAt ${ISO_DATE_TIME_RULE}` })
+  @IsISO8601({ strict: true }, { message: `refreshTokenExpiresAt ${ISO_DATE_TIME_RULE}` })
+  refreshTokenExpiresAt?: string;
+}
+
+/** One item of a bulk import: as `POST /admin/connections`, with `refreshToken` required. */
+export class ImportConnectionDto extends OmitType(CreateConnectionDto, ['refreshToken'] as const) {
+  /** The refresh token of the connection being imported. Write-only: stored encrypted, never returned. */
+  @ApiProperty({ writeOnly: true, minLength: 1, maxLength: 4096, example: 'd1e6f0b0c5a44a3f8d2e' })
+  // Required: checkImportItem says so in one message instead of every rule below failing at once.
+  @Optional()
+  @IsString()
+  @Length(1, 4096)
+  @Matches(TOKEN_CHARACTERS, { message: TOKEN_CHARACTERS_RULE })
+  refreshToken: string;
+}
+
+export class ImportConnectionsDto {
+  /**
+   * 1 to 1,000 connections, each checked on its own: a wrong item gets its own `error` in the
+   * results and does not stop the others.
+   */
+  @ApiProperty({ type: [ImportConnectionDto], minItems: 1, maxItems: MAX_IMPORT_ITEMS })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_IMPORT_ITEMS)
+  connections: unknown[];
+}
+
+export class ImportResultView {
+  /** The item's key, or null when it had no well-formed one. */
+  @ApiProperty({ type: String, nullable: true, example: 'bloomerang-acme' })
+  key: string | null;
+
+  /**
+   * The connection's status after the import (`active`, `needs_reauthorization` when the refresh
+   * token proved dead, `error` when the provider failed otherwise); `exists` when the key was
+   * taken already (that connection is left as it is, not refreshed); `invalid` when the item was
+   * refused and nothing was written.
+   */
+  @ApiProperty({ enum: IMPORT_RESULT_STATUSES, example: 'active' })
+  status: ImportResultStatus;
+
+  /** What went wrong, or why nothing was written; absent on success. */
+  @ApiPropertyOptional({ example: 'expiresAt is required with accessToken' })
+  error?: string;
+}
+
+export class ImportConnectionsView {
+  /** One result per item, in the order of the request. */
+  @ApiProperty({ type: [ImportResultView] })
+  results: ImportResultView[];
 }
 
 export class ListConnectionsQuery {

@@ -10,11 +10,17 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AdminGuard } from '../security/admin.guard';
 import { createValidationPipe } from '../common/validation';
 import { ADMIN_ACTOR } from '../audit/audit-log';
-import { ConnectionView, CreateConnectionDto, ListConnectionsQuery } from './connection.dto';
+import {
+  ConnectionView,
+  CreateConnectionDto,
+  ImportConnectionsDto,
+  ImportConnectionsView,
+  ListConnectionsQuery,
+} from './connection.dto';
 import { ConnectionsService } from './connections.service';
 
 @ApiTags('connections')
@@ -29,10 +35,37 @@ export class ConnectionsController {
    * Creates a connection. Client credentials: the first token is fetched at once (`active`, or
    * `error` with `lastError`). Authorization code: `pending_authorization` with an
    * `authorizationUrl` to send the account's user to, valid 10 minutes.
+   *
+   * Import (authorization code only): with a write-only `refreshToken` (and optionally
+   * `accessToken` with `expiresAt`, `scope`, `refreshTokenExpiresAt`) the connection is `active`
+   * at once. Without a usable access token it is refreshed once now, so a dead refresh token
+   * answers 201 with `needs_reauthorization` and `lastError`.
    */
   @Post()
+  @ApiResponse({ status: 201, type: ConnectionView, description: 'created (or imported)' })
+  @ApiResponse({
+    status: 400,
+    description: 'a wrong field, named; or refreshToken for a client-credentials integration',
+  })
+  @ApiResponse({ status: 409, description: 'a connection with this key exists' })
   create(@Body() dto: CreateConnectionDto): Promise<ConnectionView> {
     return this.connections.create(dto, ADMIN_ACTOR);
+  }
+
+  /**
+   * Imports up to 1,000 connections authorized elsewhere, each as `POST /admin/connections` with a
+   * `refreshToken`. Each item is checked and stored on its own (never half-written); the results
+   * say per item `active`, `needs_reauthorization` or `error` (its first refresh), `exists` (the
+   * key was taken: left as it is, not refreshed) or `invalid` (refused, nothing written). Calling
+   * again with the same items creates and refreshes nothing. Bodies up to 8 MiB.
+   */
+  @Post('import')
+  @HttpCode(200)
+  @ApiResponse({ status: 200, type: ImportConnectionsView, description: 'one result per item, in order' })
+  @ApiResponse({ status: 400, description: 'the body is not `{ connections: [1 to 1,000 items] }`' })
+  @ApiResponse({ status: 413, description: 'the body is larger than 8 MiB' })
+  importMany(@Body() dto: ImportConnectionsDto): Promise<ImportConnectionsView> {
+    return this.connections.importMany(dto.connections, ADMIN_ACTOR);
   }
 
   /** Lists connections, optionally by integration and status. Never shows a token. */

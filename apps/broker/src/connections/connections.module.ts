@@ -5,6 +5,7 @@ import { IntegrationsModule } from '../integrations/integrations.module';
 import { RefreshQueueModule } from '../scheduler/refresh-queue.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { AuthorizationFlow } from './authorization-flow';
+import { ConnectionImporter } from './connection-importer';
 import { ConnectionEntity } from './connection.entity';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsService } from './connections.service';
@@ -18,7 +19,7 @@ import { OAuthStateEntity } from './oauth-state.entity';
     TokensModule,
     RefreshQueueModule,
   ],
-  providers: [ConnectionsService, AuthorizationFlow],
+  providers: [ConnectionsService, AuthorizationFlow, ConnectionImporter],
   exports: [ConnectionsService, AuthorizationFlow],
 })
 export class ConnectionsModule {}

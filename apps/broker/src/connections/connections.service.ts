@@ -11,8 +11,15 @@ import { TokenCache } from '../tokens/token-cache';
 import { RefreshFailedError, TokenRefresher } from '../tokens/token-refresher';
 import { TokenStore } from '../tokens/token-store';
 import { AuthorizationFlow } from './authorization-flow';
+import { ConnectionImporter } from './connection-importer';
+import { importFieldProblems } from './import-rules';
 import { ConnectionEntity } from './connection.entity';
-import { ConnectionView, CreateConnectionDto, ListConnectionsQuery } from './connection.dto';
+import {
+  ConnectionView,
+  CreateConnectionDto,
+  ImportConnectionsView,
+  ListConnectionsQuery,
+} from './connection.dto';
 
 /** Connection records and their lifecycle; tokens themselves move only through the refresher. */
 @Injectable()
@@ -26,9 +33,17 @@ export class ConnectionsService {
     private readonly cache: TokenCache,
     private readonly queue: RefreshQueue,
     private readonly audit: AuditLog,
+    private readonly importer: ConnectionImporter,
   ) {}
 
   async create(dto: CreateConnectionDto, actor: string): Promise<ConnectionView> {
+    const problems = importFieldProblems(dto, Date.now());
+    if (problems.length > 0) throw BrokerError.badRequest(problems.join('; '));
+    const { refreshToken } = dto;
+    if (refreshToken !== undefined) {
+      await this.importer.importOne({ ...dto, refreshToken }, actor);
+      return this.get(dto.key);
+    }
     const integration = await this.integrationRows.findOneBy({ key: dto.integration });
     if (!integration) throw BrokerError.badRequest(`integration "${dto.integration}" does not exist`);
     const provider = this.checkScopes(integration, dto.scopes);
@@ -67,6 +82,11 @@ export class ConnectionsService {
       // The failure is recorded on the connection (status "error", lastError) and shown below.
     }
     return this.get(dto.key);
+  }
+
+  /** Bulk import: each item on its own, one result per item in order. */
+  async importMany(items: unknown[], actor: string): Promise<ImportConnectionsView> {
+    return { results: await this.importer.importMany(items, actor) };
   }
 
   async list(query: ListConnectionsQuery): Promise<ConnectionView[]> {

@@ -47,6 +47,23 @@ export interface FailureWrite {
   clearTokens: boolean;
 }
 
+/** A connection brought in with tokens issued elsewhere (an import), before it is stored. */
+export interface ImportedConnection {
+  id: string;
+  key: string;
+  integrationId: string;
+  requestedScopes: string[] | null;
+  refreshToken: string;
+  accessToken: string | null;
+  expiresAt: Date | null;
+  scope: string | null;
+  refreshTokenExpiresAt: Date | null;
+  nextRefreshAt: Date | null;
+}
+
+/** Rows per INSERT of an import: 11 parameters each, far below Postgres's 65,535. */
+const IMPORT_INSERT_CHUNK = 500;
+
 const COLUMNS = `id, key, integration_id AS "integrationId", status, requested_scopes AS "requestedScopes",
   scope, access_token AS "accessToken", refresh_token AS "refreshToken", token_type AS "tokenType",
   expires_at AS "expiresAt", refresh_token_expires_at AS "refreshTokenExpiresAt", token_version AS "tokenVersion",
@@ -240,6 +257,59 @@ export class TokenStore {
       if (row) await this.notify(manager, { id: row.id, key: row.key, v: row.tokenVersion, kind: 'status' });
       return row ?? null;
     });
+  }
+
+  /**
+   * Stores imported connections, `active`, their tokens sealed like every other token write. Each
+   * connection is one row written by one statement, so none is ever half-stored. A key that exists
+   * already is left as it is; returns the ids that were inserted.
+   */
+  async insertImported(connections: ImportedConnection[]): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    for (let start = 0; start < connections.length; start += IMPORT_INSERT_CHUNK) {
+      const chunk = connections.slice(start, start + IMPORT_INSERT_CHUNK);
+      const params: unknown[] = [];
+      const tuples = chunk.map((connection) => {
+        const base = params.length;
+        params.push(
+          connection.id,
+          connection.key,
+          connection.integrationId,
+          connection.requestedScopes,
+          connection.scope,
+          connection.accessToken === null
+            ? null
+            : this.cipher.seal(
+                { table: 'connections', column: 'access_token' },
+                connection.id,
+                connection.accessToken,
+              ),
+          this.cipher.seal(
+            { table: 'connections', column: 'refresh_token' },
+            connection.id,
+            connection.refreshToken,
+          ),
+          connection.accessToken === null ? null : 'Bearer',
+          connection.expiresAt,
+          connection.refreshTokenExpiresAt,
+          connection.nextRefreshAt,
+        );
+        const at = (offset: number) => `$${base + offset}`;
+        return `(${at(1)}::uuid, ${at(2)}, ${at(3)}::uuid, 'active', ${at(4)}::text[], ${at(5)}, ${at(6)}, ${at(7)},
+                 ${at(8)}, ${at(9)}::timestamptz, ${at(10)}::timestamptz, 1, ${at(11)}::timestamptz)`;
+      });
+      const rows: { id: string }[] = await this.db.query(
+        `INSERT INTO connections (id, key, integration_id, status, requested_scopes, scope, access_token,
+                                  refresh_token, token_type, expires_at, refresh_token_expires_at,
+                                  token_version, next_refresh_at)
+         VALUES ${tuples.join(',\n')}
+         ON CONFLICT (key) DO NOTHING
+         RETURNING id`,
+        params,
+      );
+      for (const row of rows) inserted.add(row.id);
+    }
+    return inserted;
   }
 
   /** Announces a change made elsewhere (deletion, re-authorization start). */
