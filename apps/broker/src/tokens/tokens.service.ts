@@ -8,6 +8,7 @@ import { TokenCache } from './token-cache';
 import { RefreshFailedError, TokenRefresher } from './token-refresher';
 import { AccessToken, TokenStore } from './token-store';
 import { TokenView } from './token.dto';
+import { ATTR, setActiveAttribute } from '../tracing/spans';
 
 export const DEFAULT_MIN_VALIDITY = 60;
 export const MAX_MIN_VALIDITY = 86_400;
@@ -48,6 +49,7 @@ export class TokensService {
       throw error;
     } finally {
       this.metrics.tokenRequest(outcome);
+      setActiveAttribute(ATTR.tokenOutcome, outcome);
       this.audit.recordLater({
         action: 'token.read',
         actor: caller.name,
