@@ -39,6 +39,7 @@ export class TokensService {
   ) {}
 
   async getToken(caller: Caller, key: string, minValiditySeconds: number): Promise<TokenView> {
+    const started = process.hrtime.bigint();
     let outcome: TokenOutcome = 'unavailable';
     try {
       const resolved = await this.resolve(caller, key, minValiditySeconds);
@@ -48,7 +49,7 @@ export class TokensService {
       outcome = outcomeOf(error);
       throw error;
     } finally {
-      this.metrics.tokenRequest(outcome);
+      this.metrics.tokenRequest(outcome, started);
       setActiveAttribute(ATTR.tokenOutcome, outcome);
       this.audit.recordLater({
         action: 'token.read',
