@@ -34,9 +34,13 @@ function promtool(args: string[], cwd: string): string {
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     if (failure.code === 'ENOENT') {
-      throw new Error(`${PROMTOOL} is not installed (Debian/Ubuntu: apt-get install prometheus)`);
+      throw new Error(`${PROMTOOL} is not installed (Debian/Ubuntu: apt-get install prometheus)`, {
+        cause: error,
+      });
     }
-    throw new Error(`promtool ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`);
+    throw new Error(`promtool ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`, {
+      cause: error,
+    });
   }
 }
 
