@@ -1,3 +1,5 @@
+// First: the tracing SDK, when on, must be in place before pg and ioredis load.
+import { shutdownTracing } from './tracing';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -57,6 +59,7 @@ async function bootstrap(): Promise<void> {
     deadline.unref();
     app
       .close()
+      .then(() => shutdownTracing())
       .then(() => process.exit(0))
       .catch(() => process.exit(1));
   };

@@ -63,6 +63,36 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  // Alerting (deploy/monitoring): latency of the token API, and the state of the connections as
+  // Postgres holds it, set by the reconciler on every worker (alerts aggregate with max/min).
+  private readonly tokenRequestSeconds = new Histogram({
+    name: 'broker_token_request_duration_seconds',
+    help: 'Time GET /tokens spent answering (after the caller was identified), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  private readonly connectionsByStatus = new Gauge({
+    name: 'broker_connections',
+    help: 'Connections by integration and status, as of the last reconcile',
+    labelNames: ['integration', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly refreshTokenSoonestExpiry = new Gauge({
+    name: 'broker_refresh_token_soonest_expiry_seconds',
+    help: 'Seconds until the soonest refresh-token expiry among active connections of an integration, as of the last reconcile',
+    labelNames: ['integration'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly overdueRefreshes = new Gauge({
+    name: 'broker_refresh_overdue_connections',
+    help: 'Active connections whose planned refresh is more than a minute late, as of the last reconcile',
+    registers: [this.registry],
+  });
+
   private soonestExpiryMs = Number.POSITIVE_INFINITY;
 
   constructor() {
@@ -70,8 +100,29 @@ export class BrokerMetrics {
     this.soonestExpiry.set(0);
   }
 
-  tokenRequest(outcome: TokenOutcome): void {
+  tokenRequest(outcome: TokenOutcome, startedNs?: bigint): void {
     this.tokenRequests.inc({ outcome });
+    if (startedNs !== undefined) {
+      this.tokenRequestSeconds.observe({ outcome }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+    }
+  }
+
+  /** Replaces the connection gauges with what the reconciler just counted in Postgres. */
+  setConnectionState(state: {
+    byStatus: { integration: string; status: string; count: number }[];
+    refreshTokenSoonestExpiry: { integration: string; expiresAt: Date }[];
+    overdue: number;
+  }): void {
+    const now = Date.now();
+    this.connectionsByStatus.reset();
+    for (const { integration, status, count } of state.byStatus) {
+      this.connectionsByStatus.set({ integration, status }, count);
+    }
+    this.refreshTokenSoonestExpiry.reset();
+    for (const { integration, expiresAt } of state.refreshTokenSoonestExpiry) {
+      this.refreshTokenSoonestExpiry.set({ integration }, Math.max(0, (expiresAt.getTime() - now) / 1000));
+    }
+    this.overdueRefreshes.set(state.overdue);
   }
 
   observeRefresh(integration: string, reason: string, outcome: string, startedNs: bigint): void {

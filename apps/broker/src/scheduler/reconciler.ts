@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerMetrics } from '../metrics/broker-metrics';
+import { CONNECTION_STATUSES } from '../connections/connection-status';
 import { RefreshQueue } from './refresh-queue';
 
 const BATCH = 1_000;
@@ -51,11 +52,42 @@ export class Reconciler {
       `SELECT min(expires_at) AS "soonest" FROM connections WHERE status = 'active' AND expires_at IS NOT NULL`,
     );
     this.metrics.setSoonestExpiry(soonest?.soonest ? new Date(soonest.soonest) : null);
+    await this.countConnections();
     await this.db.query(
       `DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day' OR consumed_at < now() - interval '1 day'`,
     );
     await this.audit.prune(this.env.BROKER_AUDIT_RETENTION_DAYS);
     this.logger.debug({ scheduled }, 'schedule reconciled');
     return { scheduled };
+  }
+
+  /** The connection gauges the alerts watch: every status of every integration, zeros included. */
+  private async countConnections(): Promise<void> {
+    const byStatus: { integration: string; status: string; count: string }[] = await this.db.query(
+      `SELECT i.key AS integration, s.status, count(c.id) AS count
+         FROM integrations i
+        CROSS JOIN unnest($1::text[]) AS s(status)
+         LEFT JOIN connections c ON c.integration_id = i.id AND c.status = s.status
+        GROUP BY i.key, s.status`,
+      [CONNECTION_STATUSES],
+    );
+    const refreshTokenSoonestExpiry: { integration: string; expiresAt: Date }[] = await this.db.query(
+      `SELECT i.key AS integration, min(c.refresh_token_expires_at) AS "expiresAt"
+         FROM connections c JOIN integrations i ON i.id = c.integration_id
+        WHERE c.status = 'active' AND c.refresh_token_expires_at IS NOT NULL
+        GROUP BY i.key`,
+    );
+    const [overdue]: { count: string }[] = await this.db.query(
+      `SELECT count(*) AS count FROM connections
+        WHERE status = 'active' AND next_refresh_at < now() - interval '60 seconds'`,
+    );
+    this.metrics.setConnectionState({
+      byStatus: byStatus.map((row) => ({ ...row, count: Number(row.count) })),
+      refreshTokenSoonestExpiry: refreshTokenSoonestExpiry.map((row) => ({
+        integration: row.integration,
+        expiresAt: new Date(row.expiresAt),
+      })),
+      overdue: Number(overdue.count),
+    });
   }
 }

@@ -9,6 +9,7 @@ import { TokenStore } from '../tokens/token-store';
 import { JOB, RECONCILE_SCHEDULER_ID, REFRESH_QUEUE, RefreshJobData } from './queue.constants';
 import { Reconciler } from './reconciler';
 import { RefreshQueue } from './refresh-queue';
+import { ATTR, inSpan, ROOT_CONTEXT, setActiveAttribute, SpanKind } from '../tracing/spans';
 
 const SCHEDULE_WATCH_MS = 5_000;
 
@@ -47,7 +48,21 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     if (this.watchTimer) clearInterval(this.watchTimer);
   }
 
-  async process(job: Job): Promise<unknown> {
+  /** Each job is the root of its own trace. */
+  process(job: Job): Promise<unknown> {
+    return inSpan(
+      `scheduler ${job.name}`,
+      { [ATTR.jobName]: job.name, [ATTR.jobId]: job.id ?? '', [ATTR.jobAttempt]: job.attemptsMade + 1 },
+      async (span) => {
+        const result = await this.run(job);
+        if (typeof result === 'string') span.setAttribute(ATTR.jobResult, result);
+        return result;
+      },
+      { parent: ROOT_CONTEXT, kind: SpanKind.CONSUMER },
+    );
+  }
+
+  private async run(job: Job): Promise<unknown> {
     if (job.name === JOB.reconcile) return this.reconciler.reconcile();
     if (job.name === JOB.refreshConnection) return this.refreshConnection(job as Job<RefreshJobData>);
     throw new UnrecoverableError(`unknown job ${job.name}`);
@@ -58,8 +73,11 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     const row = await this.store.findById(connectionId);
     if (!row || row.tokenVersion !== tokenVersion || !['active', 'error'].includes(row.status))
       return 'superseded';
-    if (job.attemptsMade === 0 && job.data.runAt)
-      this.metrics.schedulerLagSeconds((Date.now() - job.data.runAt) / 1000);
+    if (job.attemptsMade === 0 && job.data.runAt) {
+      const lagSeconds = (Date.now() - job.data.runAt) / 1000;
+      this.metrics.schedulerLagSeconds(lagSeconds);
+      setActiveAttribute(ATTR.schedulerLag, lagSeconds);
+    }
     try {
       await this.refresher.refresh(connectionId, {
         reason: 'scheduled',

@@ -18,6 +18,7 @@ import { ConcurrencyLimiter } from './concurrency-limiter';
 import { ConnectionEvents } from './connection-events';
 import { TokenCache } from './token-cache';
 import { AccessToken, FailureWrite, Lease, TokenStore, TokenWrite } from './token-store';
+import { ATTR, errorType, inSpan, setActiveAttribute } from '../tracing/spans';
 
 export type RefreshReason = 'on_demand' | 'scheduled' | 'admin' | 'initial';
 
@@ -82,7 +83,11 @@ export class TokenRefresher implements OnApplicationShutdown {
   refresh(connectionId: string, request: RefreshRequest, connectionKey?: string): Promise<AccessToken> {
     const running = this.inFlight.get(connectionId);
     if (running) return running;
-    const work = this.refreshAcrossCluster(connectionId, request).finally(() => {
+    const work = inSpan(
+      'token.refresh',
+      { [ATTR.connectionId]: connectionId, [ATTR.refreshReason]: request.reason },
+      () => this.refreshAcrossCluster(connectionId, request),
+    ).finally(() => {
       this.inFlight.delete(connectionId);
       if (connectionKey) this.inFlightByKey.delete(connectionKey);
     });
@@ -104,11 +109,19 @@ export class TokenRefresher implements OnApplicationShutdown {
     const first = await this.requireRow(connectionId);
     const startVersion = first.tokenVersion;
     const firstToken = this.store.accessTokenOf(first);
-    if (!request.force && firstToken && this.satisfies(firstToken, request)) return this.remember(firstToken);
+    setActiveAttribute(ATTR.connection, first.key);
+    if (!request.force && firstToken && this.satisfies(firstToken, request)) {
+      setActiveAttribute(ATTR.refreshResult, 'already_fresh');
+      return this.remember(firstToken);
+    }
 
     const deadline = Date.now() + (this.env.BROKER_REFRESH_LEASE_SECONDS + 5) * 1000;
     for (;;) {
-      const acquired = await this.store.tryAcquireLease(connectionId, this.env.BROKER_REFRESH_LEASE_SECONDS);
+      const acquired = await inSpan('token.refresh.lease', {}, async (span) => {
+        const lease = await this.store.tryAcquireLease(connectionId, this.env.BROKER_REFRESH_LEASE_SECONDS);
+        span.setAttribute(ATTR.leaseAcquired, lease !== null);
+        return lease;
+      });
       if (acquired) return this.refreshHolding(acquired.lease, acquired.row, startVersion, request);
 
       // Another replica holds the lease: wait for its write, then take what it stored.
@@ -116,6 +129,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       const row = await this.requireRow(connectionId);
       const token = this.store.accessTokenOf(row);
       if (token && (row.tokenVersion > startVersion || (!request.force && this.satisfies(token, request)))) {
+        setActiveAttribute(ATTR.refreshResult, 'written_by_another_holder');
         return this.remember(token);
       }
       this.throwIfUnusable(row);
@@ -146,6 +160,7 @@ export class TokenRefresher implements OnApplicationShutdown {
         row.tokenVersion > startVersion || (request.expectedVersion ?? row.tokenVersion) !== row.tokenVersion;
       if (current && ((movedOn && !request.force) || (!request.force && this.satisfies(current, request)))) {
         await this.store.releaseLease(lease);
+        setActiveAttribute(ATTR.refreshResult, 'already_fresh');
         return this.remember(current);
       }
       this.throwIfUnusable(row);
@@ -158,9 +173,29 @@ export class TokenRefresher implements OnApplicationShutdown {
 
     const started = process.hrtime.bigint();
     let tokens: TokenSet;
+    setActiveAttribute(ATTR.integration, runtime.entity.key);
     try {
-      tokens = await this.upstreamLimiter.run(runtime.entity.id, () =>
-        this.callProvider(runtime, row, refreshToken),
+      // The span includes the wait for this integration's concurrency slot.
+      tokens = await inSpan(
+        'provider.token_call',
+        {
+          [ATTR.integration]: runtime.entity.key,
+          [ATTR.providerKind]: runtime.provider.kind,
+          [ATTR.providerGrant]:
+            runtime.provider.grantType === 'client_credentials' ? 'client_credentials' : 'refresh_token',
+        },
+        async (span) => {
+          try {
+            const granted = await this.upstreamLimiter.run(runtime.entity.id, () =>
+              this.callProvider(runtime, row, refreshToken),
+            );
+            span.setAttribute(ATTR.providerOutcome, 'success');
+            return granted;
+          } catch (error) {
+            span.setAttribute(ATTR.providerOutcome, errorType(error));
+            throw error;
+          }
+        },
       );
       this.metrics.observeRefresh(runtime.entity.key, request.reason, 'success', started);
     } catch (error) {
@@ -169,11 +204,17 @@ export class TokenRefresher implements OnApplicationShutdown {
         throw error;
       }
       this.metrics.observeRefresh(runtime.entity.key, request.reason, error.code, started);
-      throw await this.recordFailure(lease, row, runtime, current, error);
+      setActiveAttribute(ATTR.refreshResult, 'failed');
+      throw await inSpan('token.refresh.write', { [ATTR.writeResult]: 'failure' }, () =>
+        this.recordFailure(lease, row, runtime, current, error),
+      );
     }
 
     const write = this.planWrite(runtime, row, tokens, refreshToken);
-    const stored = await this.storeTokens(lease, row, write);
+    const stored = await inSpan('token.refresh.write', { [ATTR.writeResult]: 'tokens' }, () =>
+      this.storeTokens(lease, row, write),
+    );
+    setActiveAttribute(ATTR.refreshResult, 'refreshed');
     this.webhooks.statusChanged({
       connection: row.key,
       integration: runtime.entity.key,

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CallerGuard, CallerRequest } from '../clients/caller.guard';
 import { parseMinValidity, TokensService } from './tokens.service';
 import { TokenView } from './token.dto';
+import { traceTokenRequest } from './token-request-span';
 
 @ApiTags('tokens')
 @ApiBearerAuth('client')
@@ -34,6 +35,8 @@ export class TokensController {
     @Param('connection') connection: string,
     @Query('minValidity') minValidity?: string,
   ): Promise<TokenView> {
-    return this.tokens.getToken(request.caller!, connection, parseMinValidity(minValidity));
+    return traceTokenRequest(request, connection, () =>
+      this.tokens.getToken(request.caller!, connection, parseMinValidity(minValidity)),
+    );
   }
 }

@@ -8,6 +8,7 @@ import { TokenCache } from './token-cache';
 import { RefreshFailedError, TokenRefresher } from './token-refresher';
 import { AccessToken, TokenStore } from './token-store';
 import { TokenView } from './token.dto';
+import { ATTR, setActiveAttribute } from '../tracing/spans';
 
 export const DEFAULT_MIN_VALIDITY = 60;
 export const MAX_MIN_VALIDITY = 86_400;
@@ -38,6 +39,7 @@ export class TokensService {
   ) {}
 
   async getToken(caller: Caller, key: string, minValiditySeconds: number): Promise<TokenView> {
+    const started = process.hrtime.bigint();
     let outcome: TokenOutcome = 'unavailable';
     try {
       const resolved = await this.resolve(caller, key, minValiditySeconds);
@@ -47,7 +49,8 @@ export class TokensService {
       outcome = outcomeOf(error);
       throw error;
     } finally {
-      this.metrics.tokenRequest(outcome);
+      this.metrics.tokenRequest(outcome, started);
+      setActiveAttribute(ATTR.tokenOutcome, outcome);
       this.audit.recordLater({
         action: 'token.read',
         actor: caller.name,
