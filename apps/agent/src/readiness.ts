@@ -110,11 +110,13 @@ export class Readiness implements CredentialVerdicts {
       );
       this.onIdentityChange(previous, caller);
     }
-    if (!wasReady)
+    if (!wasReady) {
       this.logger.info(
-        { caller: caller.name, kind: caller.kind },
+        // Since the process started: the start-to-ready figure.
+        { caller: caller.name, kind: caller.kind, sinceStartMs: Math.round(performance.now()) },
         'ready: the central broker accepted the agent credential',
       );
+    }
   }
 
   private setReason(reason: string): void {
