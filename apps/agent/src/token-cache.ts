@@ -68,7 +68,8 @@ export class TokenCache {
     const now = Date.now();
     const entry = this.entryFor(key, now);
     entry.lastReadAt = now;
-    if (minValidity >= entry.wanted || now - entry.wantedAt > this.options.forgetAfterMs) {
+    const raised = minValidity > entry.wanted;
+    if (raised || minValidity === entry.wanted || now - entry.wantedAt > this.options.forgetAfterMs) {
       entry.wanted = minValidity;
       entry.wantedAt = now;
     }
@@ -79,7 +80,8 @@ export class TokenCache {
     const fromMemory = this.servable(entry, minValidity, now);
     if (fromMemory) {
       this.metrics.hit();
-      if (!entry.timer && !entry.inFlight) this.scheduleReadAhead(entry);
+      // A reader asking more than before moves the read-ahead earlier.
+      if ((raised || !entry.timer) && !entry.inFlight) this.scheduleReadAhead(entry);
       return { kind: 'token', token: fromMemory };
     }
     this.metrics.miss();
