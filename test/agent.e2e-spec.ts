@@ -49,6 +49,7 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
   let b: BrokerProcess;
   let apiKey: string;
   let signingKey: SigningKey;
+  let brokerEnv: Record<string, string>;
   const agents: AgentProcess[] = [];
   const extraAgents: AgentProcess[] = [];
 
@@ -107,7 +108,7 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
     sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: 600 });
     sandboxUrl = await sandbox.listen(0);
     const portA = await freePort();
-    const common = {
+    const common = (brokerEnv = {
       DATABASE_URL: db.url,
       REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
       BROKER_PUBLIC_URL: `http://127.0.0.1:${portA}`,
@@ -115,7 +116,7 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
       BROKER_SA_ISSUER: ISSUER,
       // Every process here calls from 127.0.0.1; the refused-credential case must not block the others.
       BROKER_AUTH_FAILURE_LIMIT: '1000',
-    };
+    });
     [a, b] = await Promise.all([startBroker({ ...common, PORT: String(portA) }), startBroker(common)]);
     await createBloomerangIntegration(a.url, sandboxUrl, 'bloomerang');
     for (const key of ['shared', 'herd', 'revoked', 'forbidden', 'unread'])
@@ -417,6 +418,11 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
     expect(
       metricValue(await metricsOf(agent.url), 'agent_broker_errors_total', { kind: 'refused' }),
     ).toBeGreaterThan(0);
+
+    // The central broker comes back at its address: the agent needs nothing to use it again.
+    b = await startBroker({ ...brokerEnv, PORT: String(b.port) });
+    const afterRestart = await read(agent, 'unread');
+    expect(afterRestart.status).toBe(200);
   });
 
   it('exits 0 on SIGTERM', async () => {
