@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MIN_VALIDITY_RULE, readMinValidity } from '@broker/token-api';
+import { MIN_VALIDITY_RULE, readMinValidity, secondsLeft } from '@broker/token-api';
 import { BrokerError } from '../common/broker-error';
 import { RESOURCE_KEY_PATTERN } from '../common/keys';
 import { AuditLog } from '../audit/audit-log';
@@ -112,7 +112,7 @@ function view(token: AccessToken): TokenView {
     accessToken: token.accessToken,
     tokenType: token.tokenType,
     expiresAt: new Date(token.expiresAtMs).toISOString(),
-    expiresIn: Math.max(0, Math.floor((token.expiresAtMs - now) / 1000)),
+    expiresIn: secondsLeft(token.expiresAtMs, now),
     scope: token.scope,
   };
 }
