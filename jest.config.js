@@ -14,6 +14,7 @@ const shared = {
   moduleNameMapper: {
     '^@broker/crypto(|/.*)$': '<rootDir>/libs/crypto/src$1',
     '^@broker/providers(|/.*)$': '<rootDir>/libs/providers/src$1',
+    '^@broker/token-api(|/.*)$': '<rootDir>/libs/token-api/src$1',
   },
   rootDir: __dirname,
 };

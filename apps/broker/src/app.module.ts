@@ -9,7 +9,7 @@ import { loggerParams } from './logging';
 import { HealthModule } from './health/health.module';
 import { IntegrationsHttpModule } from './integrations/integrations.module';
 import { ConnectionsHttpModule, OAuthCallbackHttpModule } from './connections/connections.module';
-import { ClientsHttpModule } from './clients/clients.module';
+import { CallerHttpModule, ClientsHttpModule } from './clients/clients.module';
 import { TokensHttpModule } from './tokens/tokens.module';
 import { WorkerModule } from './scheduler/worker.module';
 import { AuditHttpModule } from './audit/audit.module';
@@ -22,7 +22,7 @@ import { AuditHttpModule } from './audit/audit.module';
 export class AppModule {
   static forRoot(env: BrokerEnvironment, configModule: DynamicModule): DynamicModule {
     const roleModules = [
-      ...(env.servesApi ? [TokensHttpModule, OAuthCallbackHttpModule] : []),
+      ...(env.servesApi ? [TokensHttpModule, CallerHttpModule, OAuthCallbackHttpModule] : []),
       ...(env.adminApiEnabled
         ? [IntegrationsHttpModule, ConnectionsHttpModule, ClientsHttpModule, AuditHttpModule]
         : []),

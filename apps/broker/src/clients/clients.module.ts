@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClientEntity } from './client.entity';
 import { CallerGuard } from './caller.guard';
+import { CallerController } from './caller.controller';
 import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
 import { ServiceAccountVerifier } from './service-account-verifier';
@@ -16,3 +17,7 @@ export class ClientsModule {}
 /** The admin HTTP surface of clients. */
 @Module({ imports: [ClientsModule], controllers: [ClientsController] })
 export class ClientsHttpModule {}
+
+/** `GET /caller` ("who am I") for calling services, for the api role. */
+@Module({ imports: [ClientsModule], controllers: [CallerController] })
+export class CallerHttpModule {}

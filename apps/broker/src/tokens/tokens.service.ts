@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { MIN_VALIDITY_RULE, readMinValidity, secondsLeft } from '@broker/token-api';
 import { BrokerError } from '../common/broker-error';
 import { RESOURCE_KEY_PATTERN } from '../common/keys';
 import { AuditLog } from '../audit/audit-log';
@@ -10,16 +11,11 @@ import { AccessToken, TokenStore } from './token-store';
 import { TokenView } from './token.dto';
 import { ATTR, setActiveAttribute } from '../tracing/spans';
 
-export const DEFAULT_MIN_VALIDITY = 60;
-export const MAX_MIN_VALIDITY = 86_400;
-
-/** `minValidity` as the contract has it: an integer from 0 to 86400, 60 when absent. */
+/** `minValidity` as the contract has it (the rule is shared with the sidecar agent). */
 export function parseMinValidity(raw: unknown): number {
-  if (raw === undefined) return DEFAULT_MIN_VALIDITY;
-  if (typeof raw !== 'string' || !/^\d{1,5}$/.test(raw) || Number(raw) > MAX_MIN_VALIDITY) {
-    throw BrokerError.badRequest(`minValidity must be an integer from 0 to ${MAX_MIN_VALIDITY} (seconds)`);
-  }
-  return Number(raw);
+  const minValidity = readMinValidity(raw);
+  if (minValidity === null) throw BrokerError.badRequest(MIN_VALIDITY_RULE);
+  return minValidity;
 }
 
 /**
@@ -119,7 +115,7 @@ function view(token: AccessToken): TokenView {
     accessToken: token.accessToken,
     tokenType: token.tokenType,
     expiresAt: new Date(token.expiresAtMs).toISOString(),
-    expiresIn: Math.max(0, Math.floor((token.expiresAtMs - now) / 1000)),
+    expiresIn: secondsLeft(token.expiresAtMs, now),
     scope: token.scope,
   };
 }
