@@ -8,6 +8,7 @@ import { runMigrations } from './database/run-migrations';
 import { AppModule } from './app.module';
 import { BrokerExceptionFilter } from './common/broker-exception.filter';
 import { mountSwagger } from './openapi/swagger';
+import { registerSecurityHeaders } from './security/http-headers';
 
 async function bootstrap(): Promise<void> {
   const { env, configModule } = await loadEnvironmentOrExit();
@@ -37,6 +38,7 @@ async function bootstrap(): Promise<void> {
   );
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new BrokerExceptionFilter());
+  await registerSecurityHeaders(app);
   if (env.adminApiEnabled) mountSwagger(app);
 
   // SIGTERM: stop taking requests, let those in flight (and running refresh jobs) finish, exit 0.
