@@ -6,7 +6,7 @@ import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_TARGET_TYPES } from './audit-log';
 
 export class ListAuditQuery {
   /** Only this action. */
-  @ApiPropertyOptional({ enum: AUDIT_ACTIONS, enumName: 'AuditAction', example: 'connection.refresh' })
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS, example: 'connection.refresh' })
   @Optional()
   @IsIn(AUDIT_ACTIONS)
   action?: (typeof AUDIT_ACTIONS)[number];
@@ -57,7 +57,7 @@ export class AuditEventView {
    */
   id: string;
 
-  @ApiProperty({ enum: AUDIT_ACTIONS, enumName: 'AuditAction', example: 'token.read' })
+  @ApiProperty({ enum: AUDIT_ACTIONS, example: 'token.read' })
   action: string;
 
   /**
@@ -76,7 +76,7 @@ export class AuditEventView {
   targetKey: string | null;
 
   /** How it ended: `ok`; a token read's outcome; the error code of a failed admin refresh; `refused`. */
-  @ApiProperty({ enum: AUDIT_OUTCOMES, enumName: 'AuditOutcome', example: 'cache_hit' })
+  @ApiProperty({ enum: AUDIT_OUTCOMES, example: 'cache_hit' })
   outcome: string;
 
   /**

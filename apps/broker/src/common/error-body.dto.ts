@@ -10,7 +10,7 @@ export class ErrorBody {
   statusCode: number;
 
   /** A stable code to branch on; the status alone does not tell e.g. `conflict` from `needs_reauthorization`. */
-  @ApiProperty({ enum: ERROR_CODES, enumName: 'ErrorCode', example: 'not_found' })
+  @ApiProperty({ enum: ERROR_CODES, example: 'not_found' })
   error: string;
 
   /**

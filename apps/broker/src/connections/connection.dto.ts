@@ -42,7 +42,7 @@ export class ListConnectionsQuery {
   integration?: string;
 
   /** Only connections in this state. */
-  @ApiPropertyOptional({ enum: CONNECTION_STATUSES, enumName: 'ConnectionStatus', example: 'active' })
+  @ApiPropertyOptional({ enum: CONNECTION_STATUSES, example: 'active' })
   @Optional()
   @IsIn(CONNECTION_STATUSES)
   status?: (typeof CONNECTION_STATUSES)[number];
@@ -77,7 +77,7 @@ export class ConnectionView {
    * @example "bloomerang-prod"
    */
   integration: string;
-  @ApiProperty({ enum: CONNECTION_STATUSES, enumName: 'ConnectionStatus', example: 'active' })
+  @ApiProperty({ enum: CONNECTION_STATUSES, example: 'active' })
   status: string;
   /**
    * Scope granted with the current token.

@@ -81,29 +81,25 @@ export class IntegrationSettingsDto {
   audience?: string;
 
   /** Bloom: which Bloom environment; defaults to sandbox. */
-  @ApiPropertyOptional({ enum: BLOOM_ENVIRONMENTS, enumName: 'BloomEnvironment', example: 'sandbox' })
+  @ApiPropertyOptional({ enum: BLOOM_ENVIRONMENTS, example: 'sandbox' })
   @Optional()
   @IsIn(BLOOM_ENVIRONMENTS)
   environment?: (typeof BLOOM_ENVIRONMENTS)[number];
 
   /** Bloom: `v2` (`/oauth2/token`, with scope) or the legacy `v1` (`/oauth/token`, no scope); defaults to v2. */
-  @ApiPropertyOptional({ enum: BLOOM_AUTH_VERSIONS, enumName: 'BloomAuthVersion', example: 'v2' })
+  @ApiPropertyOptional({ enum: BLOOM_AUTH_VERSIONS, example: 'v2' })
   @Optional()
   @IsIn(BLOOM_AUTH_VERSIONS)
   authVersion?: (typeof BLOOM_AUTH_VERSIONS)[number];
 
   /** oauth2: the grant this provider uses. */
-  @ApiPropertyOptional({ enum: GRANT_TYPES, enumName: 'GrantType', example: 'client_credentials' })
+  @ApiPropertyOptional({ enum: GRANT_TYPES, example: 'client_credentials' })
   @Optional()
   @IsIn(GRANT_TYPES)
   grantType?: (typeof GRANT_TYPES)[number];
 
   /** oauth2: how the client authenticates at the token endpoint; defaults to client_secret_basic. */
-  @ApiPropertyOptional({
-    enum: TOKEN_AUTH_METHODS,
-    enumName: 'TokenAuthMethod',
-    example: 'client_secret_basic',
-  })
+  @ApiPropertyOptional({ enum: TOKEN_AUTH_METHODS, example: 'client_secret_basic' })
   @Optional()
   @IsIn(TOKEN_AUTH_METHODS)
   tokenAuthMethod?: (typeof TOKEN_AUTH_METHODS)[number];
@@ -128,7 +124,7 @@ export class CreateIntegrationDto extends IntegrationSettingsDto {
   key: string;
 
   /** Which protocol rules apply. */
-  @ApiProperty({ enum: PROVIDERS, enumName: 'Provider', example: 'bloomerang' })
+  @ApiProperty({ enum: PROVIDERS, example: 'bloomerang' })
   @IsIn(PROVIDERS)
   provider: (typeof PROVIDERS)[number];
 
@@ -172,7 +168,7 @@ export class UpdateIntegrationDto extends IntegrationSettingsDto {
 export class IntegrationView {
   /** @example "bloomerang-prod" */
   key: string;
-  @ApiProperty({ enum: PROVIDERS, enumName: 'Provider', example: 'bloomerang' })
+  @ApiProperty({ enum: PROVIDERS, example: 'bloomerang' })
   provider: string;
   /** @example "s6BhdRkqt3" */
   clientId: string;
@@ -181,7 +177,7 @@ export class IntegrationView {
    * @example true
    */
   hasClientSecret: boolean;
-  @ApiProperty({ enum: GRANT_TYPES, enumName: 'GrantType', example: 'authorization_code' })
+  @ApiProperty({ enum: GRANT_TYPES, example: 'authorization_code' })
   grantType: string;
   /** @example ["OrgAdmin"] */
   scopes: string[];
@@ -195,7 +191,7 @@ export class IntegrationView {
    * @example "https://api.bloomerang.co/v2/oauth/token"
    */
   tokenUrl: string;
-  @ApiProperty({ enum: TOKEN_AUTH_METHODS, enumName: 'TokenAuthMethod', example: 'client_secret_basic' })
+  @ApiProperty({ enum: TOKEN_AUTH_METHODS, example: 'client_secret_basic' })
   tokenAuthMethod: string;
   /**
    * Bloom only.
@@ -203,10 +199,10 @@ export class IntegrationView {
    */
   audience?: string;
   /** Bloom only. */
-  @ApiPropertyOptional({ enum: BLOOM_ENVIRONMENTS, enumName: 'BloomEnvironment', example: 'sandbox' })
+  @ApiPropertyOptional({ enum: BLOOM_ENVIRONMENTS, example: 'sandbox' })
   environment?: string;
   /** Bloom only. */
-  @ApiPropertyOptional({ enum: BLOOM_AUTH_VERSIONS, enumName: 'BloomAuthVersion', example: 'v2' })
+  @ApiPropertyOptional({ enum: BLOOM_AUTH_VERSIONS, example: 'v2' })
   authVersion?: string;
   /** @example { "resource": "https://api.example.com" } */
   extraTokenParams?: Record<string, string>;
