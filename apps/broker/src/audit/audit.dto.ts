@@ -85,5 +85,6 @@ export class AuditEventView {
    */
   details: Record<string, unknown> | null;
 
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
 }

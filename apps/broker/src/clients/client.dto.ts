@@ -73,6 +73,7 @@ export class ClientView {
    * @example "billing/billing-service"
    */
   serviceAccount: string | null;
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
 }
 

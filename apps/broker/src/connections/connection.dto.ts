@@ -112,7 +112,9 @@ export class ConnectionView {
    * @example "2026-12-01T11:00:00.000Z"
    */
   refreshTokenExpiresAt: Date | null;
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
+  /** @example "2026-06-01T11:00:00.000Z" */
   updatedAt: Date;
   /**
    * Where to send the account's user (only when an authorization was just started).
@@ -155,6 +157,6 @@ export class CallbackResultView {
   connection: string;
   @ApiProperty({ enum: ['active'], example: 'active' })
   status: string;
-  /** @example "connection \"bloomerang-acme\" is active" */
+  @ApiProperty({ example: 'connection "bloomerang-acme" is active' })
   message: string;
 }

@@ -211,6 +211,8 @@ export class IntegrationView {
    * @example "https://broker.example.com/oauth/callback"
    */
   redirectUri?: string;
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
+  /** @example "2026-06-01T11:00:00.000Z" */
   updatedAt: Date;
 }

@@ -25,8 +25,7 @@ export class TokensController {
   @ApiQuery({
     name: 'minValidity',
     required: false,
-    schema: { type: 'integer', minimum: 0, maximum: 86400, default: 60 },
-    example: 300,
+    schema: { type: 'integer', minimum: 0, maximum: 86400, default: 60, example: 300 },
     description: 'seconds the token must still be valid for; 0 to 86400, default 60',
   })
   @ApiErrors(400, 401, 403, 404, 'needs_reauthorization', 429, 500, 'provider_unavailable', 503)
