@@ -109,6 +109,21 @@ describe('Swagger UI in Chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('runs "Try it out" under the CSP: Swagger UI calls the API from the page', async () => {
+    const operation = page.locator('#operations-operations-HealthController_live');
+    await operation.scrollIntoViewIfNeeded();
+    await operation.locator('.opblock-summary-control').click();
+    await operation.locator('button.try-out__btn').click();
+    const answer = page.waitForResponse((response) => response.url() === `${broker.url}/health/live`);
+    await operation.locator('button.execute').click();
+    expect((await answer).status()).toBe(200);
+    await expect(
+      operation.locator('.live-responses-table tbody .response-col_status').first().innerText(),
+    ).resolves.toContain('200');
+    expect(await violations()).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('would see a CSP violation: an inline script is refused and reported', async () => {
     await page.evaluate(`
       const script = document.createElement('script');

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors } from '../common/api-errors';
 import { AuthorizationFlow } from './authorization-flow';
@@ -17,8 +17,16 @@ export class OAuthCallbackController {
    */
   @Get('callback')
   @Header('Cache-Control', 'no-store')
-  @ApiProduces('application/json', 'text/html')
-  @ApiOkResponse({ type: CallbackResultView, description: 'the connection is active' })
+  @ApiExtraModels(CallbackResultView)
+  @ApiOkResponse({
+    description: 'the connection is active',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(CallbackResultView) } },
+      'text/html': {
+        schema: { type: 'string', example: '<!doctype html><html>…<h1>Connected</h1>…</html>' },
+      },
+    },
+  })
   @ApiErrors(400, 'invalid_state', 404, 500, 'provider_unavailable', 503)
   async callback(
     @Query() query: CallbackQuery,

@@ -18,6 +18,7 @@ type Schema = {
   example?: unknown;
 };
 type Operation = {
+  security?: unknown[];
   parameters?: Array<{ name: string; in: string; schema?: Schema; example?: unknown }>;
   responses: Record<string, { content?: Record<string, { schema?: Schema }> }>;
 };
@@ -140,6 +141,14 @@ describe('the committed OpenAPI document', () => {
       'service_unavailable',
     ]);
     expect(statuses('GET /health/ready')).toEqual(['503']);
+    // A route behind a credential documents its refusal and the throttle of failed attempts.
+    for (const [name, operation] of operations()) {
+      if (!operation.security?.length) continue;
+      expect({ name, statuses: Object.keys(operation.responses) }).toEqual({
+        name,
+        statuses: expect.arrayContaining(['401', '429']),
+      });
+    }
     for (const [name, operation] of operations()) {
       if (name.includes(' /admin/'))
         expect({ name, has401: '401' in operation.responses }).toEqual({ name, has401: true });
