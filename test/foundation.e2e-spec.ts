@@ -207,6 +207,60 @@ describe('foundation: a started broker over HTTP', () => {
     expect(live.body).toEqual(committed);
   });
 
+  it('sends the headers of an admin page: a CSP Swagger UI works under, nosniff, no framing', async () => {
+    for (const path of [
+      '/docs',
+      '/docs/swagger-ui-init.js',
+      '/docs-json',
+      '/admin/integrations',
+      '/health/live',
+    ]) {
+      const response = await request(broker.url, 'GET', path);
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+      const csp = directives(response.headers.get('content-security-policy'));
+      expect(csp).toEqual(
+        expect.objectContaining({
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'img-src': ["'self'", 'data:'],
+          'connect-src': ["'self'"],
+          'object-src': ["'none'"],
+          'frame-ancestors': ["'none'"],
+        }),
+      );
+      expect(csp).not.toHaveProperty('upgrade-insecure-requests');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+    }
+    // An error answer carries them too.
+    const unauthorized = await request(broker.url, 'GET', '/admin/clients', { token: null });
+    expect(unauthorized.status).toBe(401);
+    expect(directives(unauthorized.headers.get('content-security-policy'))['frame-ancestors']).toEqual([
+      "'none'",
+    ]);
+  });
+
+  it('sends the lean fixed headers on the token path, on its answers and its errors', async () => {
+    const client = await api.post('/admin/clients', { name: 'headers', connections: ['*'] });
+    expect(client.status).toBe(201);
+    for (const [token, status] of [
+      [null, 401],
+      [client.body.apiKey, 404],
+    ] as const) {
+      const response = await request(broker.url, 'GET', '/tokens/no-such-connection', { token });
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; frame-ancestors 'none'",
+      );
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      // Helmet's own set is not computed on this route.
+      expect(response.headers.get('cross-origin-opener-policy')).toBeNull();
+    }
+    expect((await api.delete(`/admin/clients/${client.body.id}`)).status).toBe(204);
+  });
+
   it('keeps every secret out of a plain-SQL dump of the database', async () => {
     const dump = execFileSync('pg_dump', ['--data-only', '--inserts', db.url], { encoding: 'utf8' });
     expect(dump).toContain('bloomerang-conn');
@@ -219,3 +273,15 @@ describe('foundation: a started broker over HTTP', () => {
     expect(await second.stop('SIGTERM')).toBe(0);
   });
 });
+
+/** A Content-Security-Policy header as directive name → sources. */
+function directives(header: string | null): Record<string, string[]> {
+  expect(header).toBeTruthy();
+  return Object.fromEntries(
+    header!
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .filter(([name]) => name)
+      .map(([name, ...sources]) => [name, sources]),
+  );
+}

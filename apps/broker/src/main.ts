@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { BrokerExceptionFilter } from './common/broker-exception.filter';
 import { mountSwagger } from './openapi/swagger';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_ROUTE } from './connections/connection.dto';
+import { registerSecurityHeaders } from './security/http-headers';
 
 async function bootstrap(): Promise<void> {
   const { env, configModule } = await loadEnvironmentOrExit();
@@ -47,6 +48,7 @@ async function bootstrap(): Promise<void> {
       if (route.url === IMPORT_ROUTE && route.method === 'POST') route.bodyLimit = IMPORT_BODY_LIMIT_BYTES;
     });
   app.useGlobalFilters(new BrokerExceptionFilter());
+  await registerSecurityHeaders(app);
   if (env.adminApiEnabled) mountSwagger(app);
 
   // SIGTERM: stop taking requests, let those in flight (and running refresh jobs) finish, exit 0.

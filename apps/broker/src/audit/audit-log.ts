@@ -1,17 +1,55 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
+import { ERROR_CODES } from '../common/broker-error';
+import { TOKEN_OUTCOMES } from '../metrics/broker-metrics';
 import { AuditDetails, AuditEventEntity } from './audit-event.entity';
 
 /** The actor recorded for calls made with the admin token. */
 export const ADMIN_ACTOR = 'admin';
 
+/** Every action the audit trail records; a new one is added here, so the API's enum stays true. */
+export const AUDIT_ACTIONS = [
+  'integration.create',
+  'integration.update',
+  'integration.delete',
+  'connection.create',
+  'connection.import',
+  'connection.authorize',
+  'connection.authorized',
+  'connection.refresh',
+  'connection.delete',
+  'client.create',
+  'client.delete',
+  'token.read',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const AUDIT_TARGET_TYPES = ['integration', 'connection', 'client'] as const;
+
+/**
+ * How an event ended: `ok`; for token reads the token path's outcome (`cache_hit`, `forbidden`…);
+ * for an admin refresh the error code it failed with; `refused` when the account's user (or the
+ * provider) refused an authorization, its OAuth error in `details.error`; `partial` for a bulk
+ * import in which not every item became active (the counts in `details`).
+ */
+export const AUDIT_OUTCOMES = [
+  ...new Set(['ok', 'refused', 'error', 'partial', ...TOKEN_OUTCOMES, ...ERROR_CODES]),
+];
+export type AuditOutcome =
+  | 'ok'
+  | 'refused'
+  | 'error'
+  | 'partial'
+  | (typeof TOKEN_OUTCOMES)[number]
+  | (typeof ERROR_CODES)[number];
+
 export interface AuditRecord {
-  action: string;
+  action: AuditAction;
   actor: string;
-  targetType: string;
+  targetType: (typeof AUDIT_TARGET_TYPES)[number];
   targetKey?: string | null;
-  outcome?: string;
+  outcome?: AuditOutcome;
   details?: AuditDetails;
 }
 

@@ -1,5 +1,6 @@
 import { Controller, Get, Query, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { FindOptionsWhere, MoreThanOrEqual, Repository } from 'typeorm';
 import { AdminGuard } from '../security/admin.guard';
@@ -9,6 +10,7 @@ import { AuditEventView, ListAuditQuery } from './audit.dto';
 
 @ApiTags('audit')
 @ApiBearerAuth('admin')
+@ApiErrors(401, 429, 500, 503)
 @UseGuards(AdminGuard)
 @UsePipes(createValidationPipe())
 @Controller('admin/audit')
@@ -17,6 +19,7 @@ export class AuditController {
 
   /** Who read which token and who changed what, newest first. Kept `BROKER_AUDIT_RETENTION_DAYS` days. */
   @Get()
+  @ApiErrors(400)
   async list(@Query() query: ListAuditQuery): Promise<AuditEventView[]> {
     const where: FindOptionsWhere<AuditEventEntity> = {};
     if (query.action) where.action = query.action;

@@ -1,35 +1,47 @@
 import { Optional } from '../common/optional';
 import { ToInteger } from '../common/dto-rules';
-import { IsDateString, IsInt, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateString, IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_TARGET_TYPES } from './audit-log';
 
 export class ListAuditQuery {
-  /**
-   * Only this action, e.g. `token.read`, `connection.create`, `integration.update`.
-   * @example "connection.refresh"
-   */
+  /** Only this action. */
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS, example: 'connection.refresh' })
   @Optional()
-  @IsString()
-  @Matches(/^[a-z_]+\.[a-z_]+$/, { message: 'action must look like "connection.create"' })
-  action?: string;
+  @IsIn(AUDIT_ACTIONS)
+  action?: (typeof AUDIT_ACTIONS)[number];
 
-  /** Only events about this integration, connection key or client id. */
+  /**
+   * Only events about this integration, connection key or client id.
+   * @example "bloomerang-acme"
+   */
   @Optional()
   @IsString()
   @MaxLength(128)
   target?: string;
 
-  /** Only events by this actor (`admin`, `oauth-callback`, a client name). */
+  /**
+   * Only events by this actor (`admin`, `oauth-callback`, a client name).
+   * @example "admin"
+   */
   @Optional()
   @IsString()
   @MaxLength(128)
   actor?: string;
 
-  /** Only events at or after this time (ISO 8601). */
+  /**
+   * Only events at or after this time (ISO 8601).
+   * @example "2026-06-01T00:00:00Z"
+   */
+  @ApiPropertyOptional({ format: 'date-time' })
   @Optional()
   @IsDateString({}, { message: 'since must be an ISO 8601 date-time' })
   since?: string;
 
-  /** At most this many, newest first (default 100, at most 1000). */
+  /**
+   * At most this many, newest first (default 100, at most 1000).
+   * @example 100
+   */
   @Optional()
   @ToInteger()
   @IsInt()
@@ -39,14 +51,40 @@ export class ListAuditQuery {
 }
 
 export class AuditEventView {
+  /**
+   * Ascending with time.
+   * @example "4711"
+   */
   id: string;
-  /** @example "token.read" */
+
+  @ApiProperty({ enum: AUDIT_ACTIONS, example: 'token.read' })
   action: string;
+
+  /**
+   * `admin`, `oauth-callback`, or the name of the client that read a token.
+   * @example "billing-service"
+   */
   actor: string;
+
+  @ApiProperty({ enum: AUDIT_TARGET_TYPES, example: 'connection' })
   targetType: string;
+
+  /**
+   * The integration or connection key, or the client id.
+   * @example "bloomerang-acme"
+   */
   targetKey: string | null;
-  /** @example "ok" */
+
+  /** How it ended: `ok`; a token read's outcome; the error code of a failed admin refresh; `refused`. */
+  @ApiProperty({ enum: AUDIT_OUTCOMES, example: 'cache_hit' })
   outcome: string;
+
+  /**
+   * Facts about the event: changed field names, `count` of aggregated token reads, an OAuth error.
+   * @example { "count": 42 }
+   */
   details: Record<string, unknown> | null;
+
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { bearerToken } from '../security/admin.guard';
 import { CallerGuard, CallerRequest } from './caller.guard';
 import { looksLikeApiKey } from './clients.service';
@@ -16,7 +17,7 @@ export class CallerController {
    */
   @Get()
   @Header('Cache-Control', 'no-store')
-  @ApiResponse({ status: 401, description: 'no or unknown API key or ServiceAccount token' })
+  @ApiErrors(401, 429, 500, 503)
   whoAmI(@Req() request: CallerRequest): CallerView {
     const caller = request.caller!;
     return {

@@ -47,25 +47,40 @@ export class CreateClientDto {
   @MaxLength(253)
   serviceAccount?: string;
 
-  /** Whether to issue an API key (default true); false needs a serviceAccount. */
+  /**
+   * Whether to issue an API key (default true); false needs a serviceAccount.
+   * @example true
+   */
   @Optional()
   @IsBoolean()
   apiKey?: boolean;
 }
 
 export class ClientView {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '3f6c2a0e-8d1b-4e57-9c2a-5b7e1d0f4a86' })
   id: string;
+  /** @example "billing-service" */
   name: string;
+  /** @example ["bloomerang-acme"] */
   connections: string[];
-  /** The public start of the API key, to tell keys apart; null when the client has no key. */
+  /**
+   * The public start of the API key, to tell keys apart; null when the client has no key.
+   * @example "tbk_4Jd9QzX2mP7a"
+   */
   apiKeyPrefix: string | null;
-  /** The Kubernetes ServiceAccount bound to this client, as `namespace/name`. */
+  /**
+   * The Kubernetes ServiceAccount bound to this client, as `namespace/name`.
+   * @example "billing/billing-service"
+   */
   serviceAccount: string | null;
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
 }
 
 export class CreatedClientView extends ClientView {
-  /** The API key: shown this once, stored only as a hash. Send it as `Authorization: Bearer <apiKey>`. */
+  /**
+   * The API key: shown this once, stored only as a hash. Send it as `Authorization: Bearer <apiKey>`.
+   * @example "tbk_4Jd9QzX2mP7a_q8Wm3vN0bY7tR5pL2kH9sD4fG6jA1cEx0Zu8Ii3Oo5Yy7T"
+   */
   apiKey?: string;
 }

@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   unauthorized: HttpStatus.UNAUTHORIZED,
   forbidden: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,
+  method_not_allowed: HttpStatus.METHOD_NOT_ALLOWED,
   conflict: HttpStatus.CONFLICT,
   needs_reauthorization: HttpStatus.CONFLICT,
   unsupported_media_type: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
@@ -21,6 +22,9 @@ export const ERROR_STATUS = {
 } as const;
 
 export type BrokerErrorCode = keyof typeof ERROR_STATUS;
+
+/** Every code a caller may see as `error`, for the OpenAPI enum. */
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as BrokerErrorCode[];
 
 export class BrokerError extends Error {
   constructor(

@@ -175,7 +175,8 @@ export class AuthorizationFlow {
       actor: 'oauth-callback',
       targetType: 'connection',
       targetKey: connection.key,
-      outcome: code,
+      outcome: 'refused',
+      details: { error: code },
     });
     throw BrokerError.badRequest(`connection "${connection.key}": ${message}`);
   }

@@ -74,7 +74,8 @@ export class ConnectionImporter {
       actor,
       targetType: 'connection',
       targetKey: dto.key,
-      outcome: result.status,
+      // A single import either stands (`active`) or was refused by its first refresh.
+      outcome: result.status === 'active' ? 'ok' : (result.status as 'needs_reauthorization' | 'error'),
       details: { integration: dto.integration, count: 1 },
     });
   }

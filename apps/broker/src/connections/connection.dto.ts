@@ -166,18 +166,25 @@ export class ImportConnectionsView {
 }
 
 export class ListConnectionsQuery {
-  /** Only connections of this integration. */
+  /**
+   * Only connections of this integration.
+   * @example "bloomerang-prod"
+   */
   @Optional()
   @IsString()
   @Matches(RESOURCE_KEY_PATTERN, { message: `integration ${RESOURCE_KEY_RULE}` })
   integration?: string;
 
-  @ApiPropertyOptional({ enum: CONNECTION_STATUSES })
+  /** Only connections in this state. */
+  @ApiPropertyOptional({ enum: CONNECTION_STATUSES, example: 'active' })
   @Optional()
   @IsIn(CONNECTION_STATUSES)
   status?: (typeof CONNECTION_STATUSES)[number];
 
-  /** At most this many, oldest first (default 100, at most 1000). */
+  /**
+   * At most this many, oldest first (default 100, at most 1000).
+   * @example 100
+   */
   @Optional()
   @ToInteger()
   @IsInt()
@@ -185,7 +192,10 @@ export class ListConnectionsQuery {
   @Max(1000)
   limit?: number;
 
-  /** Skip this many. */
+  /**
+   * Skip this many.
+   * @example 0
+   */
   @Optional()
   @ToInteger()
   @IsInt()
@@ -196,27 +206,91 @@ export class ListConnectionsQuery {
 export class ConnectionView {
   /** @example "bloomerang-acme" */
   key: string;
-  /** The integration's key. */
+  /**
+   * The integration's key.
+   * @example "bloomerang-prod"
+   */
   integration: string;
-  @ApiProperty({ enum: CONNECTION_STATUSES })
+  @ApiProperty({ enum: CONNECTION_STATUSES, example: 'active' })
   status: string;
-  /** Scope granted with the current token. */
+  /**
+   * Scope granted with the current token.
+   * @example "OrgAdmin"
+   */
   scope: string | null;
-  /** When the current access token expires. */
+  /**
+   * When the current access token expires.
+   * @example "2026-06-01T12:00:00.000Z"
+   */
   expiresAt: Date | null;
+  /** @example "2026-06-01T11:00:00.000Z" */
   lastRefreshedAt: Date | null;
-  /** When the scheduler will refresh next. */
+  /**
+   * When the scheduler will refresh next.
+   * @example "2026-06-01T11:55:00.000Z"
+   */
   nextRefreshAt: Date | null;
-  /** What went wrong last, in words an admin can act on. */
+  /**
+   * What went wrong last, in words an admin can act on.
+   * @example "the provider answered invalid_grant: the refresh token was revoked"
+   */
   lastError: string | null;
-  /** The class of the last error: needs_reauthorization, misconfigured, transient, invalid_response, access_denied… */
+  /**
+   * The class of the last error: `needs_reauthorization`, `misconfigured`, `transient`,
+   * `invalid_response`, `access_denied`, or the OAuth error an account's user answered with.
+   * @example "needs_reauthorization"
+   */
   lastErrorCode: string | null;
-  /** When the stored refresh token lapses, when the provider says so. */
+  /**
+   * When the stored refresh token lapses, when the provider says so.
+   * @example "2026-12-01T11:00:00.000Z"
+   */
   refreshTokenExpiresAt: Date | null;
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
+  /** @example "2026-06-01T11:00:00.000Z" */
   updatedAt: Date;
-  /** Where to send the account's user (only when an authorization was just started). */
+  /**
+   * Where to send the account's user (only when an authorization was just started).
+   * @example "https://crm.bloomerang.co/Authorize?response_type=code&client_id=s6BhdRkqt3&state=…"
+   */
   authorizationUrl?: string;
-  /** When that authorization URL stops working. */
+  /**
+   * When that authorization URL stops working.
+   * @example "2026-06-01T11:10:00.000Z"
+   */
   authorizationExpiresAt?: Date;
+}
+
+/** The query the provider sends the account's user back with. */
+export class CallbackQuery {
+  /**
+   * The single-use state of the authorization URL.
+   * @example "Vq3yB9Jd0kQ2hXr5tW8mZcLpE1sNaUoF4gHjKiYvRb0"
+   */
+  state?: string;
+  /**
+   * The authorization code, when the user agreed.
+   * @example "SplxlOBeZQQYbYS6WxSbIA"
+   */
+  code?: string;
+  /**
+   * The OAuth error, when the user or the provider refused.
+   * @example "access_denied"
+   */
+  error?: string;
+  /**
+   * The provider's words about that error.
+   * @example "The user denied access"
+   */
+  error_description?: string;
+}
+
+export class CallbackResultView {
+  /** @example "bloomerang-acme" */
+  connection: string;
+  @ApiProperty({ enum: ['active'], example: 'active' })
+  status: string;
+  @ApiProperty({ example: 'connection "bloomerang-acme" is active' })
+  message: string;
 }

@@ -10,7 +10,8 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { AdminGuard } from '../security/admin.guard';
 import { createValidationPipe } from '../common/validation';
 import { ADMIN_ACTOR } from '../audit/audit-log';
@@ -25,6 +26,7 @@ import { ConnectionsService } from './connections.service';
 
 @ApiTags('connections')
 @ApiBearerAuth('admin')
+@ApiErrors(401, 429, 500, 503)
 @UseGuards(AdminGuard)
 @UsePipes(createValidationPipe())
 @Controller('admin/connections')
@@ -43,11 +45,7 @@ export class ConnectionsController {
    */
   @Post()
   @ApiResponse({ status: 201, type: ConnectionView, description: 'created (or imported)' })
-  @ApiResponse({
-    status: 400,
-    description: 'a wrong field, named; or refreshToken for a client-credentials integration',
-  })
-  @ApiResponse({ status: 409, description: 'a connection with this key exists' })
+  @ApiErrors(400, 409, 413, 415)
   create(@Body() dto: CreateConnectionDto): Promise<ConnectionView> {
     return this.connections.create(dto, ADMIN_ACTOR);
   }
@@ -62,20 +60,22 @@ export class ConnectionsController {
   @Post('import')
   @HttpCode(200)
   @ApiResponse({ status: 200, type: ImportConnectionsView, description: 'one result per item, in order' })
-  @ApiResponse({ status: 400, description: 'the body is not `{ connections: [1 to 1,000 items] }`' })
-  @ApiResponse({ status: 413, description: 'the body is larger than 8 MiB' })
+  @ApiErrors(400, 413, 415)
   importMany(@Body() dto: ImportConnectionsDto): Promise<ImportConnectionsView> {
     return this.connections.importMany(dto.connections, ADMIN_ACTOR);
   }
 
   /** Lists connections, optionally by integration and status. Never shows a token. */
   @Get()
+  @ApiErrors(400)
   list(@Query() query: ListConnectionsQuery): Promise<ConnectionView[]> {
     return this.connections.list(query);
   }
 
   /** One connection's state. Never shows a token. */
   @Get(':key')
+  @ApiParam({ name: 'key', description: 'the connection key', example: 'bloomerang-acme' })
+  @ApiErrors(404)
   get(@Param('key') key: string): Promise<ConnectionView> {
     return this.connections.get(key);
   }
@@ -83,6 +83,8 @@ export class ConnectionsController {
   /** A new authorization URL for the account's user (re-authorization). */
   @Post(':key/authorize')
   @HttpCode(200)
+  @ApiParam({ name: 'key', description: 'the connection key', example: 'bloomerang-acme' })
+  @ApiErrors(404, 409)
   authorize(@Param('key') key: string): Promise<ConnectionView> {
     return this.connections.authorize(key, ADMIN_ACTOR);
   }
@@ -90,6 +92,8 @@ export class ConnectionsController {
   /** Refreshes the token now, through the same single-flight as the token API. */
   @Post(':key/refresh')
   @HttpCode(200)
+  @ApiParam({ name: 'key', description: 'the connection key', example: 'bloomerang-acme' })
+  @ApiErrors(400, 404, 'needs_reauthorization', 'provider_unavailable')
   refresh(@Param('key') key: string): Promise<ConnectionView> {
     return this.connections.refresh(key, ADMIN_ACTOR);
   }
@@ -97,6 +101,8 @@ export class ConnectionsController {
   /** Deletes the connection and its tokens; every replica stops serving them at once. */
   @Delete(':key')
   @HttpCode(204)
+  @ApiParam({ name: 'key', description: 'the connection key', example: 'bloomerang-acme' })
+  @ApiErrors(404)
   remove(@Param('key') key: string): Promise<void> {
     return this.connections.remove(key, ADMIN_ACTOR);
   }

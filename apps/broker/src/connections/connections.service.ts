@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { FindOptionsWhere, Repository } from 'typeorm';
 import { ProviderConfigError, resolveProvider } from '@broker/providers';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
-import { AuditLog } from '../audit/audit-log';
+import { AuditLog, AuditOutcome } from '../audit/audit-log';
 import { IntegrationEntity } from '../integrations/integration.entity';
 import { RefreshQueue } from '../scheduler/refresh-queue';
 import { TokenCache } from '../tokens/token-cache';
@@ -130,7 +130,7 @@ export class ConnectionsService {
   /** Refreshes now, through the same single-flight as the token API. */
   async refresh(key: string, actor: string): Promise<ConnectionView> {
     const row = await this.entity(key);
-    let outcome = 'ok';
+    let outcome: AuditOutcome = 'ok';
     try {
       await this.refresher.refresh(row.id, { reason: 'admin', minValiditySeconds: 0, force: true });
     } catch (error) {

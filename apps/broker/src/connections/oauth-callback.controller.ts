@@ -1,18 +1,35 @@
 import { Controller, Get, Header, Query, Req, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthorizationFlow, CallbackParams } from './authorization-flow';
+import { ApiErrors } from '../common/api-errors';
+import { AuthorizationFlow } from './authorization-flow';
+import { CallbackQuery, CallbackResultView } from './connection.dto';
 
 /** Where providers send the account's user back. Public: the single-use state is the credential. */
-@ApiExcludeController()
+@ApiTags('oauth')
 @Controller('oauth')
 export class OAuthCallbackController {
   constructor(private readonly flow: AuthorizationFlow) {}
 
+  /**
+   * The redirect URI of every authorization-code integration: consumes the single-use state, then
+   * exchanges the code. A short page for browsers (`Accept: text/html`), JSON otherwise.
+   */
   @Get('callback')
   @Header('Cache-Control', 'no-store')
+  @ApiExtraModels(CallbackResultView)
+  @ApiOkResponse({
+    description: 'the connection is active',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(CallbackResultView) } },
+      'text/html': {
+        schema: { type: 'string', example: '<!doctype html><html>…<h1>Connected</h1>…</html>' },
+      },
+    },
+  })
+  @ApiErrors(400, 'invalid_state', 404, 500, 'provider_unavailable', 503)
   async callback(
-    @Query() query: CallbackParams,
+    @Query() query: CallbackQuery,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {

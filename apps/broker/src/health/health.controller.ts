@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
   HealthCheckService,
@@ -8,6 +8,8 @@ import {
 } from '@nestjs/terminus';
 import { RefreshQueue } from '../scheduler/refresh-queue';
 import { BrokerMetrics } from '../metrics/broker-metrics';
+import { ApiErrors } from '../common/api-errors';
+import { LivenessView } from './health.dto';
 
 const CHECK_TIMEOUT_MS = 1_500;
 
@@ -24,12 +26,13 @@ export class HealthController {
 
   /** The process is up and its event loop answers. */
   @Get('health/live')
-  live(): { status: string } {
+  live(): LivenessView {
     return { status: 'ok' };
   }
 
   /** Postgres and Redis answer: the replica can serve and schedule. */
   @Get('health/ready')
+  @ApiErrors(503)
   @HealthCheck()
   ready() {
     return this.health.check([
@@ -47,6 +50,11 @@ export class HealthController {
 
   /** Prometheus metrics. */
   @Get('metrics')
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    schema: { type: 'string', example: 'broker_token_requests_total{outcome="cache_hit"} 1042\n' },
+  })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   metricsText(): Promise<string> {
     return this.metrics.registry.metrics();

@@ -14,7 +14,11 @@ import {
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
 import { BASIC_AUTH_ENCODINGS, type BasicAuthEncoding } from '@broker/providers';
 
-const PROVIDERS = ['bloomerang', 'bloom', 'oauth2'] as const;
+export const PROVIDERS = ['bloomerang', 'bloom', 'oauth2'] as const;
+export const BLOOM_ENVIRONMENTS = ['sandbox', 'production'] as const;
+export const BLOOM_AUTH_VERSIONS = ['v2', 'v1'] as const;
+export const GRANT_TYPES = ['authorization_code', 'client_credentials'] as const;
+export const TOKEN_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
 
 /** A flat object of string values, for `extraTokenParams`. */
 function IsStringRecord(options?: ValidationOptions): PropertyDecorator {
@@ -49,13 +53,19 @@ export class IntegrationSettingsDto {
   @ScopeList()
   scopes?: string[];
 
-  /** Overrides the provider's authorization endpoint (sandboxes, tests). https, or http on loopback. */
+  /**
+   * Overrides the provider's authorization endpoint (sandboxes, tests). https, or http on loopback.
+   * @example "https://crm.bloomerang.co/Authorize"
+   */
   @Optional()
   @IsString()
   @MaxLength(2000)
   authorizationUrl?: string;
 
-  /** Overrides the provider's token endpoint (sandboxes, tests). https, or http on loopback. */
+  /**
+   * Overrides the provider's token endpoint (sandboxes, tests). https, or http on loopback.
+   * @example "https://api.bloomerang.co/v2/oauth/token"
+   */
   @Optional()
   @IsString()
   @MaxLength(2000)
@@ -72,24 +82,28 @@ export class IntegrationSettingsDto {
   audience?: string;
 
   /** Bloom: which Bloom environment; defaults to sandbox. */
+  @ApiPropertyOptional({ enum: BLOOM_ENVIRONMENTS, example: 'sandbox' })
   @Optional()
-  @IsIn(['sandbox', 'production'])
-  environment?: 'sandbox' | 'production';
+  @IsIn(BLOOM_ENVIRONMENTS)
+  environment?: (typeof BLOOM_ENVIRONMENTS)[number];
 
   /** Bloom: `v2` (`/oauth2/token`, with scope) or the legacy `v1` (`/oauth/token`, no scope); defaults to v2. */
+  @ApiPropertyOptional({ enum: BLOOM_AUTH_VERSIONS, example: 'v2' })
   @Optional()
-  @IsIn(['v2', 'v1'])
-  authVersion?: 'v2' | 'v1';
+  @IsIn(BLOOM_AUTH_VERSIONS)
+  authVersion?: (typeof BLOOM_AUTH_VERSIONS)[number];
 
   /** oauth2: the grant this provider uses. */
+  @ApiPropertyOptional({ enum: GRANT_TYPES, example: 'client_credentials' })
   @Optional()
-  @IsIn(['authorization_code', 'client_credentials'])
-  grantType?: 'authorization_code' | 'client_credentials';
+  @IsIn(GRANT_TYPES)
+  grantType?: (typeof GRANT_TYPES)[number];
 
   /** oauth2: how the client authenticates at the token endpoint; defaults to client_secret_basic. */
+  @ApiPropertyOptional({ enum: TOKEN_AUTH_METHODS, example: 'client_secret_basic' })
   @Optional()
-  @IsIn(['client_secret_basic', 'client_secret_post'])
-  tokenAuthMethod?: 'client_secret_basic' | 'client_secret_post';
+  @IsIn(TOKEN_AUTH_METHODS)
+  tokenAuthMethod?: (typeof TOKEN_AUTH_METHODS)[number];
 
   /**
    * oauth2 with client_secret_basic: how the client id and secret are written into
@@ -144,7 +158,10 @@ export class CreateIntegrationDto extends IntegrationSettingsDto {
 }
 
 export class UpdateIntegrationDto extends IntegrationSettingsDto {
-  /** A new client id. */
+  /**
+   * A new client id.
+   * @example "s6BhdRkqt3"
+   */
   @Optional()
   @IsString()
   @IsNotEmpty()
@@ -152,7 +169,7 @@ export class UpdateIntegrationDto extends IntegrationSettingsDto {
   clientId?: string;
 
   /** Rotates the client secret. Write-only. */
-  @ApiPropertyOptional({ writeOnly: true })
+  @ApiPropertyOptional({ writeOnly: true, example: '7Fjfp0ZBr1KtDRbnfVdmIw' })
   @Optional()
   @IsString()
   @IsNotEmpty()
@@ -163,29 +180,54 @@ export class UpdateIntegrationDto extends IntegrationSettingsDto {
 export class IntegrationView {
   /** @example "bloomerang-prod" */
   key: string;
-  @ApiProperty({ enum: PROVIDERS })
+  @ApiProperty({ enum: PROVIDERS, example: 'bloomerang' })
   provider: string;
+  /** @example "s6BhdRkqt3" */
   clientId: string;
-  /** Always true: the secret is stored encrypted and never shown. */
+  /**
+   * Always true: the secret is stored encrypted and never shown.
+   * @example true
+   */
   hasClientSecret: boolean;
-  @ApiProperty({ enum: ['authorization_code', 'client_credentials'] })
+  @ApiProperty({ enum: GRANT_TYPES, example: 'authorization_code' })
   grantType: string;
+  /** @example ["OrgAdmin"] */
   scopes: string[];
-  /** The authorization endpoint in use (authorization code flow only). */
+  /**
+   * The authorization endpoint in use (authorization code flow only).
+   * @example "https://crm.bloomerang.co/Authorize"
+   */
   authorizationUrl?: string;
-  /** The token endpoint in use. */
+  /**
+   * The token endpoint in use.
+   * @example "https://api.bloomerang.co/v2/oauth/token"
+   */
   tokenUrl: string;
-  @ApiProperty({ enum: ['client_secret_basic', 'client_secret_post'] })
+  @ApiProperty({ enum: TOKEN_AUTH_METHODS, example: 'client_secret_basic' })
   tokenAuthMethod: string;
   /** How client_secret_basic writes the id and secret (absent with client_secret_post). */
-  @ApiPropertyOptional({ enum: BASIC_AUTH_ENCODINGS })
+  @ApiPropertyOptional({ enum: BASIC_AUTH_ENCODINGS, example: 'form' })
   basicAuthEncoding?: string;
+  /**
+   * Bloom only.
+   * @example "dev-api.bloom.dev"
+   */
   audience?: string;
+  /** Bloom only. */
+  @ApiPropertyOptional({ enum: BLOOM_ENVIRONMENTS, example: 'sandbox' })
   environment?: string;
+  /** Bloom only. */
+  @ApiPropertyOptional({ enum: BLOOM_AUTH_VERSIONS, example: 'v2' })
   authVersion?: string;
+  /** @example { "resource": "https://api.example.com" } */
   extraTokenParams?: Record<string, string>;
-  /** Register this redirect URI with the provider (authorization code flow only). */
+  /**
+   * Register this redirect URI with the provider (authorization code flow only).
+   * @example "https://broker.example.com/oauth/callback"
+   */
   redirectUri?: string;
+  /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
+  /** @example "2026-06-01T11:00:00.000Z" */
   updatedAt: Date;
 }

@@ -10,7 +10,8 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
 import { AdminGuard } from '../security/admin.guard';
 import { createValidationPipe } from '../common/validation';
 import { ADMIN_ACTOR } from '../audit/audit-log';
@@ -19,6 +20,7 @@ import { IntegrationsService } from './integrations.service';
 
 @ApiTags('integrations')
 @ApiBearerAuth('admin')
+@ApiErrors(401, 429, 500, 503)
 @UseGuards(AdminGuard)
 @UsePipes(createValidationPipe())
 @Controller('admin/integrations')
@@ -27,6 +29,7 @@ export class IntegrationsController {
 
   /** Registers an upstream OAuth client. The client secret is encrypted at rest and never returned. */
   @Post()
+  @ApiErrors(400, 409, 413, 415)
   create(@Body() dto: CreateIntegrationDto): Promise<IntegrationView> {
     return this.integrations.create(dto, ADMIN_ACTOR);
   }
@@ -39,12 +42,16 @@ export class IntegrationsController {
 
   /** One integration, with the redirect URI to register with the provider. */
   @Get(':key')
+  @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
+  @ApiErrors(404)
   get(@Param('key') key: string): Promise<IntegrationView> {
     return this.integrations.get(key);
   }
 
   /** Changes settings or rotates the client secret. */
   @Patch(':key')
+  @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
+  @ApiErrors(400, 404, 413, 415)
   update(@Param('key') key: string, @Body() dto: UpdateIntegrationDto): Promise<IntegrationView> {
     return this.integrations.update(key, dto, ADMIN_ACTOR);
   }
@@ -52,6 +59,8 @@ export class IntegrationsController {
   /** Deletes an integration that has no connections left (409 otherwise). */
   @Delete(':key')
   @HttpCode(204)
+  @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
+  @ApiErrors(404, 409)
   remove(@Param('key') key: string): Promise<void> {
     return this.integrations.remove(key, ADMIN_ACTOR);
   }

@@ -1,17 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, Registry } from 'prom-client';
 
-export type TokenOutcome =
-  | 'cache_hit'
-  | 'stored'
-  | 'refreshed'
-  | 'degraded'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not_found'
-  | 'needs_reauthorization'
-  | 'unavailable'
-  | 'bad_request';
+export const TOKEN_OUTCOMES = [
+  'cache_hit',
+  'stored',
+  'refreshed',
+  'degraded',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'needs_reauthorization',
+  'unavailable',
+  'bad_request',
+] as const;
+export type TokenOutcome = (typeof TOKEN_OUTCOMES)[number];
 
 /**
  * The broker's Prometheus metrics. Labels are bounded: integration keys (admin-chosen, few) and

@@ -20,6 +20,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 export function mountSwagger(app: INestApplication): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
+    swaggerOptions: {
+      persistAuthorization: true,
+      // No badge from validator.swagger.io: the page loads nothing from other origins (see HELMET_OPTIONS).
+      validatorUrl: null,
+    },
   });
 }

@@ -1,9 +1,15 @@
 export class TokenView {
-  /** The upstream access token. */
+  /**
+   * The upstream access token.
+   * @example "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhY21lIn0.c2lnbmF0dXJl"
+   */
   accessToken: string;
   /** @example "Bearer" */
   tokenType: string;
-  /** When the token expires. */
+  /**
+   * When the token expires.
+   * @example "2026-06-01T12:00:00.000Z"
+   */
   expiresAt: string;
   /**
    * Seconds left at the time of the answer.

@@ -1,6 +1,9 @@
 import { Controller, Get, Header, Param, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { CallerGuard, CallerRequest } from '../clients/caller.guard';
+import { LEAN_HEADERS_ROUTE } from '../security/http-headers';
 import { parseMinValidity, TokensService } from './tokens.service';
 import { TokenView } from './token.dto';
 import { traceTokenRequest } from './token-request-span';
@@ -18,18 +21,15 @@ export class TokensController {
    */
   @Get(':connection')
   @Header('Cache-Control', 'no-store')
+  @RouteConfig(LEAN_HEADERS_ROUTE)
+  @ApiParam({ name: 'connection', description: 'the connection key', example: 'bloomerang-acme' })
   @ApiQuery({
     name: 'minValidity',
     required: false,
-    type: Number,
-    description: 'seconds, 0 to 86400; default 60',
+    schema: { type: 'integer', minimum: 0, maximum: 86400, default: 60, example: 300 },
+    description: 'seconds the token must still be valid for; 0 to 86400, default 60',
   })
-  @ApiResponse({ status: 400, description: 'invalid minValidity' })
-  @ApiResponse({ status: 401, description: 'no or unknown API key' })
-  @ApiResponse({ status: 403, description: 'the API key may not read this connection' })
-  @ApiResponse({ status: 404, description: 'unknown connection' })
-  @ApiResponse({ status: 409, description: '{ error: "needs_reauthorization" }' })
-  @ApiResponse({ status: 503, description: 'provider unreachable and no valid token left' })
+  @ApiErrors(400, 401, 403, 404, 'needs_reauthorization', 429, 500, 'provider_unavailable', 503)
   getToken(
     @Req() request: CallerRequest,
     @Param('connection') connection: string,
