@@ -41,10 +41,14 @@ export class CallerGuard implements CanActivate {
     return true;
   }
 
-  private async identify(credential: string): Promise<Caller | null> {
+  private identify(credential: string): Promise<Caller | null> {
     if (looksLikeApiKey(credential)) return this.clients.authenticateApiKey(credential);
+    return this.identifyServiceAccount(credential);
+  }
+
+  private async identifyServiceAccount(token: string): Promise<Caller | null> {
     if (!this.serviceAccounts.enabled) return null;
-    const serviceAccount = await this.serviceAccounts.verify(credential);
+    const serviceAccount = await this.serviceAccounts.verify(token);
     return serviceAccount ? this.clients.authenticateServiceAccount(serviceAccount) : null;
   }
 }

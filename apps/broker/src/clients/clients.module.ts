@@ -4,11 +4,17 @@ import { ClientEntity } from './client.entity';
 import { CallerGuard } from './caller.guard';
 import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
-import { ServiceAccountVerifier } from './service-account-verifier';
+import { SA_TOKEN_CACHE_ENTRIES, ServiceAccountVerifier } from './service-account-verifier';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ClientEntity])],
-  providers: [ClientsService, CallerGuard, ServiceAccountVerifier],
+  providers: [
+    ClientsService,
+    CallerGuard,
+    ServiceAccountVerifier,
+    { provide: VerifiedTokenCache, useFactory: () => new VerifiedTokenCache<string>(SA_TOKEN_CACHE_ENTRIES) },
+  ],
   exports: [ClientsService, CallerGuard, ServiceAccountVerifier],
 })
 export class ClientsModule {}

@@ -21,11 +21,23 @@ export type TokenOutcome =
 export class BrokerMetrics {
   readonly registry = new Registry();
 
-  private readonly tokenRequests = new Counter({
+  /**
+   * Token requests counted as plain numbers and added to the counter when it is collected: the
+   * token path then pays an increment, not prom-client's label hashing and validation.
+   */
+  private readonly tokenRequestsPending = new Map<TokenOutcome, number>();
+
+  private readonly tokenRequests: Counter<'outcome'> = new Counter({
     name: 'broker_token_requests_total',
     help: 'GET /tokens requests by outcome',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [outcome, count] of this.tokenRequestsPending) {
+        if (count > 0) this.tokenRequests.inc({ outcome }, count);
+      }
+      this.tokenRequestsPending.clear();
+    },
   });
 
   private readonly refreshes = new Counter({
@@ -71,7 +83,7 @@ export class BrokerMetrics {
   }
 
   tokenRequest(outcome: TokenOutcome): void {
-    this.tokenRequests.inc({ outcome });
+    this.tokenRequestsPending.set(outcome, (this.tokenRequestsPending.get(outcome) ?? 0) + 1);
   }
 
   observeRefresh(integration: string, reason: string, outcome: string, startedNs: bigint): void {

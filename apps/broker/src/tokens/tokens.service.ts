@@ -110,12 +110,20 @@ export class TokensService {
   }
 }
 
+/** `expiresAt` of each token as ISO text, formatted once per token rather than once per read. */
+const expiresAtText = new WeakMap<AccessToken, string>();
+
 function view(token: AccessToken): TokenView {
   const now = Date.now();
+  let expiresAt = expiresAtText.get(token);
+  if (expiresAt === undefined) {
+    expiresAt = new Date(token.expiresAtMs).toISOString();
+    expiresAtText.set(token, expiresAt);
+  }
   return {
     accessToken: token.accessToken,
     tokenType: token.tokenType,
-    expiresAt: new Date(token.expiresAtMs).toISOString(),
+    expiresAt,
     expiresIn: Math.max(0, Math.floor((token.expiresAtMs - now) / 1000)),
     scope: token.scope,
   };
