@@ -111,12 +111,27 @@ export class ClientsService implements OnModuleInit {
     await this.audit.record({ action: 'client.delete', actor, targetType: 'client', targetKey: id });
   }
 
+  /**
+   * The caller behind an API key whose client is cached and fresh, when the key matches; undefined
+   * when that takes a database read or the key does not match (then ask `authenticateApiKey`).
+   */
+  knownApiKeyCaller(apiKey: string): Caller | undefined {
+    const match = API_KEY_PATTERN.exec(apiKey);
+    if (!match) return undefined;
+    const client = this.fresh(`key:${match[1]}`);
+    return client?.apiKeyDigest && apiKeyMatches(apiKey, client.apiKeyDigest) ? client.caller : undefined;
+  }
+
+  /** The caller bound to a ServiceAccount when its client is cached and fresh; undefined otherwise. */
+  knownServiceAccountCaller(serviceAccount: string): Caller | undefined {
+    return this.fresh(`sa:${serviceAccount}`)?.caller;
+  }
+
   /** The caller behind an API key, or null. Cached: a known key costs one hash, no database. */
   async authenticateApiKey(apiKey: string): Promise<Caller | null> {
     const match = API_KEY_PATTERN.exec(apiKey);
     if (!match) return null;
     const cacheKey = `key:${match[1]}`;
-    // A fresh entry is used without another await: this runs on every token request.
     let client: CachedClient | null | undefined = this.fresh(cacheKey);
     if (client === undefined) {
       client = await this.load(cacheKey, () => this.clients.findOneBy({ apiKeyPrefix: match[1] }));

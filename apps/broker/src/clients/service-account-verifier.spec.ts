@@ -65,8 +65,10 @@ describe('ServiceAccountVerifier, verified-token cache', () => {
     // Every signature check asks the JWKS for the key; a cache hit must not.
     const keyLookups = jest.spyOn(sa as unknown as { fromFile: () => unknown }, 'fromFile');
     const token = await sign('system:serviceaccount:apps:billing');
+    expect(sa.remembered(token)).toBeUndefined();
     expect(await sa.verify(token)).toBe('apps/billing');
     expect(keyLookups).toHaveBeenCalledTimes(1);
+    expect(sa.remembered(token)).toBe('apps/billing');
     expect(cache.size).toBe(1);
     expect(await sa.verify(token)).toBe('apps/billing');
     expect(await sa.verify(token)).toBe('apps/billing');
@@ -81,7 +83,9 @@ describe('ServiceAccountVerifier, verified-token cache', () => {
     expect(await sa.verify(token)).toBe('apps/billing');
     clock = expiresAt * 1000 - 1;
     expect(await sa.verify(token)).toBe('apps/billing');
+    expect(sa.remembered(token)).toBe('apps/billing');
     clock = expiresAt * 1000;
+    expect(sa.remembered(token)).toBeUndefined();
     expect(cache.get(cache.keyOf(token))).toBeUndefined();
     expect(await sa.verify(token)).toBeNull();
     expect(cache.size).toBe(0);
@@ -94,6 +98,7 @@ describe('ServiceAccountVerifier, verified-token cache', () => {
     const notAServiceAccount = await sign('system:node:worker-1');
     for (const token of [wrongIssuer, wrongKey, notAServiceAccount]) {
       expect(await sa.verify(token)).toBeNull();
+      expect(sa.remembered(token)).toBeUndefined();
       expect(await sa.verify(token)).toBeNull();
     }
     expect(cache.size).toBe(0);

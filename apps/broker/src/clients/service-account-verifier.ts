@@ -57,6 +57,11 @@ export class ServiceAccountVerifier {
     return this.getKey !== null;
   }
 
+  /** `namespace/name` of a token verified before and unexpired, without verifying it again; else undefined. */
+  remembered(token: string): string | undefined {
+    return this.getKey ? this.verified.get(this.verified.keyOf(token)) : undefined;
+  }
+
   /** `namespace/name` of a valid token, or null for any invalid one (the reason goes to the debug log). */
   async verify(token: string): Promise<string | null> {
     if (!this.getKey) return null;
