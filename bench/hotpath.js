@@ -6,7 +6,7 @@
 // round), so that whatever else the shared machine does hits them alike; every ratio is computed
 // per round and reported as median [min–max] over the rounds.
 //
-// Environment: BENCH_SECONDS (round length, 6), BENCH_ROUNDS (5), BENCH_WARMUP_SECONDS (5),
+// Environment: BENCH_SECONDS (round length, 4), BENCH_ROUNDS (7), BENCH_WARMUP_SECONDS (5),
 // BENCH_MAX_FOREIGN_CPU (% of the machine other processes may take during a round before the
 // round is run again, 10), BENCH_CPU_PROF (a directory: the measured broker writes a V8 CPU
 // profile there when it stops), BENCH_BROKER_MAIN (another build, support.js).
@@ -22,13 +22,14 @@ const {
   loadSandbox,
   median,
   metricValue,
+  processUsage,
   startBroker,
   startReference,
   withForeignCpu,
 } = require('./support');
 
-const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 6);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 5);
+const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 5);
 const MAX_FOREIGN_CPU = Number(process.env.BENCH_MAX_FOREIGN_CPU || 10);
 /** Disturbed rounds run again at most this many times; then the least disturbed ones are used, flagged. */
@@ -155,15 +156,20 @@ async function run() {
       const round = { attempt, targets: {} };
       for (const name of order) {
         const target = targets[name];
+        const cpuBefore = processUsage(target.pids[0]).cpuSeconds;
         const { result, foreignCpuPercent } = await withForeignCpu(target.pids, () =>
           cannon(target.url, target.credential, ROUND_SECONDS),
         );
+        const cpuSeconds = processUsage(target.pids[0]).cpuSeconds - cpuBefore;
         if (name.startsWith('broker')) brokerRequests += result.requests.total;
         round.targets[name] = {
           rps: result.requests.average,
           p50: result.latency.p50,
           p99: result.latency.p99,
           requests: result.requests.total,
+          // CPU the server spent per answer: unlike req/s, hardly moved by how much of the
+          // machine other processes take (a cross-check on disturbed rounds).
+          cpuMicrosPerRequest: (1e6 * cpuSeconds) / Math.max(1, result.requests.total),
           non2xx: result.non2xx + result.errors + result.timeouts,
           foreignCpuPercent,
         };
@@ -210,11 +216,14 @@ function spread(values) {
 function summarize(rounds, extra) {
   const per = (name, field) => rounds.map((r) => r.targets[name][field]);
   const ratio = (a, b) => rounds.map((r) => r.targets[a].rps / r.targets[b].rps);
+  const cpuRatio = (a, b) =>
+    rounds.map((r) => r.targets[b].cpuMicrosPerRequest / r.targets[a].cpuMicrosPerRequest);
   const targets = Object.fromEntries(
     TARGETS.map((name) => [
       name,
       {
         rps: spread(per(name, 'rps')),
+        cpuMicrosPerRequest: spread(per(name, 'cpuMicrosPerRequest')),
         p50: median(per(name, 'p50')),
         p99: spread(per(name, 'p99')),
         non2xx: per(name, 'non2xx').reduce((sum, n) => sum + n, 0),
@@ -230,6 +239,12 @@ function summarize(rounds, extra) {
       saToApiKey: spread(ratio('brokerSa', 'brokerApiKey')),
       saToNest: spread(ratio('brokerSa', 'nest')),
       nestToFastify: spread(ratio('nest', 'fastify')),
+    },
+    // The same ratios from CPU per answer (reference's µs / broker's µs): what each answer costs.
+    cpuRatios: {
+      brokerToNest: spread(cpuRatio('brokerApiKey', 'nest')),
+      brokerToFastify: spread(cpuRatio('brokerApiKey', 'fastify')),
+      saToApiKey: spread(cpuRatio('brokerSa', 'brokerApiKey')),
     },
     foreignCpuPercentPerRound: rounds.map((r) => r.foreignCpuPercent),
     disturbedRoundsUsed: rounds.disturbedUsed,
@@ -250,7 +265,7 @@ function rows(h) {
     const t = h.targets[name];
     out.push([
       `hot: ${LABELS[name]}`,
-      `${range(t.rps, 0)} req/s, p50 ${t.p50} ms, p99 ${range(t.p99, 0)} ms, non-2xx ${t.non2xx}`,
+      `${range(t.rps, 0)} req/s, ${range(t.cpuMicrosPerRequest, 1)} µs CPU/req, p50 ${t.p50} ms, p99 ${range(t.p99, 0)} ms, non-2xx ${t.non2xx}`,
       '',
       '',
     ]);
@@ -275,6 +290,13 @@ function rows(h) {
     mark(r.saToApiKey.median >= TARGETS_MET.saToApiKey),
   ]);
   out.push(['hot: broker (ServiceAccount) / minimal Nest', range(r.saToNest), '', '']);
+  const c = h.cpuRatios;
+  out.push([
+    'hot: same three ratios from CPU per answer',
+    `${range(c.brokerToNest)} / ${range(c.brokerToFastify)} / ${range(c.saToApiKey)}`,
+    '(cross-check)',
+    '',
+  ]);
   out.push(['hot: minimal Nest / bare Fastify', range(r.nestToFastify), '(reference)', '']);
   const p99 = Math.max(h.targets.brokerApiKey.p99.median, h.targets.brokerSa.p99.median);
   out.push([
