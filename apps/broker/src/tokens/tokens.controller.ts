@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Param, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CallerGuard, CallerRequest } from '../clients/caller.guard';
 import { parseMinValidity, TokensService } from './tokens.service';
 import { TokenView } from './token.dto';
@@ -23,6 +23,7 @@ export class TokensController {
     type: Number,
     description: 'seconds, 0 to 86400; default 60',
   })
+  @ApiOkResponse({ type: TokenView })
   @ApiResponse({ status: 400, description: 'invalid minValidity' })
   @ApiResponse({ status: 401, description: 'no or unknown API key' })
   @ApiResponse({ status: 403, description: 'the API key may not read this connection' })
@@ -33,7 +34,7 @@ export class TokensController {
     @Req() request: CallerRequest,
     @Param('connection') connection: string,
     @Query('minValidity') minValidity?: string,
-  ): Promise<TokenView> {
+  ): TokenView | Promise<TokenView> {
     return this.tokens.getToken(request.caller!, connection, parseMinValidity(minValidity));
   }
 }
