@@ -1,8 +1,13 @@
-// npm run bench [-- hot herd footprint scale]: prints a table of measured figures. Every speed
-// target is a ratio to a reference measured in the same run on the same machine.
-const autocannon = require('autocannon');
+// npm run bench [-- <section> …]: runs the named sections (default: the `default: true` ones),
+// prints one table of measured figures and writes bench/results/latest.json. Every speed target
+// is a ratio to a reference measured in the same run on the same machine.
+//
+// A section is one entry of SECTIONS: `run()` measures and returns a JSON-able summary, `rows(summary)`
+// turns it into table rows [measure, result, target, met]. Sections in their own file export both.
 const { mkdirSync, writeFileSync } = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const hotpath = require('./hotpath');
 const {
   adminCall,
   connectAuthorized,
@@ -16,92 +21,8 @@ const {
   sleep,
   sql,
   startBroker,
-  startReference,
   startSandboxProcess,
 } = require('./support');
-
-const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 6);
-const results = { date: new Date().toISOString(), node: process.version, sections: {} };
-
-function cannon(url, apiKey, seconds) {
-  return autocannon({
-    url: `${url}/tokens/credit`,
-    connections: 50,
-    pipelining: 1,
-    duration: seconds,
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
-}
-
-/** A broker with one Bloom connection and a client key, against an in-process sandbox. */
-async function brokerWithToken(db, sandboxUrl, env = {}) {
-  const broker = await startBroker({ DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379/12', ...env });
-  await createBloomIntegration(broker.url, sandboxUrl).catch(() => undefined);
-  await adminCall(broker.url, 'POST', '/admin/connections', { key: 'credit', integration: 'bloom' }).catch(
-    () => undefined,
-  );
-  const { apiKey } = await adminCall(broker.url, 'POST', '/admin/clients', {
-    name: 'bench',
-    connections: ['*'],
-  });
-  return { broker, apiKey };
-}
-
-async function hotPath() {
-  const { createSandbox } = loadSandbox();
-  const sandbox = createSandbox();
-  const sandboxUrl = await sandbox.listen(0);
-  const db = await createDatabase('hot');
-  // Role api: what a sidecar runs (the admin API stays on here only to set up the connection).
-  const { broker, apiKey } = await brokerWithToken(db, sandboxUrl, { BROKER_ROLE: 'api' });
-  const fastify = await startReference('reference-fastify.js', apiKey);
-  const nest = await startReference('reference-nest.js', apiKey);
-  const targets = { fastify, nest, broker };
-  const rounds = { fastify: [], nest: [], broker: [] };
-  try {
-    // Warm-up until the JIT has settled: the broker has more code on the path than the references.
-    for (const name of Object.keys(targets)) await cannon(targets[name].url, apiKey, WARMUP_SECONDS);
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const name of Object.keys(targets)) {
-        const result = await cannon(targets[name].url, apiKey, ROUND_SECONDS);
-        rounds[name].push({
-          rps: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          non2xx: result.non2xx + result.errors + result.timeouts,
-        });
-        process.stdout.write(
-          `  hot round ${round + 1} ${name}: ${Math.round(result.requests.average)} req/s\n`,
-        );
-      }
-    }
-  } finally {
-    await broker.stop();
-    fastify.stop();
-    nest.stop();
-    await sandbox.close();
-    await db.drop();
-  }
-  const summary = Object.fromEntries(
-    Object.entries(rounds).map(([name, list]) => [
-      name,
-      {
-        rps: median(list.map((r) => r.rps)),
-        p50: median(list.map((r) => r.p50)),
-        p99: median(list.map((r) => r.p99)),
-        non2xx: list.reduce((sum, r) => sum + r.non2xx, 0),
-      },
-    ]),
-  );
-  summary.ratios = {
-    brokerToNest: summary.broker.rps / summary.nest.rps,
-    brokerToFastify: summary.broker.rps / summary.fastify.rps,
-    nestToFastify: summary.nest.rps / summary.fastify.rps,
-  };
-  return summary;
-}
 
 async function herd() {
   const sandbox = await startSandboxProcess({ SANDBOX_AUTO_APPROVE: 'true' });
@@ -307,88 +228,94 @@ function histogramPercentile(text, name, p) {
   return buckets.find((b) => b.count >= (p / 100) * total).le;
 }
 
-const SECTIONS = { hot: hotPath, herd, footprint, scale };
+const SECTIONS = {
+  hotpath: { ...hotpath, default: true },
+  herd: { run: herd, rows: herdRows, default: true },
+  footprint: { run: footprint, rows: footprintRows, default: true },
+  scale: { run: scale, rows: scaleRows },
+};
+/** Former names of sections. */
+const ALIASES = { hot: 'hotpath' };
 
 async function main() {
-  const chosen = process.argv.slice(2).filter((name) => SECTIONS[name]);
-  const names = chosen.length ? chosen : ['hot', 'herd', 'footprint'];
-  for (const name of names) {
-    process.stdout.write(`running ${name}…\n`);
-    results.sections[name] = await SECTIONS[name]();
+  const args = process.argv.slice(2).map((name) => ALIASES[name] ?? name);
+  const unknown = args.filter((name) => !SECTIONS[name]);
+  if (unknown.length) {
+    process.stderr.write(
+      `unknown section(s): ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}\n`,
+    );
+    process.exit(2);
   }
-  print(results.sections);
+  const names = args.length ? args : Object.keys(SECTIONS).filter((name) => SECTIONS[name].default);
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    sections: {},
+  };
+  for (const name of names) {
+    const load = os.loadavg()[0];
+    process.stdout.write(`running ${name}… (load average ${load.toFixed(2)})\n`);
+    results.sections[name] = await SECTIONS[name].run();
+  }
+  const rows = names.flatMap((name) => SECTIONS[name].rows(results.sections[name]));
+  const widths = [0, 1, 2].map((i) => Math.max(7, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells) =>
+    `${cells.map((cell, i) => (i < 3 ? (cell ?? '').padEnd(widths[i]) : (cell ?? ''))).join('  ')}\n`;
+  process.stdout.write(`\n${line(['measure', 'result', 'target', ''])}`);
+  for (const row of rows) process.stdout.write(line(row));
   const dir = path.join(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
 
-function print(sections) {
-  const rows = [];
-  const fmt = (n, digits = 0) =>
-    n === null || n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits);
-  if (sections.hot) {
-    const h = sections.hot;
-    for (const name of ['fastify', 'nest', 'broker']) {
-      rows.push([
-        `hot path: ${name}`,
-        `${fmt(h[name].rps)} req/s, p50 ${fmt(h[name].p50)} ms, p99 ${fmt(h[name].p99)} ms, non-2xx ${h[name].non2xx}`,
-        '',
-      ]);
-    }
-    rows.push(['hot path: broker / minimal Nest', fmt(h.ratios.brokerToNest, 2), '≥ 0.95']);
-    rows.push(['hot path: broker / bare Fastify', fmt(h.ratios.brokerToFastify, 2), '≥ 0.55']);
-    rows.push(['hot path: minimal Nest / bare Fastify', fmt(h.ratios.nestToFastify, 2), '(0.53–0.61 seen)']);
-    rows.push(['hot path: broker p99', `${fmt(h.broker.p99)} ms`, '≤ 5 ms']);
-  }
-  if (sections.herd) {
-    const h = sections.herd;
-    rows.push(['herd: upstream refresh calls', String(h.upstreamCalls), '1']);
-    rows.push(['herd: answered 200', `${h.ok} / ${h.requests}`, 'all']);
-    rows.push(['herd: distinct tokens', String(h.distinctTokens), '1']);
-    rows.push([
+const fmt = (n, digits = 0) =>
+  n === null || n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits);
+
+function herdRows(h) {
+  return [
+    ['herd: upstream refresh calls', String(h.upstreamCalls), '1'],
+    ['herd: answered 200', `${h.ok} / ${h.requests}`, 'all'],
+    ['herd: distinct tokens', String(h.distinctTokens), '1'],
+    [
       'herd: p50 / p99 latency',
       `${fmt(h.p50Ms)} / ${fmt(h.p99Ms)} ms`,
       `p99 ≤ ${h.upstreamLatencyMs + 100} ms`,
-    ]);
-    rows.push([
+    ],
+    [
       'herd: same burst from cache, p50 / p99',
       `${fmt(h.cachedBurstP50Ms)} / ${fmt(h.cachedBurstP99Ms)} ms`,
       '(harness floor)',
-    ]);
-    rows.push([
+    ],
+    [
       'herd: p99 over the cached burst',
       `${fmt(h.p99Ms - h.cachedBurstP99Ms)} ms`,
       `≤ ${h.upstreamLatencyMs + 100} ms`,
-    ]);
-  }
-  if (sections.footprint) {
-    const f = sections.footprint;
-    rows.push(['sidecar: start to ready (median of 5)', `${fmt(f.sidecar.startToReadyMs)} ms`, '≤ 1500 ms']);
-    rows.push(['sidecar: idle RSS (sidecar V8 flags)', `${fmt(f.sidecar.idleRssMb, 1)} MB`, '≤ 120 MB']);
-    rows.push(['sidecar: idle RSS (Node defaults)', `${fmt(f.nodeDefaults.idleRssMb, 1)} MB`, '']);
-  }
-  if (sections.scale) {
-    const s = sections.scale;
-    rows.push(['scale: connections / refreshed', `${s.connections} / ${s.refreshedAtLeastOnce}`, 'all']);
-    rows.push(['scale: scheduler lag p99', `≤ ${fmt(s.schedulerLagP99Seconds, 1)} s`, '≤ 2 s']);
-    rows.push([
+    ],
+  ];
+}
+
+function footprintRows(f) {
+  return [
+    ['sidecar: start to ready (median of 5)', `${fmt(f.sidecar.startToReadyMs)} ms`, '≤ 1500 ms'],
+    ['sidecar: idle RSS (sidecar V8 flags)', `${fmt(f.sidecar.idleRssMb, 1)} MB`, '≤ 120 MB'],
+    ['sidecar: idle RSS (Node defaults)', `${fmt(f.nodeDefaults.idleRssMb, 1)} MB`, ''],
+  ];
+}
+
+function scaleRows(s) {
+  return [
+    ['scale: connections / refreshed', `${s.connections} / ${s.refreshedAtLeastOnce}`, 'all'],
+    ['scale: scheduler lag p99', `≤ ${fmt(s.schedulerLagP99Seconds, 1)} s`, '≤ 2 s'],
+    [
       'scale: upstream concurrency peak / cap',
       `${s.upstreamConcurrencyPeak} / ${s.upstreamConcurrencyCap}`,
       'peak ≤ cap',
-    ]);
-    rows.push(['scale: reads below minValidity', `${s.readsBelowMinValidity} / ${s.readsSampled}`, '0']);
-    rows.push([
-      'scale: worker CPU / peak RSS',
-      `${fmt(s.workerCpuSeconds, 1)} s / ${fmt(s.workerPeakRssMb)} MB`,
-      '',
-    ]);
-  }
-  const width = Math.max(...rows.map((r) => r[0].length));
-  const width2 = Math.max(...rows.map((r) => r[1].length));
-  process.stdout.write(`\n${'measure'.padEnd(width)}  ${'result'.padEnd(width2)}  target\n`);
-  for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(width)}  ${b.padEnd(width2)}  ${c}\n`);
+    ],
+    ['scale: reads below minValidity', `${s.readsBelowMinValidity} / ${s.readsSampled}`, '0'],
+    ['scale: worker CPU / peak RSS', `${fmt(s.workerCpuSeconds, 1)} s / ${fmt(s.workerPeakRssMb)} MB`, ''],
+  ];
 }
-
 main().catch((error) => {
   console.error(error);
   process.exit(1);

@@ -8,7 +8,11 @@ const path = require('node:path');
 const { Client } = require('pg');
 
 const ROOT = path.resolve(__dirname, '..');
-const BROKER_MAIN = path.join(ROOT, 'dist/apps/broker/src/main.js');
+// BENCH_BROKER_MAIN points the bench at another build (e.g. a copy of dist/ from another commit, kept
+// inside the repository so that it finds node_modules) for an A/B comparison.
+const BROKER_MAIN = process.env.BENCH_BROKER_MAIN
+  ? path.resolve(process.env.BENCH_BROKER_MAIN)
+  : path.join(ROOT, 'dist/apps/broker/src/main.js');
 const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789';
 const ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 9).toString('base64')}`;
 
@@ -167,6 +171,34 @@ function processUsage(pid) {
   return { cpuSeconds: ticks / 100, rssMb: rssKb / 1024 };
 }
 
+/**
+ * CPU seconds of the whole machine so far (all cores), from /proc/stat: `busySeconds` counts the
+ * time processes run (user, nice, system), leaving out interrupts, which no process is charged
+ * for (the loopback traffic of a measurement is mostly softirq time).
+ */
+function machineCpu() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, n) => sum + n, 0);
+  return { busySeconds: (fields[0] + fields[1] + fields[2]) / 100, totalSeconds: total / 100 };
+}
+
+/**
+ * Runs `work` and reports how much of the machine's CPU went meanwhile to processes other than
+ * `pids` and this one (the load generator), in % of all cores: other people's work, which skews
+ * a measurement.
+ */
+async function withForeignCpu(pids, work) {
+  const own = () => [process.pid, ...pids].reduce((sum, pid) => sum + processUsage(pid).cpuSeconds, 0);
+  const machineBefore = machineCpu();
+  const ownBefore = own();
+  const result = await work();
+  const machineAfter = machineCpu();
+  const busy = machineAfter.busySeconds - machineBefore.busySeconds;
+  const total = machineAfter.totalSeconds - machineBefore.totalSeconds;
+  const foreign = Math.max(0, busy - (own() - ownBefore));
+  return { result, foreignCpuPercent: total > 0 ? (100 * foreign) / total : 0 };
+}
+
 function percentile(values, p) {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -209,6 +241,26 @@ async function startSandboxProcess(env = {}) {
   };
 }
 
+/** Empties one Redis database (the bench uses 11 to 15, apart from the tests' databases). */
+async function flushRedis(redisUrl) {
+  const { Redis } = require('ioredis');
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  await redis.flushdb();
+  redis.disconnect();
+}
+
+/** The value of one Prometheus sample (`name{labels} value`), summed over lines that contain every filter. */
+function metricValue(text, name, ...filters) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
+    if (filters.every((filter) => line.includes(filter)))
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 function loadSandbox() {
   return require(path.join(ROOT, 'dist/apps/sandbox/src/sandbox.js'));
 }
@@ -221,6 +273,10 @@ module.exports = {
   ENCRYPTION_KEYS,
   adminCall,
   createDatabase,
+  flushRedis,
+  machineCpu,
+  metricValue,
+  withForeignCpu,
   freePort,
   loadSandbox,
   median,

@@ -1,11 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BullModule } from '@nestjs/bullmq';
-import { LoggerModule } from 'nestjs-pino';
 import { BrokerEnvironment } from './config/environment';
 import { dataSourceOptions } from './database/data-source';
 import { CommonModule } from './common/common.module';
-import { loggerParams } from './logging';
 import { HealthModule } from './health/health.module';
 import { IntegrationsHttpModule } from './integrations/integrations.module';
 import { ConnectionsHttpModule, OAuthCallbackHttpModule } from './connections/connections.module';
@@ -32,7 +30,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         configModule,
-        LoggerModule.forRoot(loggerParams(env)),
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         BullModule.forRoot({ connection: redisConnection(env.REDIS_URL), prefix: 'broker' }),
         CommonModule.forRoot(env),

@@ -1,6 +1,5 @@
-import { RequestMethod } from '@nestjs/common';
-import type { Params } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { Logger, Params, PinoLogger } from 'nestjs-pino';
 import type { BrokerEnvironment } from './config/environment';
 
 const QUIET_PATHS = /^\/(tokens\/|health\/|metrics)/;
@@ -24,16 +23,14 @@ function decodeURIComponentSafe(text: string): string {
 
 /**
  * JSON logs. Authorization headers, cookies, query values and every field that could carry a
- * secret or token are redacted; token and health requests are not logged one by one (the audit
- * log and the metrics count them) so the hot path does not pay for a log line.
+ * secret or token are redacted. No HTTP middleware: nestjs-pino's middleware would put Nest's
+ * middleware engine on every request, the token path included, so request lines come from a
+ * Fastify hook instead (`logRequests`).
  */
 export function loggerParams(env: BrokerEnvironment): Params {
   return {
-    // The hot path does not pay for a per-request logger; its reads are in the audit log and metrics.
-    exclude: [{ path: 'tokens/{*connection}', method: RequestMethod.GET }],
     pinoHttp: {
       level: env.LOG_LEVEL,
-      autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
       serializers: {
         req: (req: { id?: unknown; method?: string; url?: string }) => ({
           id: req.id,
@@ -64,4 +61,45 @@ export function loggerParams(env: BrokerEnvironment): Params {
       },
     },
   };
+}
+
+/** The application's logger (nestjs-pino's, for Nest and every `new Logger(name)`), over one pino instance. */
+export function createAppLogger(env: BrokerEnvironment): Logger {
+  const params = loggerParams(env);
+  return new Logger(new PinoLogger(params), params);
+}
+
+/**
+ * One line per finished request, from an `onResponse` hook attached to each route when it is
+ * registered (and to the not-found handler, see `logUnmatchedRequest`). Token, health and metrics
+ * routes get no hook at all: they are not logged one by one (the audit log and the metrics count
+ * them), so the hot path does not even pay for the check.
+ */
+export function logRequests(fastify: FastifyInstance): void {
+  fastify.addHook('onRoute', (route) => {
+    if (QUIET_PATHS.test(route.url)) return;
+    const existing = route.onResponse ?? [];
+    route.onResponse = [...(Array.isArray(existing) ? existing : [existing]), logRequest];
+  });
+}
+
+/** The request line for a request no route matched (404), quiet paths excepted. */
+export function logUnmatchedRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+): void {
+  if (QUIET_PATHS.test(request.url)) done();
+  else logRequest(request, reply, done);
+}
+
+function logRequest(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const fields = {
+    req: { id: request.id, method: request.method, url: request.url },
+    res: reply.raw,
+    responseTime: Math.round(reply.elapsedTime),
+  };
+  if (reply.statusCode >= 500) PinoLogger.root.error(fields, 'request errored');
+  else PinoLogger.root.info(fields, 'request completed');
+  done();
 }

@@ -4,7 +4,6 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
 import { loadEnvironmentOrExit } from './config/load-environment';
 import { runMigrations } from './database/run-migrations';
 import { AppModule } from './app.module';
@@ -12,9 +11,22 @@ import { BrokerExceptionFilter } from './common/broker-exception.filter';
 import { mountSwagger } from './openapi/swagger';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_ROUTE } from './connections/connection.dto';
 import { registerSecurityHeaders } from './security/http-headers';
+import { createAppLogger, logRequests, logUnmatchedRequest } from './logging';
+
+/** Nest's Fastify adapter, with the request-log hook on the not-found handler as on every logged route. */
+class BrokerFastifyAdapter extends FastifyAdapter {
+  override setNotFoundHandler(handler: Parameters<FastifyAdapter['setNotFoundHandler']>[0]) {
+    // Fastify applies every lifecycle hook given here to the 404 context, not only the two it types.
+    const hooks = { onResponse: logUnmatchedRequest } as Parameters<
+      typeof this.instance.setNotFoundHandler
+    >[0];
+    return this.instance.setNotFoundHandler(hooks, handler as never);
+  }
+}
 
 async function bootstrap(): Promise<void> {
   const { env, configModule } = await loadEnvironmentOrExit();
+  const logger = createAppLogger(env);
   if (env.BROKER_AUTO_MIGRATE) {
     try {
       await runMigrations(env.DATABASE_URL);
@@ -26,10 +38,13 @@ async function bootstrap(): Promise<void> {
 
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(env, configModule),
-    new FastifyAdapter({
+    new BrokerFastifyAdapter({
       bodyLimit: 64 * 1024,
       return503OnClosing: true,
       routerOptions: { maxParamLength: 500 },
+      // The broker uses no Nest middleware: without this, @fastify/middie adds an onRequest hook
+      // to every request, the token path included. (Middleware added later fails at start-up.)
+      skipMiddie: true,
       // Errors the router raises before Nest sees the request (a path parameter too long, a
       // malformed URL) get the same body as every other error.
       frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
@@ -37,9 +52,9 @@ async function bootstrap(): Promise<void> {
         void reply.status(statusCode).send({ statusCode, error: 'bad_request', message: error.message });
       },
     }),
-    { bufferLogs: true },
+    { logger },
   );
-  app.useLogger(app.get(Logger));
+  logRequests(app.getHttpAdapter().getInstance());
   // The bulk import alone takes up to 1,000 connections in one body; routes are added at listen().
   app
     .getHttpAdapter()
@@ -56,7 +71,7 @@ async function bootstrap(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.get(Logger).log({ signal }, 'shutting down');
+    logger.log({ signal }, 'shutting down');
     const deadline = setTimeout(() => process.exit(0), env.BROKER_SHUTDOWN_GRACE_MS);
     deadline.unref();
     app
@@ -69,7 +84,7 @@ async function bootstrap(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   await app.listen(env.PORT, env.BROKER_HOST);
-  app.get(Logger).log({ url: await app.getUrl(), role: env.BROKER_ROLE }, 'token broker listening');
+  logger.log({ url: await app.getUrl(), role: env.BROKER_ROLE }, 'token broker listening');
 }
 
 void bootstrap();

@@ -5,11 +5,17 @@ import { CallerGuard } from './caller.guard';
 import { CallerController } from './caller.controller';
 import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
-import { ServiceAccountVerifier } from './service-account-verifier';
+import { SA_TOKEN_CACHE_ENTRIES, ServiceAccountVerifier } from './service-account-verifier';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ClientEntity])],
-  providers: [ClientsService, CallerGuard, ServiceAccountVerifier],
+  providers: [
+    ClientsService,
+    CallerGuard,
+    ServiceAccountVerifier,
+    { provide: VerifiedTokenCache, useFactory: () => new VerifiedTokenCache<string>(SA_TOKEN_CACHE_ENTRIES) },
+  ],
   exports: [ClientsService, CallerGuard, ServiceAccountVerifier],
 })
 export class ClientsModule {}

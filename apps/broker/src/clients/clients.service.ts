@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import { constantTimeEqualHex, generateSecret, hashApiKey } from '@broker/crypto';
+import { apiKeyMatches, generateSecret, hashApiKey } from '@broker/crypto';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
 import { ConnectionEvents, CONNECTION_CHANNEL } from '../tokens/connection-events';
@@ -21,7 +21,8 @@ export interface Caller {
 
 interface CachedClient {
   caller: Caller;
-  apiKeyHash: string | null;
+  /** The bytes of the stored SHA-256 of the API key. */
+  apiKeyDigest: Buffer | null;
   loadedAt: number;
 }
 
@@ -110,31 +111,56 @@ export class ClientsService implements OnModuleInit {
     await this.audit.record({ action: 'client.delete', actor, targetType: 'client', targetKey: id });
   }
 
+  /**
+   * The caller behind an API key whose client is cached and fresh, when the key matches; undefined
+   * when that takes a database read or the key does not match (then ask `authenticateApiKey`).
+   */
+  knownApiKeyCaller(apiKey: string): Caller | undefined {
+    const match = API_KEY_PATTERN.exec(apiKey);
+    if (!match) return undefined;
+    const client = this.fresh(`key:${match[1]}`);
+    return client?.apiKeyDigest && apiKeyMatches(apiKey, client.apiKeyDigest) ? client.caller : undefined;
+  }
+
+  /** The caller bound to a ServiceAccount when its client is cached and fresh; undefined otherwise. */
+  knownServiceAccountCaller(serviceAccount: string): Caller | undefined {
+    return this.fresh(`sa:${serviceAccount}`)?.caller;
+  }
+
   /** The caller behind an API key, or null. Cached: a known key costs one hash, no database. */
   async authenticateApiKey(apiKey: string): Promise<Caller | null> {
     const match = API_KEY_PATTERN.exec(apiKey);
     if (!match) return null;
-    const cached = await this.cached(`key:${match[1]}`, () =>
-      this.clients.findOneBy({ apiKeyPrefix: match[1] }),
-    );
-    if (!cached?.apiKeyHash) return null;
-    return constantTimeEqualHex(hashApiKey(apiKey), cached.apiKeyHash) ? cached.caller : null;
+    const cacheKey = `key:${match[1]}`;
+    let client: CachedClient | null | undefined = this.fresh(cacheKey);
+    if (client === undefined) {
+      client = await this.load(cacheKey, () => this.clients.findOneBy({ apiKeyPrefix: match[1] }));
+    }
+    if (!client?.apiKeyDigest) return null;
+    return apiKeyMatches(apiKey, client.apiKeyDigest) ? client.caller : null;
   }
 
   /** The caller bound to a verified ServiceAccount (`namespace/name`), or null. */
   async authenticateServiceAccount(serviceAccount: string): Promise<Caller | null> {
-    const cached = await this.cached(`sa:${serviceAccount}`, () =>
-      this.clients.findOneBy({ serviceAccount }),
-    );
-    return cached?.caller ?? null;
+    const cacheKey = `sa:${serviceAccount}`;
+    let client: CachedClient | null | undefined = this.fresh(cacheKey);
+    if (client === undefined) {
+      client = await this.load(cacheKey, () => this.clients.findOneBy({ serviceAccount }));
+    }
+    return client?.caller ?? null;
   }
 
-  private async cached(
+  /** The cached client under that key if it was loaded less than CACHE_TTL_MS ago. */
+  private fresh(cacheKey: string): CachedClient | undefined {
+    const hit = this.cache.get(cacheKey);
+    return hit && Date.now() - hit.loadedAt <= CACHE_TTL_MS ? hit : undefined;
+  }
+
+  private async load(
     cacheKey: string,
     load: () => Promise<ClientEntity | null>,
   ): Promise<CachedClient | null> {
     const hit = this.cache.get(cacheKey);
-    if (hit && Date.now() - hit.loadedAt <= CACHE_TTL_MS) return hit;
     let entity: ClientEntity | null;
     try {
       entity = await load();
@@ -147,7 +173,7 @@ export class ClientsService implements OnModuleInit {
       return null; // unknown credentials are not cached, so guessing cannot fill the memory
     }
     const entry: CachedClient = {
-      apiKeyHash: entity.apiKeyHash,
+      apiKeyDigest: entity.apiKeyHash ? Buffer.from(entity.apiKeyHash, 'hex') : null,
       loadedAt: Date.now(),
       caller: {
         clientId: entity.id,

@@ -9,16 +9,26 @@ import {
   JWTVerifyGetKey,
 } from 'jose';
 import { BrokerEnvironment } from '../config/environment';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 const SUBJECT = /^system:serviceaccount:([a-z0-9]([-a-z0-9]*[a-z0-9])?):([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/;
 /** How soon an unknown key id may fetch (or read) the JWKS again: rotations are picked up quickly, floods are not. */
 const JWKS_RELOAD_COOLDOWN_MS = 5_000;
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'PS256'];
+/**
+ * Verified ServiceAccount tokens remembered per replica: a projected token lives about an hour and
+ * each pod (each sidecar agent) presents the same one until the kubelet rotates it, so this covers
+ * the pods of a large cluster; beyond it the least recently used are verified again.
+ */
+export const SA_TOKEN_CACHE_ENTRIES = 10_000;
 
 /**
  * Verifies a pod's projected Kubernetes ServiceAccount token against the cluster's JWKS (a URL,
  * cached and refetched on an unknown key id, or a file, re-read on an unknown key id), with
- * issuer, audience and expiry checks, and names the account as `namespace/name`.
+ * issuer, audience and expiry checks, and names the account as `namespace/name`. A verified token
+ * is remembered until its `exp` (`VerifiedTokenCache`), so a pod calling again with the same token
+ * pays a SHA-256, not a signature check; whether the account is still bound to a client is looked
+ * up on every call all the same (`ClientsService`).
  */
 @Injectable()
 export class ServiceAccountVerifier {
@@ -27,7 +37,10 @@ export class ServiceAccountVerifier {
   private fileKeys: JWTVerifyGetKey | null = null;
   private fileLoadedAt = 0;
 
-  constructor(private readonly env: BrokerEnvironment) {
+  constructor(
+    private readonly env: BrokerEnvironment,
+    private readonly verified: VerifiedTokenCache<string>,
+  ) {
     if (env.BROKER_SA_JWKS_URL) {
       this.getKey = createRemoteJWKSet(new URL(env.BROKER_SA_JWKS_URL), {
         cooldownDuration: JWKS_RELOAD_COOLDOWN_MS,
@@ -44,18 +57,30 @@ export class ServiceAccountVerifier {
     return this.getKey !== null;
   }
 
+  /** `namespace/name` of a token verified before and unexpired, without verifying it again; else undefined. */
+  remembered(token: string): string | undefined {
+    return this.getKey ? this.verified.get(this.verified.keyOf(token)) : undefined;
+  }
+
   /** `namespace/name` of a valid token, or null for any invalid one (the reason goes to the debug log). */
   async verify(token: string): Promise<string | null> {
     if (!this.getKey) return null;
+    const key = this.verified.keyOf(token);
+    const known = this.verified.get(key);
+    if (known !== undefined) return known;
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
         issuer: this.env.BROKER_SA_ISSUER,
         audience: this.env.BROKER_SA_AUDIENCE,
         algorithms: ALGORITHMS,
         requiredClaims: ['exp', 'sub'],
+        currentDate: new Date(this.verified.now()),
       });
       const match = SUBJECT.exec(payload.sub ?? '');
-      return match ? `${match[1]}/${match[3]}` : null;
+      if (!match) return null;
+      const account = `${match[1]}/${match[3]}`;
+      this.verified.set(key, account, payload.exp! * 1000);
+      return account;
     } catch (error) {
       this.logger.debug({ reason: (error as Error).message }, 'ServiceAccount token refused');
       return null;

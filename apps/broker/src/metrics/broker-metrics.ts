@@ -23,11 +23,23 @@ export type TokenOutcome = (typeof TOKEN_OUTCOMES)[number];
 export class BrokerMetrics {
   readonly registry = new Registry();
 
-  private readonly tokenRequests = new Counter({
+  /**
+   * Token requests counted as plain numbers and added to the counter when it is collected: the
+   * token path then pays an increment, not prom-client's label hashing and validation.
+   */
+  private readonly tokenRequestsPending = new Map<TokenOutcome, number>();
+
+  private readonly tokenRequests: Counter<'outcome'> = new Counter({
     name: 'broker_token_requests_total',
     help: 'GET /tokens requests by outcome',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [outcome, count] of this.tokenRequestsPending) {
+        if (count > 0) this.tokenRequests.inc({ outcome }, count);
+      }
+      this.tokenRequestsPending.clear();
+    },
   });
 
   private readonly refreshes = new Counter({
@@ -95,6 +107,8 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  private readonly tokenLatencyByOutcome = new Map<TokenOutcome, ReturnType<Histogram<'outcome'>['labels']>>();
+
   private soonestExpiryMs = Number.POSITIVE_INFINITY;
 
   constructor() {
@@ -103,10 +117,20 @@ export class BrokerMetrics {
   }
 
   tokenRequest(outcome: TokenOutcome, startedNs?: bigint): void {
-    this.tokenRequests.inc({ outcome });
+    this.tokenRequestsPending.set(outcome, (this.tokenRequestsPending.get(outcome) ?? 0) + 1);
     if (startedNs !== undefined) {
-      this.tokenRequestSeconds.observe({ outcome }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+      this.tokenLatencyOf(outcome).observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
     }
+  }
+
+  /** The histogram's child for one outcome, bound once: an observation then hashes no labels. */
+  private tokenLatencyOf(outcome: TokenOutcome) {
+    let child = this.tokenLatencyByOutcome.get(outcome);
+    if (!child) {
+      child = this.tokenRequestSeconds.labels({ outcome });
+      this.tokenLatencyByOutcome.set(outcome, child);
+    }
+    return child;
   }
 
   /** Replaces the connection gauges with what the reconciler just counted in Postgres. */

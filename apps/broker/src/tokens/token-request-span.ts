@@ -13,8 +13,8 @@ export const TOKEN_REQUEST_SPAN = 'GET /tokens/:connection';
 export function traceTokenRequest(
   request: CallerRequest,
   connection: string,
-  answer: () => Promise<TokenView>,
-): Promise<TokenView> {
+  answer: () => TokenView | Promise<TokenView>,
+): TokenView | Promise<TokenView> {
   if (!tracingEnabled()) return answer();
   return inSpan(
     TOKEN_REQUEST_SPAN,

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Param, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { CallerGuard, CallerRequest } from '../clients/caller.guard';
@@ -29,12 +29,13 @@ export class TokensController {
     schema: { type: 'integer', minimum: 0, maximum: 86400, default: 60, example: 300 },
     description: 'seconds the token must still be valid for; 0 to 86400, default 60',
   })
+  @ApiOkResponse({ type: TokenView })
   @ApiErrors(400, 401, 403, 404, 'needs_reauthorization', 429, 500, 'provider_unavailable', 503)
   getToken(
     @Req() request: CallerRequest,
     @Param('connection') connection: string,
     @Query('minValidity') minValidity?: string,
-  ): Promise<TokenView> {
+  ): TokenView | Promise<TokenView> {
     return traceTokenRequest(request, connection, () =>
       this.tokens.getToken(request.caller!, connection, parseMinValidity(minValidity)),
     );
