@@ -37,12 +37,7 @@ export const AUDIT_OUTCOMES = [
   ...new Set(['ok', 'refused', 'error', 'partial', ...TOKEN_OUTCOMES, ...ERROR_CODES]),
 ];
 export type AuditOutcome =
-  | 'ok'
-  | 'refused'
-  | 'error'
-  | 'partial'
-  | (typeof TOKEN_OUTCOMES)[number]
-  | (typeof ERROR_CODES)[number];
+  'ok' | 'refused' | 'error' | 'partial' | (typeof TOKEN_OUTCOMES)[number] | (typeof ERROR_CODES)[number];
 
 export interface AuditRecord {
   action: AuditAction;

@@ -107,7 +107,10 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
-  private readonly tokenLatencyByOutcome = new Map<TokenOutcome, ReturnType<Histogram<'outcome'>['labels']>>();
+  private readonly tokenLatencyByOutcome = new Map<
+    TokenOutcome,
+    ReturnType<Histogram<'outcome'>['labels']>
+  >();
 
   private soonestExpiryMs = Number.POSITIVE_INFINITY;
 
