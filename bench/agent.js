@@ -5,7 +5,7 @@
 // Run alone with `node bench/agent.js`, or as the `agent` section of `npm run bench`.
 const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
-const { readFileSync } = require('node:fs');
+const { readdirSync, readFileSync, readlinkSync } = require('node:fs');
 const path = require('node:path');
 const {
   adminCall,
@@ -100,6 +100,33 @@ async function postgresConnections(dbUrl) {
   return row.n;
 }
 
+/**
+ * TCP connections to Postgres (port 5432) that a process holds: its socket inodes (/proc/<pid>/fd)
+ * matched against the established connections in /proc/net/tcp and tcp6.
+ */
+function postgresSocketsOf(pid) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  let count = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // remote address, state 01 (established), inode
+      if (fields.length > 9 && fields[2].endsWith(':1538') && fields[3] === '01' && inodes.has(fields[9])) {
+        count += 1;
+      }
+    }
+  }
+  return count;
+}
+
 async function agentSection() {
   const { createSandbox } = loadSandbox();
   const sandbox = createSandbox();
@@ -169,6 +196,9 @@ async function agentSection() {
     stoppers.push(() => Promise.all(agents.map((a) => a.stop())));
     await Promise.all(agents.map((a) => cannon(a.url, apiKey, 2)));
     const withAgents = await postgresConnections(db.url);
+    // Which process holds them: the agents none (they never load a Postgres client), the central its pool.
+    const heldByAgents = agents.reduce((sum, a) => sum + postgresSocketsOf(a.child.pid), 0);
+    const heldByCentral = postgresSocketsOf(central.child.pid);
     const perPodBroker = withOnePodBroker - centralOnly;
 
     const summary = {
@@ -186,7 +216,8 @@ async function agentSection() {
         centralOnly,
         perPodBroker,
         withAgents,
-        addedByAgents: withAgents - centralOnly,
+        heldByAgents,
+        heldByCentral,
         agents: AGENTS_FOR_CONNECTIONS,
         onPaper: {
           pods: PODS_ON_PAPER,
@@ -203,7 +234,7 @@ async function agentSection() {
       hitThroughput: summary.hits.ratio.median >= TARGETS.hitThroughputToFastify,
       hitP99: summary.hits.p99Ms <= TARGETS.hitP99Ms,
       noErrors: summary.hits.non2xx === 0,
-      noPostgresFromAgents: summary.postgres.addedByAgents === 0,
+      noPostgresFromAgents: summary.postgres.heldByAgents === 0,
     };
     return summary;
   } finally {
@@ -213,7 +244,68 @@ async function agentSection() {
   }
 }
 
-module.exports = { agentSection, TARGETS };
+const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits));
+const mark = (ok) => (ok ? 'met' : 'NOT MET');
+
+/** Table rows [measure, result, target, met] for bench/run.js. */
+function rows(a) {
+  const pg = a.postgres;
+  return [
+    ['agent: node flags (as npm run start:agent)', a.nodeArgs.join(' '), '', ''],
+    [
+      'agent: start to ready (median, max of 5)',
+      `${fmt(a.startToReadyMs.median)} ms, ${fmt(a.startToReadyMs.max)} ms`,
+      `≤ ${TARGETS.startToReadyMs} ms`,
+      mark(a.met.startToReady),
+    ],
+    [
+      'agent: idle RSS (median, max of 5; after load)',
+      `${fmt(a.idleRssMb.median, 1)}, ${fmt(a.idleRssMb.max, 1)}; ${fmt(a.idleRssMb.afterLoad, 1)} MB`,
+      `≤ ${TARGETS.idleRssMb} MB`,
+      mark(a.met.idleRss),
+    ],
+    [
+      'agent: cache hits / bare Fastify (median [min–max])',
+      `${fmt(a.hits.ratio.median, 2)} [${fmt(a.hits.ratio.min, 2)}–${fmt(a.hits.ratio.max, 2)}] (${fmt(a.hits.agentRps)} vs ${fmt(a.hits.fastifyRps)} req/s)`,
+      `≥ ${TARGETS.hitThroughputToFastify}`,
+      mark(a.met.hitThroughput),
+    ],
+    [
+      'agent: cache-hit p99 at 50 connections',
+      `${fmt(a.hits.p99Ms)} ms`,
+      `≤ ${TARGETS.hitP99Ms} ms`,
+      mark(a.met.hitP99),
+    ],
+    ['agent: non-2xx', String(a.hits.non2xx), '0', mark(a.met.noErrors)],
+    [
+      `agent: Postgres connections held by ${pg.agents} agents (central: ${pg.heldByCentral})`,
+      String(pg.heldByAgents),
+      '0',
+      mark(a.met.noPostgresFromAgents),
+    ],
+    [
+      `agent: Postgres sessions, central alone / with ${pg.agents} agents reading`,
+      `${pg.centralOnly} / ${pg.withAgents} (the central pool follows its load)`,
+      '',
+      '',
+    ],
+    ['agent: Postgres sessions one full-broker pod adds (measured)', String(pg.perPodBroker), '', ''],
+    [
+      `agent: Postgres sessions for ${pg.onPaper.pods} pods, broker in each pod`,
+      `${pg.onPaper.brokerPerPod} at this load, up to ${pg.onPaper.brokerPerPodAtPoolLimit} (pool 20 + LISTEN)`,
+      '',
+      '',
+    ],
+    [
+      `agent: Postgres sessions for ${pg.onPaper.pods} pods, agent in each pod`,
+      `${pg.onPaper.agentPerPod} (the central's only, whatever the number of pods)`,
+      '',
+      '',
+    ],
+  ];
+}
+
+module.exports = { run: agentSection, rows, TARGETS };
 
 if (require.main === module) {
   agentSection().then(

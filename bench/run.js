@@ -8,6 +8,8 @@ const { mkdirSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const hotpath = require('./hotpath');
+const agent = require('./agent');
+const tracing = require('./tracing');
 const {
   adminCall,
   connectAuthorized,
@@ -232,6 +234,8 @@ const SECTIONS = {
   hotpath: { ...hotpath, default: true },
   herd: { run: herd, rows: herdRows, default: true },
   footprint: { run: footprint, rows: footprintRows, default: true },
+  agent: { run: agent.run, rows: agent.rows, default: true },
+  tracing: { run: tracing.run, rows: tracing.rows },
   scale: { run: scale, rows: scaleRows },
 };
 /** Former names of sections. */

@@ -237,7 +237,20 @@ function printTracing(t) {
   for (const [a, b] of rows) process.stdout.write(`${a.padEnd(width)}  ${b}\n`);
 }
 
-module.exports = { tracing, printTracing };
+/** Table rows [measure, result, target, met] for bench/run.js. */
+function rows(t) {
+  const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits));
+  return [
+    ['tracing: off, req/s (p99)', `${fmt(t.off.rps)} (${fmt(t.off.p99)} ms)`, '', ''],
+    [`tracing: on (${t.protocol}), req/s (p99)`, `${fmt(t.on.rps)} (${fmt(t.on.p99)} ms)`, '', ''],
+    ['tracing: on / off', fmt(t.onToOff, 2), '(cost of tracing on)', ''],
+    ['tracing: sampled out / off', fmt(t.sampledOutToOff, 2), '', ''],
+    ...(t.baseline ? [['tracing: off / build without tracing', fmt(t.offToBaseline, 2), '≈ 1', '']] : []),
+    ['tracing: token spans exported / requests', `${t.spansExported} / ${t.onRequests}`, '', ''],
+  ];
+}
+
+module.exports = { tracing, printTracing, run: tracing, rows };
 
 if (require.main === module) {
   tracing()
