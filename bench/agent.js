@@ -3,7 +3,6 @@
 // same run, and the Postgres connections that N application pods open with a full broker in each
 // pod (what the sidecar example used to run) and with an agent in each pod.
 // Run alone with `node bench/agent.js`, or as the `agent` section of `npm run bench`.
-const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
 const { readdirSync, readFileSync, readlinkSync } = require('node:fs');
 const path = require('node:path');
@@ -19,6 +18,7 @@ const {
   sql,
   startBroker,
   startReference,
+  tokenLoad,
 } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -77,17 +77,6 @@ async function startAgent(env) {
         child.kill('SIGTERM');
       }),
   };
-}
-
-function cannon(url, apiKey, seconds) {
-  return autocannon({
-    url: `${url}/tokens/credit`,
-    connections: 50,
-    pipelining: 1,
-    duration: seconds,
-    // The agent asks no credential of the app; the reference checks this header, the agent ignores it.
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
 }
 
 async function postgresConnections(dbUrl) {
@@ -165,10 +154,11 @@ async function agentSection() {
     stoppers.push(() => fastify.stop());
     const targets = { fastify, agent };
     const rounds = { fastify: [], agent: [] };
-    for (const name of Object.keys(targets)) await cannon(targets[name].url, apiKey, WARMUP_SECONDS);
+    // The agent asks the app for no credential and ignores the header; the reference checks it.
+    for (const name of Object.keys(targets)) await tokenLoad(targets[name].url, apiKey, WARMUP_SECONDS);
     for (let round = 0; round < ROUNDS; round++) {
       for (const name of Object.keys(targets)) {
-        const result = await cannon(targets[name].url, apiKey, ROUND_SECONDS);
+        const result = await tokenLoad(targets[name].url, apiKey, ROUND_SECONDS);
         rounds[name].push({
           rps: result.requests.average,
           p99: result.latency.p99,
@@ -187,14 +177,14 @@ async function agentSection() {
     const centralOnly = await postgresConnections(db.url);
     const podBroker = await startBroker({ DATABASE_URL: db.url, REDIS_URL, BROKER_ROLE: 'api' });
     stoppers.push(() => podBroker.stop());
-    await cannon(podBroker.url, apiKey, 3);
+    await tokenLoad(podBroker.url, apiKey, 3);
     const withOnePodBroker = await postgresConnections(db.url);
     await podBroker.stop();
     await sleep(500);
     const agents = [];
     for (let i = 0; i < AGENTS_FOR_CONNECTIONS; i++) agents.push(await startAgent(agentEnv));
     stoppers.push(() => Promise.all(agents.map((a) => a.stop())));
-    await Promise.all(agents.map((a) => cannon(a.url, apiKey, 2)));
+    await Promise.all(agents.map((a) => tokenLoad(a.url, apiKey, 2)));
     const withAgents = await postgresConnections(db.url);
     // Which process holds them: the agents none (they never load a Postgres client), the central its pool.
     const heldByAgents = agents.reduce((sum, a) => sum + postgresSocketsOf(a.child.pid), 0);

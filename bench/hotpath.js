@@ -10,7 +10,6 @@
 // BENCH_MAX_FOREIGN_CPU (% of the machine other processes may take during a round before the
 // round is run again, 10), BENCH_CPU_PROF (a directory: the measured broker writes a V8 CPU
 // profile there when it stops), BENCH_BROKER_MAIN (another build, support.js).
-const autocannon = require('autocannon');
 const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -26,6 +25,7 @@ const {
   startBroker,
   startReference,
   withForeignCpu,
+  tokenLoad,
 } = require('./support');
 
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 4);
@@ -55,16 +55,6 @@ const TARGETS_MET = {
   saToApiKey: 0.95,
   p99Ms: 3,
 };
-
-function cannon(url, credential, seconds) {
-  return autocannon({
-    url: `${url}/tokens/credit`,
-    connections: 50,
-    pipelining: 1,
-    duration: seconds,
-    headers: { authorization: `Bearer ${credential}` },
-  });
-}
 
 /** A JWKS file and a signed projected ServiceAccount token, as the cluster would provide them. */
 async function serviceAccountCredentials(dir) {
@@ -144,7 +134,7 @@ async function run() {
     // The first read fills the broker's cache from Postgres; every later one must be a cache hit.
     brokerRequests = 2;
     for (const name of TARGETS) {
-      const warm = await cannon(targets[name].url, targets[name].credential, WARMUP_SECONDS);
+      const warm = await tokenLoad(targets[name].url, targets[name].credential, WARMUP_SECONDS);
       if (name.startsWith('broker')) brokerRequests += warm.requests.total;
     }
     // A round in which other processes took more than MAX_FOREIGN_CPU % of the machine is set
@@ -158,7 +148,7 @@ async function run() {
         const target = targets[name];
         const cpuBefore = processUsage(target.pids[0]).cpuSeconds;
         const { result, foreignCpuPercent } = await withForeignCpu(target.pids, () =>
-          cannon(target.url, target.credential, ROUND_SECONDS),
+          tokenLoad(target.url, target.credential, ROUND_SECONDS),
         );
         const cpuSeconds = processUsage(target.pids[0]).cpuSeconds - cpuBefore;
         if (name.startsWith('broker')) brokerRequests += result.requests.total;

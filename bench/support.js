@@ -1,4 +1,5 @@
 // Process and database helpers shared by bench/run.js and bench/chaos.js.
+const autocannon = require('autocannon');
 const { fork, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
@@ -265,7 +266,22 @@ function loadSandbox() {
   return require(path.join(ROOT, 'dist/apps/sandbox/src/sandbox.js'));
 }
 
+/**
+ * The token-path load every speed section uses: `GET /tokens/credit` for `seconds` over 50
+ * keep-alive connections, one request in flight on each, with `credential` as the bearer.
+ */
+function tokenLoad(url, credential, seconds) {
+  return autocannon({
+    url: `${url}/tokens/credit`,
+    connections: 50,
+    pipelining: 1,
+    duration: seconds,
+    headers: { authorization: `Bearer ${credential}` },
+  });
+}
+
 module.exports = {
+  tokenLoad,
   ADMIN_TOKEN,
   connectAuthorized,
   createBloomIntegration,

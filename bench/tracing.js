@@ -9,7 +9,6 @@
 //   node bench/tracing.js            (after npm run build; BENCH_SECONDS, BENCH_ROUNDS as in run.js,
 //                                     BENCH_OTLP_PROTOCOL http/protobuf (default) or http/json)
 // The lead's bench/run.js runs it as a section: `const { tracing, printTracing } = require('./tracing')`.
-const autocannon = require('autocannon');
 const { spawn } = require('node:child_process');
 const {
   ADMIN_TOKEN,
@@ -22,6 +21,7 @@ const {
   median,
   sleep,
   startBroker,
+  tokenLoad,
 } = require('./support');
 
 const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
@@ -99,16 +99,6 @@ async function startSink() {
   return { url, stats: async () => (await fetch(url)).json(), stop: () => child.kill('SIGTERM') };
 }
 
-function cannon(url, apiKey, seconds) {
-  return autocannon({
-    url: `${url}/tokens/credit`,
-    connections: 50,
-    pipelining: 1,
-    duration: seconds,
-    headers: { authorization: `Bearer ${apiKey}` },
-  });
-}
-
 async function tracing() {
   const { createSandbox } = loadSandbox();
   const sandbox = createSandbox();
@@ -149,14 +139,14 @@ async function tracing() {
 
     const rounds = Object.fromEntries(TARGETS.map((name) => [name, []]));
     let onRequests = 0;
-    for (const name of TARGETS) await cannon(targets[name].url, apiKey, WARMUP_SECONDS);
+    for (const name of TARGETS) await tokenLoad(targets[name].url, apiKey, WARMUP_SECONDS);
     await sleep(6_000); // the warm-up's spans leave before the counted rounds
     const exportedBefore = (await sink.stats()).tokenSpans;
     for (let round = 0; round < ROUNDS; round++) {
       const shift = round % TARGETS.length;
       const order = [...TARGETS.slice(shift), ...TARGETS.slice(0, shift)];
       for (const name of order) {
-        const result = await cannon(targets[name].url, apiKey, ROUND_SECONDS);
+        const result = await tokenLoad(targets[name].url, apiKey, ROUND_SECONDS);
         if (name === 'on') onRequests += result.requests.total;
         rounds[name].push({
           rps: result.requests.average,

@@ -21,7 +21,7 @@ import {
   startBroker,
 } from './support/broker-process';
 import { AgentProcess, metricValue, startAgent } from './support/agent-process';
-import { createTestDatabase, query, storedRefreshToken } from './support/test-database';
+import { createTestDatabase, expireStoredToken, query, storedRefreshToken } from './support/test-database';
 import { admin, getToken, request } from './support/http';
 import {
   connectBloomerang,
@@ -223,7 +223,7 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
   });
 
   it('answers 1,000 concurrent reads over 5 agents for an expired token with one upstream refresh', async () => {
-    await expireStoredToken('herd');
+    await expireStoredToken(db.url, 'herd');
     sandbox.configure({ tokenLatencyMs: 300 });
     const brokerCallsBefore = await Promise.all(
       agents.map(async (agent) =>
@@ -428,20 +428,6 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
   it('exits 0 on SIGTERM', async () => {
     expect(await agents[4].stop('SIGTERM')).toBe(0);
   });
-
-  async function expireStoredToken(key: string): Promise<void> {
-    const [row] = await query<{ id: string; token_version: number }>(
-      db.url,
-      `UPDATE connections SET expires_at = now() - interval '1 second', token_version = token_version + 1
-        WHERE key = $1 RETURNING id, token_version`,
-      [key],
-    );
-    await query(db.url, 'SELECT pg_notify($1, $2)', [
-      'broker_connection_changed',
-      JSON.stringify({ id: row.id, key, v: row.token_version, kind: 'tokens' }),
-    ]);
-    await sleep(200);
-  }
 });
 
 async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, freePort, sleep, startBroker } from './support/broker-process';
-import { createTestDatabase, query, storedRefreshToken } from './support/test-database';
+import { createTestDatabase, expireStoredToken, storedRefreshToken } from './support/test-database';
 import { admin, getToken, request } from './support/http';
 import {
   authorizeAtSandbox,
@@ -58,7 +58,7 @@ describe('refresh engine: two brokers, one Postgres, one Redis, the sandbox', ()
     // Warm both replicas' caches, then expire the token the way time would: in Postgres, announced.
     expect((await getToken(a.url, apiKey, 'herd')).status).toBe(200);
     expect((await getToken(b.url, apiKey, 'herd')).status).toBe(200);
-    await expireStoredToken('herd');
+    await expireStoredToken(db.url, 'herd');
     sandbox.configure({ tokenLatencyMs: 300 });
     const before = refreshCalls();
     const callers = 400;
@@ -204,20 +204,6 @@ describe('refresh engine: two brokers, one Postgres, one Redis, the sandbox', ()
     expect(sandbox.stats().refreshTokenReuses).toBe(reusesBefore);
     expect((await connection('killed')).status).toBe('active');
   });
-
-  async function expireStoredToken(key: string): Promise<void> {
-    const [row] = await query<{ id: string; token_version: number }>(
-      db.url,
-      `UPDATE connections SET expires_at = now() - interval '1 second', token_version = token_version + 1
-        WHERE key = $1 RETURNING id, token_version`,
-      [key],
-    );
-    await query(db.url, 'SELECT pg_notify($1, $2)', [
-      'broker_connection_changed',
-      JSON.stringify({ id: row.id, key, v: row.token_version, kind: 'tokens' }),
-    ]);
-    await sleep(200);
-  }
 });
 
 async function redisFlush(): Promise<void> {

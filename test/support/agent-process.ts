@@ -1,21 +1,24 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { freePort, sleep } from './broker-process';
+import { freePort } from './broker-process';
+import { runToExit, ServiceProcess, startService } from './child-process';
 
 const REPO_ROOT = process.cwd();
 export const AGENT_MAIN = resolve(REPO_ROOT, 'dist/apps/agent/src/main.js');
-/** The runtime flags of `npm run start:agent` (and of the manifest), so tests measure what pods run. */
-export const AGENT_NODE_FLAGS = ['--max-old-space-size=32', '--max-semi-space-size=1'];
+/**
+ * The runtime flags of `npm run start:agent` (which the manifest shares, test/deploy checks), so
+ * tests run the agent as pods run it.
+ */
+export const AGENT_NODE_FLAGS = (
+  JSON.parse(readFileSync(resolve(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts['start:agent']
+  .trim()
+  .split(/\s+/)
+  .filter((part) => part.startsWith('--'));
 
-export interface AgentProcess {
-  url: string;
-  port: number;
-  child: ChildProcess;
+export interface AgentProcess extends ServiceProcess {
   /** The exact environment the process was given. */
   env: Record<string, string>;
-  /** Everything the process wrote, stdout and stderr. */
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /**
@@ -38,43 +41,17 @@ export async function startAgent(
   const { waitReady = true, timeoutMs = 10_000 } = options;
   const port = variables.AGENT_PORT ? Number(variables.AGENT_PORT) : await freePort();
   const env = agentEnv({ AGENT_PORT: String(port), ...variables });
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN], {
+  const started = await startService({
+    name: 'agent',
+    args: [...AGENT_NODE_FLAGS, AGENT_MAIN],
     env,
     cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}:\n${output}`);
-    try {
-      const response = await fetch(`${url}/health/${waitReady ? 'ready' : 'live'}`);
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`agent not ${waitReady ? 'ready' : 'live'} within ${timeoutMs} ms:\n${output}`);
-    }
-    await sleep(50);
-  }
-  return {
-    url,
     port,
-    child,
-    env,
-    output: () => output,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      return exited;
-    },
-  };
+    healthPath: waitReady ? '/health/ready' : '/health/live',
+    timeoutMs,
+    pollMs: 50,
+  });
+  return { ...started, env };
 }
 
 /** Runs the agent expecting it to exit at start; resolves its exit code and output. */
@@ -82,23 +59,12 @@ export function runAgentToExit(
   variables: Record<string, string>,
   timeoutMs = 10_000,
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, AGENT_MAIN], {
-      env: agentEnv(variables),
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`agent did not exit within ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, output });
-    });
+  return runToExit({
+    name: 'agent',
+    args: [...AGENT_NODE_FLAGS, AGENT_MAIN],
+    env: agentEnv(variables),
+    cwd: REPO_ROOT,
+    timeoutMs,
   });
 }
 

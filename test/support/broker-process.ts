@@ -1,22 +1,15 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runToExit, ServiceProcess, startService } from './child-process';
 
 export const BROKER_MAIN = resolve(process.cwd(), 'dist/apps/broker/src/main.js');
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef-0123456789';
 export const ENCRYPTION_KEYS = `k1:${Buffer.alloc(32, 7).toString('base64')}`;
 
-export interface BrokerProcess {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  /** Everything the process wrote, stdout and stderr. */
-  output(): string;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type BrokerProcess = ServiceProcess;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -61,42 +54,16 @@ export async function startBroker(
 ): Promise<BrokerProcess> {
   const port = overrides.PORT ? Number(overrides.PORT) : await freePort();
   const env = brokerEnv({ PORT: String(port), ...overrides });
-  const child = spawn(process.execPath, [BROKER_MAIN], {
+  return startService({
+    name: 'broker',
+    args: [BROKER_MAIN],
     env,
     cwd: BROKER_CWD,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`broker exited with ${child.exitCode}:\n${output}`);
-    try {
-      const response = await fetch(`${url}/health/ready`);
-      if (response.status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`broker not ready within ${timeoutMs} ms:\n${output}`);
-    }
-    await sleep(100);
-  }
-  return {
-    url,
     port,
-    child,
-    output: () => output,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      return exited;
-    },
-  };
+    healthPath: '/health/ready',
+    timeoutMs,
+    pollMs: 100,
+  });
 }
 
 /** Runs the broker expecting it to exit at start; resolves its exit code and output. */
@@ -104,24 +71,7 @@ export function runBrokerToExit(
   env: NodeJS.ProcessEnv,
   timeoutMs = 15_000,
 ): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [BROKER_MAIN], {
-      env,
-      cwd: BROKER_CWD,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`broker did not exit within ${timeoutMs} ms:\n${output}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, output });
-    });
-  });
+  return runToExit({ name: 'broker', args: [BROKER_MAIN], env, cwd: BROKER_CWD, timeoutMs });
 }
 
 export function sleep(ms: number): Promise<void> {

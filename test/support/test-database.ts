@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { Keyring } from '@broker/crypto';
-import { ENCRYPTION_KEYS, randomSuffix } from './broker-process';
+import { ENCRYPTION_KEYS, randomSuffix, sleep } from './broker-process';
 
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -51,4 +51,22 @@ export async function storedRefreshToken(url: string, key: string): Promise<stri
     column: 'refresh_token',
     rowId: row.id,
   });
+}
+
+/**
+ * Makes a connection's stored token expired, as time would, and announces it the way the broker
+ * does (NOTIFY with the new token version), so every replica's cache lets go of it.
+ */
+export async function expireStoredToken(url: string, key: string): Promise<void> {
+  const [row] = await query<{ id: string; token_version: number }>(
+    url,
+    `UPDATE connections SET expires_at = now() - interval '1 second', token_version = token_version + 1
+      WHERE key = $1 RETURNING id, token_version`,
+    [key],
+  );
+  await query(url, 'SELECT pg_notify($1, $2)', [
+    'broker_connection_changed',
+    JSON.stringify({ id: row.id, key, v: row.token_version, kind: 'tokens' }),
+  ]);
+  await sleep(200);
 }
