@@ -7,20 +7,16 @@
 //   none    no security headers at all.
 // The variants are copies of dist/ under .tmp/ with http-headers.js patched.
 const autocannon = require('autocannon');
-const { spawn } = require('node:child_process');
 const { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 const {
-  ADMIN_TOKEN,
-  ENCRYPTION_KEYS,
   adminCall,
   createBloomIntegration,
   createDatabase,
-  freePort,
   loadSandbox,
   median,
   processUsage,
-  sleep,
+  startBroker,
 } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -51,33 +47,9 @@ function variantMain(name) {
   return path.join(dir, 'dist/apps/broker/src/main.js');
 }
 
-async function startVariant(main, databaseUrl) {
-  const port = await freePort();
-  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...parent,
-      LOG_LEVEL: 'warn',
-      BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
-      BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
-      BROKER_HOST: '127.0.0.1',
-      BROKER_ROLE: 'api',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL,
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) break;
-    } catch {
-      if (i > 1000) throw new Error('broker did not start');
-    }
-    await sleep(20);
-  }
-  return { url, child, stop: () => new Promise((resolve) => child.once('exit', resolve) && child.kill()) };
+/** A broker from the variant's build, as the token path's sidecar runs it (role api). */
+function startVariant(main, databaseUrl) {
+  return startBroker({ BROKER_ROLE: 'api', DATABASE_URL: databaseUrl, REDIS_URL }, [], main);
 }
 
 async function main() {

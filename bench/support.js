@@ -77,10 +77,10 @@ async function waitReady(url, child, timeoutMs = 20_000) {
 }
 
 /** Starts a built broker; resolves when /health/ready answers, with how long that took. */
-async function startBroker(env, nodeArgs = []) {
+async function startBroker(env, nodeArgs = [], main = BROKER_MAIN) {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...nodeArgs, BROKER_MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     cwd: CHILD_CWD,
     env: {
       ...baseEnv(),

@@ -11,8 +11,6 @@
 // The lead's bench/run.js runs it as a section: `const { tracing, printTracing } = require('./tracing')`.
 const { spawn } = require('node:child_process');
 const {
-  ADMIN_TOKEN,
-  ENCRYPTION_KEYS,
   adminCall,
   createBloomIntegration,
   createDatabase,
@@ -32,44 +30,6 @@ const PROTOCOL = process.env.BENCH_OTLP_PROTOCOL || 'http/protobuf';
 const SPAN_NAME = 'GET /tokens/:connection';
 const BASELINE_MAIN = process.env.BENCH_TRACING_BASELINE;
 const TARGETS = ['off', 'on', 'sampledOut', ...(BASELINE_MAIN ? ['baseline'] : [])];
-
-/** A broker from another build (support.startBroker runs this tree's dist/). */
-async function startOtherBuild(main, env) {
-  const port = await freePort();
-  const { NODE_OPTIONS: _ignored, ...parent } = process.env;
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...parent,
-      LOG_LEVEL: 'warn',
-      BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
-      BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
-      BROKER_HOST: '127.0.0.1',
-      ...env,
-      PORT: String(port),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 30_000; ;) {
-    if (child.exitCode !== null) throw new Error(`${main} exited with ${child.exitCode}`);
-    if (Date.now() > deadline) throw new Error(`${main} not ready`);
-    const ready = await fetch(`${url}/health/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) break;
-    await sleep(50);
-  }
-  return {
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 /** An OTLP/HTTP sink in its own process: answers every export, counts token-request spans. */
 async function startSink() {
@@ -123,11 +83,11 @@ async function tracing() {
     stops.push(sampledOut.stop);
     const targets = { off, on, sampledOut };
     if (BASELINE_MAIN) {
-      targets.baseline = await startOtherBuild(BASELINE_MAIN, {
-        DATABASE_URL: db.url,
-        REDIS_URL,
-        BROKER_ROLE: 'api',
-      });
+      targets.baseline = await startBroker(
+        { DATABASE_URL: db.url, REDIS_URL, BROKER_ROLE: 'api' },
+        [],
+        BASELINE_MAIN,
+      );
       stops.push(targets.baseline.stop);
     }
     await createBloomIntegration(off.url, sandboxUrl);
