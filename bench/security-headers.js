@@ -1,9 +1,9 @@
 // node bench/security-headers.js: what the security headers cost on the token path, in server CPU
 // per request (from /proc, so the load generator's own CPU is not counted), three variants of the
 // built broker measured in interleaved rounds:
-//   lean    the build as it is: helmet on every route, the token route skips it and sets three
-//           constant headers from a route hook;
-//   helmet  @fastify/helmet applied to the token route too (what a plain global registration does);
+//   lean    the build as it is: helmet's headers from a route hook on every route, the token
+//           route's hook sets three constant headers instead;
+//   helmet  helmet's hook on the token route too;
 //   none    no security headers at all.
 // The variants are copies of dist/ under .tmp/ with http-headers.js patched.
 const autocannon = require('autocannon');
@@ -27,7 +27,7 @@ const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/1';
 const PATCHES = {
   lean: (source) => source,
   helmet: (source) => patched(source, /LEAN_HEADERS_ROUTE = \{[^;]*\};/, 'LEAN_HEADERS_ROUTE = {};'),
-  none: (source) => patched(source, /async function registerSecurityHeaders\(app\) \{/, '$&\n    return;'),
+  none: (source) => patched(source, /function registerSecurityHeaders\(app\) \{/, '$&\n    return;'),
 };
 
 function patched(source, pattern, replacement) {

@@ -63,7 +63,7 @@ async function bootstrap(): Promise<void> {
       if (route.url === IMPORT_ROUTE && route.method === 'POST') route.bodyLimit = IMPORT_BODY_LIMIT_BYTES;
     });
   app.useGlobalFilters(new BrokerExceptionFilter());
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   if (env.adminApiEnabled) mountSwagger(app);
 
   // SIGTERM: stop taking requests, let those in flight (and running refresh jobs) finish, exit 0.

@@ -81,7 +81,7 @@ export class BrokerMetrics {
   // Postgres holds it, set by the reconciler on every worker (alerts aggregate with max/min).
   private readonly tokenRequestSeconds = new Histogram({
     name: 'broker_token_request_duration_seconds',
-    help: 'Time GET /tokens spent answering (after the caller was identified), by outcome',
+    help: 'Time GET /tokens spent answering what its cache could not (after the caller was identified), by outcome',
     labelNames: ['outcome'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
