@@ -241,7 +241,7 @@ describe('foundation: a started broker over HTTP', () => {
     ]);
   });
 
-  it('sends the lean fixed headers on the token path, on its answers and its errors', async () => {
+  it('sends nosniff on the token path, answers and errors, and none of the page headers of helmet', async () => {
     const client = await api.post('/admin/clients', { name: 'headers', connections: ['*'] });
     expect(client.status).toBe(201);
     for (const [token, status] of [
@@ -250,12 +250,9 @@ describe('foundation: a started broker over HTTP', () => {
     ] as const) {
       const response = await request(broker.url, 'GET', '/tokens/no-such-connection', { token });
       expect(response.status).toBe(status);
-      expect(response.headers.get('content-security-policy')).toBe(
-        "default-src 'none'; frame-ancestors 'none'",
-      );
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-      expect(response.headers.get('x-frame-options')).toBe('DENY');
-      // Helmet's own set is not computed on this route.
+      // Helmet's set is not computed on this route: a JSON answer to services, on the hot path.
+      expect(response.headers.get('content-security-policy')).toBeNull();
       expect(response.headers.get('cross-origin-opener-policy')).toBeNull();
     }
     expect((await api.delete(`/admin/clients/${client.body.id}`)).status).toBe(204);

@@ -28,6 +28,8 @@ export class BrokerExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, code, message, headers } = this.describe(exception);
+    // Error bodies are JSON on every route, the token path included (which has no helmet hook).
+    reply.header('x-content-type-options', 'nosniff');
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
     void reply.status(status).send({ statusCode: status, error: code, message });
   }

@@ -30,20 +30,12 @@ export const HELMET_OPTIONS: HelmetOptions = {
 };
 
 /**
- * The headers a hot JSON route sends instead of helmet's set: no sniffing the answer into HTML,
- * no framing, no content of any kind.
+ * Route config for the token path (`@RouteConfig(NOSNIFF_ONLY_ROUTE)`): a JSON answer to services,
+ * which no browser renders or frames, on the hot path. It gets no helmet hook (a route hook costs
+ * about 1.5 µs per request there, 5 % of the route's CPU); its answers carry
+ * `X-Content-Type-Options: nosniff` with its own headers, its errors through the exception filter.
  */
-export const LEAN_SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-} as const;
-
-/**
- * Route config (`@RouteConfig(LEAN_HEADERS_ROUTE)`) for the token path: it sends
- * `LEAN_SECURITY_HEADERS`, three constant headers, on its error answers too.
- */
-export const LEAN_HEADERS_ROUTE = { securityHeaders: 'lean' } as const;
+export const NOSNIFF_ONLY_ROUTE = { securityHeaders: 'nosniff-only' } as const;
 
 /** Helmet's middleware, built once (building it is what costs: @fastify/helmet does it per request). */
 const applyHelmet = helmet(HELMET_OPTIONS);
@@ -52,13 +44,8 @@ function setHelmetHeaders(request: FastifyRequest, reply: FastifyReply, done: Ho
   applyHelmet(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
 }
 
-function setLeanHeaders(_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  void reply.headers(LEAN_SECURITY_HEADERS);
-  done();
-}
-
 /**
- * Helmet's headers on every route but the lean ones, as a hook of each route rather than a global
+ * Helmet's headers on every route but the token path, as a hook of each route rather than a global
  * one. `@fastify/helmet` was measured first: even for a route it skips, its two global `onRequest`
  * hooks (one async) cost about 3 µs of CPU per request, a tenth of the token path's whole budget,
  * so this applies `helmet` itself (the package @fastify/helmet wraps, same options) per route.
@@ -69,8 +56,9 @@ export function registerSecurityHeaders(app: NestFastifyApplication): void {
     .getHttpAdapter()
     .getInstance()
     .addHook('onRoute', (route: RouteOptions) => {
-      const lean = (route.config as { securityHeaders?: string } | undefined)?.securityHeaders === 'lean';
+      const config = route.config as { securityHeaders?: string } | undefined;
+      if (config?.securityHeaders === NOSNIFF_ONLY_ROUTE.securityHeaders) return;
       const existing = route.onRequest ? [route.onRequest].flat() : [];
-      route.onRequest = [...existing, lean ? setLeanHeaders : setHelmetHeaders];
+      route.onRequest = [...existing, setHelmetHeaders];
     });
 }
