@@ -1,23 +1,8 @@
 import { Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { ApiExtraModels, DECORATORS, getSchemaPath } from '@nestjs/swagger';
-import { BrokerErrorCode, ERROR_STATUS } from './broker-error';
+import { BrokerErrorCode, CODE_OF_STATUS, ERROR_STATUS } from './broker-error';
 import { ErrorBody } from './error-body.dto';
-
-/** The code a bare status stands for: the one the exception filter gives framework errors of that status. */
-const DEFAULT_CODE: Record<number, BrokerErrorCode> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-  500: 'internal_error',
-  503: 'service_unavailable',
-};
 
 const EXAMPLE_MESSAGE: Record<BrokerErrorCode, string> = {
   bad_request: 'key must match [a-z0-9][a-z0-9_-]{0,62}; scopes must be an array',
@@ -65,7 +50,7 @@ const ERRORS_METADATA = 'broker:api-errors';
  */
 export function ApiErrors(...errors: Array<number | BrokerErrorCode>): MethodDecorator & ClassDecorator {
   const codes = errors.map((error) => {
-    const code = typeof error === 'number' ? DEFAULT_CODE[error] : error;
+    const code = typeof error === 'number' ? CODE_OF_STATUS[error] : error;
     if (!code) throw new Error(`ApiErrors: no error code for status ${error}`);
     return code;
   });

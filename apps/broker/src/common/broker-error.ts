@@ -23,6 +23,24 @@ export const ERROR_STATUS = {
 
 export type BrokerErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * The code a bare HTTP status stands for: what the exception filter gives the framework's own
+ * errors (bad JSON, wrong content type, unknown route), and what `@ApiErrors(404)` documents.
+ */
+export const CODE_OF_STATUS: Readonly<Record<number, BrokerErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  500: 'internal_error',
+  503: 'service_unavailable',
+};
+
 /** Every code a caller may see as `error`, for the OpenAPI enum. */
 export const ERROR_CODES = Object.keys(ERROR_STATUS) as BrokerErrorCode[];
 

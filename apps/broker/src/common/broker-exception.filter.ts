@@ -1,20 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { BrokerError } from './broker-error';
-
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  503: 'service_unavailable',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  429: 'too_many_requests',
-};
+import { BrokerError, CODE_OF_STATUS } from './broker-error';
 
 /**
  * The one place errors become HTTP: `{ statusCode, error, message }`. Domain errors keep their
@@ -60,7 +47,7 @@ export class BrokerExceptionFilter implements ExceptionFilter {
     if (status !== undefined && status !== 500) {
       return {
         status,
-        code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'service_unavailable' : 'bad_request'),
+        code: CODE_OF_STATUS[status] ?? (status >= 500 ? 'service_unavailable' : 'bad_request'),
         message: clientMessage(exception),
         headers: {},
       };
