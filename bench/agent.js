@@ -2,7 +2,7 @@
 // `npm run start:agent` starts it, cache-hit throughput against the bare Fastify reference in the
 // same run, and the Postgres connections that N application pods open with a full broker in each
 // pod (what the sidecar example used to run) and with an agent in each pod.
-// Run alone with `node bench/agent.js`, or as the `agent` section of `npm run bench`.
+// The `agent` section of `npm run bench` (alone: `npm run bench agent`).
 const { spawn } = require('node:child_process');
 const { readdirSync, readFileSync, readlinkSync } = require('node:fs');
 const path = require('node:path');
@@ -19,12 +19,19 @@ const {
   startBroker,
   startReference,
   tokenLoad,
+  fmt,
+  mark,
+  range,
+  roundSettings,
+  spread,
 } = require('./support');
 
 const ROOT = path.resolve(__dirname, '..');
-const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 6);
+const {
+  roundSeconds: ROUND_SECONDS,
+  rounds: ROUNDS,
+  warmupSeconds: WARMUP_SECONDS,
+} = roundSettings({ roundSeconds: 8, rounds: 3, warmupSeconds: 6 });
 const STARTS = 5;
 const PODS_ON_PAPER = 300;
 const AGENTS_FOR_CONNECTIONS = 5;
@@ -198,7 +205,7 @@ async function agentSection() {
       hits: {
         agentRps: median(rounds.agent.map((r) => r.rps)),
         fastifyRps: median(rounds.fastify.map((r) => r.rps)),
-        ratio: { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) },
+        ratio: spread(ratios),
         p99Ms: median(rounds.agent.map((r) => r.p99)),
         non2xx: rounds.agent.reduce((sum, r) => sum + r.non2xx, 0),
       },
@@ -234,9 +241,6 @@ async function agentSection() {
   }
 }
 
-const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits));
-const mark = (ok) => (ok ? 'met' : 'NOT MET');
-
 /** Table rows [measure, result, target, met] for bench/run.js. */
 function rows(a) {
   const pg = a.postgres;
@@ -256,7 +260,7 @@ function rows(a) {
     ],
     [
       'agent: cache hits / bare Fastify (median [min–max])',
-      `${fmt(a.hits.ratio.median, 2)} [${fmt(a.hits.ratio.min, 2)}–${fmt(a.hits.ratio.max, 2)}] (${fmt(a.hits.agentRps)} vs ${fmt(a.hits.fastifyRps)} req/s)`,
+      `${range(a.hits.ratio)} (${fmt(a.hits.agentRps)} vs ${fmt(a.hits.fastifyRps)} req/s)`,
       `≥ ${TARGETS.hitThroughputToFastify}`,
       mark(a.met.hitThroughput),
     ],
@@ -295,17 +299,4 @@ function rows(a) {
   ];
 }
 
-module.exports = { run: agentSection, rows, TARGETS };
-
-if (require.main === module) {
-  agentSection().then(
-    (summary) => {
-      process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      process.exit(0);
-    },
-    (error) => {
-      process.stderr.write(`${error.stack}\n`);
-      process.exit(1);
-    },
-  );
-}
+module.exports = { run: agentSection, rows };

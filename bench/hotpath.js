@@ -26,11 +26,18 @@ const {
   startReference,
   withForeignCpu,
   tokenLoad,
+  mark,
+  range,
+  roundSettings,
+  spread,
+  fmt,
 } = require('./support');
 
-const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 5);
+const {
+  roundSeconds: ROUND_SECONDS,
+  rounds: ROUNDS,
+  warmupSeconds: WARMUP_SECONDS,
+} = roundSettings({ roundSeconds: 4, rounds: 7, warmupSeconds: 5 });
 const MAX_FOREIGN_CPU = Number(process.env.BENCH_MAX_FOREIGN_CPU || 10);
 /** Disturbed rounds run again at most this many times; then the least disturbed ones are used, flagged. */
 const EXTRA_ROUNDS = 3;
@@ -199,9 +206,6 @@ async function run() {
 }
 
 /** median, min and max of a list of per-round values. */
-function spread(values) {
-  return { median: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values };
-}
 
 function summarize(rounds, extra) {
   const per = (name, field) => rounds.map((r) => r.targets[name][field]);
@@ -247,9 +251,6 @@ function summarize(rounds, extra) {
 
 /** Table rows: [measure, result, target, met]. */
 function rows(h) {
-  const fmt = (n, digits = 2) => Number(n).toFixed(digits);
-  const range = (s, digits = 2) => `${fmt(s.median, digits)} [${fmt(s.min, digits)}–${fmt(s.max, digits)}]`;
-  const mark = (ok) => (ok ? 'met' : 'NOT MET');
   const out = [];
   for (const name of TARGETS) {
     const t = h.targets[name];

@@ -24,6 +24,7 @@ const {
   sql,
   startBroker,
   startSandboxProcess,
+  fmt,
 } = require('./support');
 
 async function herd() {
@@ -272,9 +273,6 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 }
-
-const fmt = (n, digits = 0) =>
-  n === null || n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits);
 
 function herdRows(h) {
   return [

@@ -208,6 +208,31 @@ function percentile(values, p) {
 
 const median = (values) => percentile(values, 50);
 
+/** A measure over rounds: its median, its spread, and every round's value. */
+function spread(values) {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), rounds: values };
+}
+
+/**
+ * Round length, number of rounds and warm-up of a load section, in seconds: the section's defaults
+ * unless BENCH_SECONDS, BENCH_ROUNDS or BENCH_WARMUP_SECONDS say otherwise.
+ */
+function roundSettings(defaults) {
+  return {
+    roundSeconds: Number(process.env.BENCH_SECONDS || defaults.roundSeconds),
+    rounds: Number(process.env.BENCH_ROUNDS || defaults.rounds),
+    warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS || defaults.warmupSeconds),
+  };
+}
+
+/** A figure for the table: `digits` decimals, a dash when there is none. */
+const fmt = (n, digits = 0) =>
+  n === null || n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits);
+/** A spread as `median [min–max]`. */
+const range = (s, digits = 2) => `${fmt(s.median, digits)} [${fmt(s.min, digits)}–${fmt(s.max, digits)}]`;
+/** The last column of a table row with a target. */
+const mark = (ok) => (ok ? 'met' : 'NOT MET');
+
 /**
  * The sandbox in its own process, so that its simulated upstream latency is not stretched by the
  * load generator sharing its event loop. `stats()` and `configure()` go over its control API.
@@ -281,6 +306,11 @@ function tokenLoad(url, credential, seconds) {
 }
 
 module.exports = {
+  fmt,
+  mark,
+  range,
+  roundSettings,
+  spread,
   tokenLoad,
   ADMIN_TOKEN,
   connectAuthorized,

@@ -6,9 +6,8 @@
 // With BENCH_TRACING_BASELINE=<main.js of a build without tracing> (e.g. the commit before it,
 // built elsewhere), a fourth broker runs that build: "off / baseline" is what tracing costs when
 // it is off.
-//   node bench/tracing.js            (after npm run build; BENCH_SECONDS, BENCH_ROUNDS as in run.js,
-//                                     BENCH_OTLP_PROTOCOL http/protobuf (default) or http/json)
-// The lead's bench/run.js runs it as a section: `const { tracing, printTracing } = require('./tracing')`.
+// The `tracing` section of `npm run bench` (`npm run bench tracing`, after npm run build;
+// BENCH_SECONDS, BENCH_ROUNDS as in run.js, BENCH_OTLP_PROTOCOL http/protobuf (default) or http/json).
 const { spawn } = require('node:child_process');
 const {
   adminCall,
@@ -20,11 +19,15 @@ const {
   sleep,
   startBroker,
   tokenLoad,
+  fmt,
+  roundSettings,
 } = require('./support');
 
-const ROUND_SECONDS = Number(process.env.BENCH_SECONDS || 8);
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 6);
+const {
+  roundSeconds: ROUND_SECONDS,
+  rounds: ROUNDS,
+  warmupSeconds: WARMUP_SECONDS,
+} = roundSettings({ roundSeconds: 8, rounds: 3, warmupSeconds: 6 });
 const REDIS_URL = 'redis://127.0.0.1:6379/12';
 const PROTOCOL = process.env.BENCH_OTLP_PROTOCOL || 'http/protobuf';
 const SPAN_NAME = 'GET /tokens/:connection';
@@ -152,44 +155,8 @@ async function tracing() {
   }
 }
 
-function printTracing(t) {
-  const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits));
-  const rows = [
-    [
-      'tracing off (no OTEL_* set)',
-      `${fmt(t.off.rps)} req/s, p50 ${fmt(t.off.p50)} ms, p99 ${fmt(t.off.p99)} ms, non-2xx ${t.off.non2xx}`,
-    ],
-    [
-      `tracing on (every span exported, ${t.protocol})`,
-      `${fmt(t.on.rps)} req/s, p50 ${fmt(t.on.p50)} ms, p99 ${fmt(t.on.p99)} ms, non-2xx ${t.on.non2xx}`,
-    ],
-    [
-      'tracing on, sampler always_off',
-      `${fmt(t.sampledOut.rps)} req/s, p50 ${fmt(t.sampledOut.p50)} ms, p99 ${fmt(t.sampledOut.p99)} ms, non-2xx ${t.sampledOut.non2xx}`,
-    ],
-    ...(t.baseline
-      ? [
-          [
-            'build without tracing (baseline)',
-            `${fmt(t.baseline.rps)} req/s, p50 ${fmt(t.baseline.p50)} ms, p99 ${fmt(t.baseline.p99)} ms, non-2xx ${t.baseline.non2xx}`,
-          ],
-          ['tracing: off / baseline throughput (median of rounds)', fmt(t.offToBaseline, 2)],
-        ]
-      : []),
-    ['tracing: on / off throughput (median of rounds)', fmt(t.onToOff, 2)],
-    ['tracing: sampled out / off throughput (median of rounds)', fmt(t.sampledOutToOff, 2)],
-    ...Object.keys(t)
-      .filter((name) => t[name] && Array.isArray(t[name].roundsRps))
-      .map((name) => [`tracing: rounds ${name} (req/s)`, t[name].roundsRps.join(' ')]),
-    ['tracing: token spans exported / requests', `${t.spansExported} / ${t.onRequests}`],
-  ];
-  const width = Math.max(...rows.map((r) => r[0].length));
-  for (const [a, b] of rows) process.stdout.write(`${a.padEnd(width)}  ${b}\n`);
-}
-
 /** Table rows [measure, result, target, met] for bench/run.js. */
 function rows(t) {
-  const fmt = (n, digits = 0) => (n === undefined || Number.isNaN(n) ? '—' : Number(n).toFixed(digits));
   return [
     ['tracing: off, req/s (p99)', `${fmt(t.off.rps)} (${fmt(t.off.p99)} ms)`, '', ''],
     [`tracing: on (${t.protocol}), req/s (p99)`, `${fmt(t.on.rps)} (${fmt(t.on.p99)} ms)`, '', ''],
@@ -200,16 +167,4 @@ function rows(t) {
   ];
 }
 
-module.exports = { tracing, printTracing, run: tracing, rows };
-
-if (require.main === module) {
-  tracing()
-    .then((summary) => {
-      process.stdout.write('\n');
-      printTracing(summary);
-    })
-    .catch((error) => {
-      console.error(error);
-      process.exit(1);
-    });
-}
+module.exports = { run: tracing, rows };
