@@ -1,3 +1,3 @@
 export type { CipherContext } from './keyring';
 export { DecryptionError, Keyring, KeyringConfigError } from './keyring';
-export { apiKeyMatches, constantTimeEqualHex, generateSecret, hashApiKey } from './secrets';
+export { apiKeyMatches, generateSecret, hashApiKey } from './secrets';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DecryptionError, Keyring, KeyringConfigError } from './keyring';
-import { constantTimeEqualHex, generateSecret, hashApiKey } from './secrets';
+import { apiKeyMatches, generateSecret, hashApiKey } from './secrets';
 
 const key = (fill: number) => Buffer.alloc(32, fill).toString('base64');
 const ctx = { table: 'connections', column: 'refresh_token', rowId: '11111111-1111-1111-1111-111111111111' };
@@ -98,9 +98,9 @@ describe('secrets', () => {
   it('compares digests in constant time without throwing on length mismatch', () => {
     const digest = hashApiKey('tbk_key');
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
-    expect(constantTimeEqualHex(digest, hashApiKey('tbk_key'))).toBe(true);
-    expect(constantTimeEqualHex(digest, hashApiKey('tbk_other'))).toBe(false);
-    expect(constantTimeEqualHex(digest, 'abcd')).toBe(false);
+    expect(apiKeyMatches('tbk_key', Buffer.from(digest, 'hex'))).toBe(true);
+    expect(apiKeyMatches('tbk_other', Buffer.from(digest, 'hex'))).toBe(false);
+    expect(apiKeyMatches('tbk_key', Buffer.from('abcd', 'hex'))).toBe(false);
   });
 
   it('generates distinct url-safe secrets', () => {

@@ -14,14 +14,6 @@ export function apiKeyMatches(apiKey: string, storedDigest: Buffer): boolean {
   return storedDigest.length === digest.length && timingSafeEqual(digest, storedDigest);
 }
 
-/** Compares two hex digests in constant time; false (not an exception) when lengths differ. */
-export function constantTimeEqualHex(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  if (left.length !== right.length || left.length === 0) return false;
-  return timingSafeEqual(left, right);
-}
-
 /** A random base64url string of `bytes` random bytes. */
 export function generateSecret(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
