@@ -131,22 +131,18 @@ export class ClientsService implements OnModuleInit {
   async authenticateApiKey(apiKey: string): Promise<Caller | null> {
     const match = API_KEY_PATTERN.exec(apiKey);
     if (!match) return null;
-    const cacheKey = `key:${match[1]}`;
-    let client: CachedClient | null | undefined = this.fresh(cacheKey);
-    if (client === undefined) {
-      client = await this.load(cacheKey, () => this.clients.findOneBy({ apiKeyPrefix: match[1] }));
-    }
+    const client = await this.cached(`key:${match[1]}`, () =>
+      this.clients.findOneBy({ apiKeyPrefix: match[1] }),
+    );
     if (!client?.apiKeyDigest) return null;
     return apiKeyMatches(apiKey, client.apiKeyDigest) ? client.caller : null;
   }
 
   /** The caller bound to a verified ServiceAccount (`namespace/name`), or null. */
   async authenticateServiceAccount(serviceAccount: string): Promise<Caller | null> {
-    const cacheKey = `sa:${serviceAccount}`;
-    let client: CachedClient | null | undefined = this.fresh(cacheKey);
-    if (client === undefined) {
-      client = await this.load(cacheKey, () => this.clients.findOneBy({ serviceAccount }));
-    }
+    const client = await this.cached(`sa:${serviceAccount}`, () =>
+      this.clients.findOneBy({ serviceAccount }),
+    );
     return client?.caller ?? null;
   }
 
@@ -154,6 +150,14 @@ export class ClientsService implements OnModuleInit {
   private fresh(cacheKey: string): CachedClient | undefined {
     const hit = this.cache.get(cacheKey);
     return hit && Date.now() - hit.loadedAt <= CACHE_TTL_MS ? hit : undefined;
+  }
+
+  /** The fresh cached client under that key, or the one `load` finds now (cached if it exists). */
+  private async cached(
+    cacheKey: string,
+    load: () => Promise<ClientEntity | null>,
+  ): Promise<CachedClient | null> {
+    return this.fresh(cacheKey) ?? this.load(cacheKey, load);
   }
 
   private async load(

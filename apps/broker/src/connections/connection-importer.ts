@@ -2,7 +2,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In, Repository } from 'typeorm';
-import { ProviderConfigError, resolveProvider } from '@broker/providers';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
@@ -13,6 +12,7 @@ import { ConcurrencyLimiter } from '../tokens/concurrency-limiter';
 import { TokenRefresher } from '../tokens/token-refresher';
 import { ImportedConnection, TokenStore } from '../tokens/token-store';
 import { ConnectionEntity } from './connection.entity';
+import { connectionProvider } from './connection-provider';
 import { CreateConnectionDto, ImportResultStatus, ImportResultView } from './connection.dto';
 import { checkImportItem, hasUsableAccessToken } from './import-rules';
 
@@ -154,13 +154,10 @@ export class ConnectionImporter {
     if (!integration) return { problem: `integration "${dto.integration}" does not exist` };
     let grantType: string;
     try {
-      grantType = resolveProvider({
-        provider: integration.provider,
-        ...integration.config,
-        ...(dto.scopes ? { scopes: dto.scopes } : {}),
-      }).grantType;
+      grantType = connectionProvider(integration, dto.scopes).grantType;
     } catch (error) {
-      if (error instanceof ProviderConfigError) return { problem: error.message };
+      // Refused here, an item becomes `invalid` with the reason; nothing is written for it.
+      if (error instanceof BrokerError) return { problem: error.message };
       throw error;
     }
     if (grantType !== 'authorization_code') {

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { FindOptionsWhere, Repository } from 'typeorm';
-import { ProviderConfigError, resolveProvider } from '@broker/providers';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { AuditLog, AuditOutcome } from '../audit/audit-log';
 import { IntegrationEntity } from '../integrations/integration.entity';
@@ -11,6 +10,7 @@ import { TokenCache } from '../tokens/token-cache';
 import { RefreshFailedError, TokenRefresher } from '../tokens/token-refresher';
 import { TokenStore } from '../tokens/token-store';
 import { AuthorizationFlow } from './authorization-flow';
+import { connectionProvider } from './connection-provider';
 import { ConnectionImporter } from './connection-importer';
 import { importFieldProblems } from './import-rules';
 import { ConnectionEntity } from './connection.entity';
@@ -46,7 +46,7 @@ export class ConnectionsService {
     }
     const integration = await this.integrationRows.findOneBy({ key: dto.integration });
     if (!integration) throw BrokerError.badRequest(`integration "${dto.integration}" does not exist`);
-    const provider = this.checkScopes(integration, dto.scopes);
+    const provider = connectionProvider(integration, dto.scopes);
     const codeFlow = provider.grantType === 'authorization_code';
     const id = randomUUID();
     try {
@@ -161,19 +161,6 @@ export class ConnectionsService {
     const row = await this.connections.findOneBy({ key });
     if (!row) throw BrokerError.notFound('connection', key);
     return row;
-  }
-
-  private checkScopes(integration: IntegrationEntity, scopes: string[] | undefined) {
-    try {
-      return resolveProvider({
-        provider: integration.provider,
-        ...integration.config,
-        ...(scopes ? { scopes } : {}),
-      });
-    } catch (error) {
-      if (error instanceof ProviderConfigError) throw BrokerError.badRequest(error.message);
-      throw error;
-    }
   }
 
   private async integrationKeys(rows: ConnectionEntity[]): Promise<Map<string, string>> {

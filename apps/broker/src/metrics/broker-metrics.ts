@@ -107,11 +107,6 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
-  private readonly tokenLatencyByOutcome = new Map<
-    TokenOutcome,
-    ReturnType<Histogram<'outcome'>['labels']>
-  >();
-
   private soonestExpiryMs = Number.POSITIVE_INFINITY;
 
   constructor() {
@@ -119,21 +114,12 @@ export class BrokerMetrics {
     this.soonestExpiry.set(0);
   }
 
+  /** Counts a token answer; times it too when it started at `startedNs` (cache misses only). */
   tokenRequest(outcome: TokenOutcome, startedNs?: bigint): void {
     this.tokenRequestsPending.set(outcome, (this.tokenRequestsPending.get(outcome) ?? 0) + 1);
     if (startedNs !== undefined) {
-      this.tokenLatencyOf(outcome).observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+      this.tokenRequestSeconds.observe({ outcome }, Number(process.hrtime.bigint() - startedNs) / 1e9);
     }
-  }
-
-  /** The histogram's child for one outcome, bound once: an observation then hashes no labels. */
-  private tokenLatencyOf(outcome: TokenOutcome) {
-    let child = this.tokenLatencyByOutcome.get(outcome);
-    if (!child) {
-      child = this.tokenRequestSeconds.labels({ outcome });
-      this.tokenLatencyByOutcome.set(outcome, child);
-    }
-    return child;
   }
 
   /** Replaces the connection gauges with what the reconciler just counted in Postgres. */

@@ -1,21 +1,20 @@
 import { BrokerError } from '../common/broker-error';
 import type { CallerRequest } from '../clients/caller.guard';
-import { ATTR, incomingContext, inSpan, SpanKind, tracingEnabled } from '../tracing/spans';
+import { ATTR, incomingContext, inSpan, SpanKind } from '../tracing/spans';
 import type { TokenView } from './token.dto';
 
 export const TOKEN_REQUEST_SPAN = 'GET /tokens/:connection';
 
 /**
  * The span of one token request, continuing the caller's `traceparent`. The outcome (cache hit,
- * stored, refreshed, or the refusal) is set by TokensService on this span. Tracing off, the
- * request runs as it is, with no span work at all.
+ * stored, refreshed, or the refusal) is set by TokensService on this span. Called only with
+ * tracing on: the controller answers without it otherwise, with no span work at all.
  */
 export function traceTokenRequest(
   request: CallerRequest,
   connection: string,
   answer: () => TokenView | Promise<TokenView>,
-): TokenView | Promise<TokenView> {
-  if (!tracingEnabled()) return answer();
+): Promise<TokenView> {
   return inSpan(
     TOKEN_REQUEST_SPAN,
     {

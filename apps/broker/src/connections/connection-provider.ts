@@ -1,0 +1,23 @@
+import { ProviderConfigError, ResolvedProvider, resolveProvider } from '@broker/providers';
+import { BrokerError } from '../common/broker-error';
+import { IntegrationEntity } from '../integrations/integration.entity';
+
+/**
+ * The provider settings a connection of this integration gets, with the scopes it asks for
+ * instead of the integration's; a 400 naming the problem when they do not fit the provider.
+ */
+export function connectionProvider(
+  integration: IntegrationEntity,
+  scopes: string[] | undefined,
+): ResolvedProvider {
+  try {
+    return resolveProvider({
+      provider: integration.provider,
+      ...integration.config,
+      ...(scopes ? { scopes } : {}),
+    });
+  } catch (error) {
+    if (error instanceof ProviderConfigError) throw BrokerError.badRequest(error.message);
+    throw error;
+  }
+}
