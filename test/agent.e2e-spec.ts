@@ -184,6 +184,7 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
     const answer = await read(agent, 'shared');
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     expect(Object.keys(answer.body).sort()).toEqual([
       'accessToken',
       'expiresAt',

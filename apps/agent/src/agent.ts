@@ -17,7 +17,12 @@ import { CredentialSource } from './credential';
 import { Readiness } from './readiness';
 import { TokenCache } from './token-cache';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+/** The broker's token API sends these with every JSON answer; the agent answers alike. */
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'x-content-type-options': 'nosniff',
+};
+const TOKEN_HEADERS = { ...JSON_HEADERS, 'cache-control': 'no-store' };
 
 export interface RunningAgent {
   url: string;
@@ -128,7 +133,7 @@ export async function startAgent(
       expiresIn: secondsLeft(token.expiresAtMs),
       scope: token.scope,
     };
-    response.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' });
+    response.writeHead(200, TOKEN_HEADERS);
     response.end(JSON.stringify(body));
   }
 
@@ -169,6 +174,6 @@ export async function startAgent(
 }
 
 function send(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, { 'content-type': JSON_TYPE });
+  response.writeHead(status, JSON_HEADERS);
   response.end(body);
 }
