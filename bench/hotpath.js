@@ -4,12 +4,14 @@
 //
 // Four targets, alternated A/B/C/D within every round (the starting target rotates from round to
 // round), so that whatever else the shared machine does hits them alike; every ratio is computed
-// per round and reported as median [min–max] over the rounds.
+// per round and reported as median [min–max] over the rounds. The load generator and the servers
+// run on cores of their own (support.js cpuPinning).
 //
 // Environment: BENCH_SECONDS (round length, 4), BENCH_ROUNDS (7), BENCH_WARMUP_SECONDS (5),
 // BENCH_MAX_FOREIGN_CPU (% of the machine other processes may take during a round before the
 // round is run again, 10), BENCH_CPU_PROF (a directory: the measured broker writes a V8 CPU
-// profile there when it stops), BENCH_BROKER_MAIN (another build, support.js).
+// profile there when it stops), BENCH_BROKER_MAIN (another build, support.js), BENCH_PIN=0 (no
+// CPU pinning).
 const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -25,6 +27,7 @@ const {
   startBroker,
   startReference,
   withForeignCpu,
+  cpuPinning,
   tokenLoad,
   mark,
   range,
@@ -120,6 +123,8 @@ async function run() {
   const broker = await startBroker({ DATABASE_URL: db.url, REDIS_URL, ...SIDECAR_ENV, ...saEnv }, profile);
   const fastify = await startReference('reference-fastify.js', apiKey);
   const nest = await startReference('reference-nest.js', apiKey);
+  const pinning = cpuPinning();
+  for (const server of [broker, fastify, nest]) pinning.pinServer(server.child.pid);
   const targets = {
     fastify: { url: fastify.url, credential: apiKey, pids: [fastify.child.pid] },
     nest: { url: nest.url, credential: apiKey, pids: [nest.child.pid] },
@@ -195,6 +200,7 @@ async function run() {
     cacheHits = metricValue(metrics, 'broker_token_requests_total', 'outcome="cache_hit"');
     otherOutcomes = metricValue(metrics, 'broker_token_requests_total') - cacheHits;
   } finally {
+    pinning.release();
     await broker.stop();
     fastify.stop();
     nest.stop();
@@ -202,7 +208,13 @@ async function run() {
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }
-  return summarize(rounds, { cacheHits, otherOutcomes, brokerRequests, roundsSetAside: setAside.length });
+  return summarize(rounds, {
+    cacheHits,
+    otherOutcomes,
+    brokerRequests,
+    roundsSetAside: setAside.length,
+    pinning: pinning.description,
+  });
 }
 
 /** median, min and max of a list of per-round values. */
@@ -225,7 +237,13 @@ function summarize(rounds, extra) {
     ]),
   );
   return {
-    setup: { connections: 50, pipelining: 1, rounds: rounds.length, roundSeconds: ROUND_SECONDS },
+    setup: {
+      connections: 50,
+      pipelining: 1,
+      rounds: rounds.length,
+      roundSeconds: ROUND_SECONDS,
+      pinning: extra.pinning,
+    },
     targets,
     ratios: {
       brokerToNest: spread(ratio('brokerApiKey', 'nest')),
@@ -296,6 +314,14 @@ function rows(h) {
     `≤ ${TARGETS_MET.p99Ms} ms`,
     mark(p99 <= TARGETS_MET.p99Ms),
   ]);
+  // At full speed a p99 is mostly the connections over the throughput (Little's law): the
+  // references' in the same rounds tell what the machine allows.
+  out.push([
+    'hot: p99, median round, bare Fastify / minimal Nest',
+    `${h.targets.fastify.p99.median} / ${h.targets.nest.p99.median} ms`,
+    '(reference)',
+    '',
+  ]);
   const non2xx = h.targets.brokerApiKey.non2xx + h.targets.brokerSa.non2xx;
   out.push(['hot: broker non-2xx', String(non2xx), '0', mark(non2xx === 0)]);
   // autocannon counts the answers it waited for; the broker also answered those in flight when
@@ -306,6 +332,7 @@ function rows(h) {
     '1 (the first read)',
     mark(h.otherOutcomes === 1 && h.cacheHits >= h.brokerRequestsCounted - 1),
   ]);
+  out.push(['hot: CPUs', h.setup.pinning, '', '']);
   out.push([
     "hot: other processes' CPU per round",
     `${h.foreignCpuPercentPerRound.map((x) => `${fmt(x, 1)}%`).join(', ')}; ${h.roundsSetAside} set aside, ${h.disturbedRoundsUsed} disturbed used`,

@@ -1,6 +1,6 @@
 // Process and database helpers shared by bench/run.js and bench/chaos.js.
 const autocannon = require('autocannon');
-const { fork, spawn } = require('node:child_process');
+const { execFileSync, fork, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const net = require('node:net');
@@ -305,7 +305,31 @@ function tokenLoad(url, credential, seconds) {
   });
 }
 
+/**
+ * Load generator and servers on cores of their own: this process (autocannon) on the first CPU,
+ * every thread of each measured server on the last, so that no round depends on where the kernel
+ * happened to run the server. `BENCH_PIN=0` turns it off; with one CPU there is nothing to pin. Pinning uses
+ * `taskset` (util-linux) and fails loudly without it, rather than measuring something else.
+ */
+function cpuPinning() {
+  const cpus = os.availableParallelism();
+  if (process.env.BENCH_PIN === '0' || cpus < 2) {
+    return { description: 'not pinned', pinServer: () => undefined, release: () => undefined };
+  }
+  const serverCpu = String(cpus - 1);
+  const pin = (pid, cpu) =>
+    execFileSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
+  pin(process.pid, '0');
+  return {
+    description: `load generator on CPU 0, each server on CPU ${serverCpu}`,
+    pinServer: (pid) => pin(pid, serverCpu),
+    /** This process back on every CPU, for the sections that follow. */
+    release: () => pin(process.pid, `0-${cpus - 1}`),
+  };
+}
+
 module.exports = {
+  cpuPinning,
   fmt,
   mark,
   range,

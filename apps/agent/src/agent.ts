@@ -6,8 +6,7 @@ import {
   errorBody,
   MIN_VALIDITY_RULE,
   readMinValidity,
-  secondsLeft,
-  TokenAnswer,
+  tokenAnswerJson,
 } from '@broker/token-api';
 import type { AgentEnvironment } from './environment';
 import { AgentMetrics } from './agent-metrics';
@@ -125,16 +124,8 @@ export async function startAgent(
     }
     const answer = await cache.get(connection, minValidity);
     if (answer.kind === 'error') return send(response, answer.status, answer.body);
-    const token = answer.token;
-    const body: TokenAnswer = {
-      accessToken: token.accessToken,
-      tokenType: token.tokenType,
-      expiresAt: new Date(token.expiresAtMs).toISOString(),
-      expiresIn: secondsLeft(token.expiresAtMs),
-      scope: token.scope,
-    };
     response.writeHead(200, TOKEN_HEADERS);
-    response.end(JSON.stringify(body));
+    response.end(tokenAnswerJson(answer.token));
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 import { ERROR_CODES } from '../common/broker-error';
-import { TOKEN_OUTCOMES } from '../metrics/broker-metrics';
+import { TOKEN_OUTCOMES, TokenOutcome } from '../metrics/broker-metrics';
 import { AuditDetails, AuditEventEntity } from './audit-event.entity';
 
 /** The actor recorded for calls made with the admin token. */
@@ -59,7 +59,9 @@ const MAX_BUFFERED = 5_000;
 @Injectable()
 export class AuditLog implements OnApplicationShutdown {
   private readonly logger = new Logger(AuditLog.name);
-  private pending = new Map<string, { event: AuditRecord; count: number }>();
+  /** Token reads not written yet: actor → connection → outcome → count. */
+  private pending = new Map<string, Map<string, Map<TokenOutcome, number>>>();
+  private pendingRows = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {
@@ -71,32 +73,62 @@ export class AuditLog implements OnApplicationShutdown {
     await this.events.insert(toRow(event));
   }
 
-  /** For high-volume events: counted, never blocks the caller. */
-  recordLater(event: AuditRecord): void {
-    const key = `${event.action}\u0000${event.actor}\u0000${event.targetKey ?? ''}\u0000${event.outcome ?? 'ok'}`;
-    const entry = this.pending.get(key);
-    if (entry) entry.count += 1;
-    else if (this.pending.size < MAX_BUFFERED) this.pending.set(key, { event, count: 1 });
+  /**
+   * A token read, counted in memory: never blocks the caller. Keyed by actor, then connection,
+   * then outcome, so counting builds no key text on the route every caller hits.
+   */
+  countTokenRead(actor: string, connection: string, outcome: TokenOutcome): void {
+    this.addTokenReads(actor, connection, outcome, 1);
+  }
+
+  private addTokenReads(actor: string, connection: string, outcome: TokenOutcome, reads: number): void {
+    const counts = this.pending.get(actor)?.get(connection);
+    const counted = counts?.get(outcome);
+    if (counted !== undefined) {
+      counts!.set(outcome, counted + reads);
+      return;
+    }
+    if (this.pendingRows >= MAX_BUFFERED) return;
+    let byConnection = this.pending.get(actor);
+    if (byConnection === undefined) this.pending.set(actor, (byConnection = new Map()));
+    let byOutcome = byConnection.get(connection);
+    if (byOutcome === undefined) byConnection.set(connection, (byOutcome = new Map()));
+    byOutcome.set(outcome, reads);
+    this.pendingRows += 1;
   }
 
   async flush(): Promise<void> {
-    if (this.pending.size === 0) return;
+    if (this.pendingRows === 0) return;
     const batch = this.pending;
     this.pending = new Map();
+    this.pendingRows = 0;
+    const rows: Partial<AuditEventEntity>[] = [];
+    for (const [actor, byConnection] of batch) {
+      for (const [connection, byOutcome] of byConnection) {
+        for (const [outcome, count] of byOutcome) {
+          rows.push(
+            toRow({
+              action: 'token.read',
+              actor,
+              targetType: 'connection',
+              targetKey: connection,
+              outcome,
+              details: { count },
+            }),
+          );
+        }
+      }
+    }
     try {
-      await this.events.insert(
-        [...batch.values()].map(({ event, count }) =>
-          toRow({ ...event, details: { ...event.details, count } }),
-        ),
-      );
+      await this.events.insert(rows);
     } catch (error) {
       // While Postgres is away the counts are kept (bounded); the audit trail must not block tokens.
-      for (const [key, entry] of batch) {
-        const current = this.pending.get(key);
-        if (current) current.count += entry.count;
-        else if (this.pending.size < MAX_BUFFERED) this.pending.set(key, entry);
+      for (const [actor, byConnection] of batch) {
+        for (const [connection, byOutcome] of byConnection) {
+          for (const [outcome, count] of byOutcome) this.addTokenReads(actor, connection, outcome, count);
+        }
       }
-      this.logger.warn({ err: error, pending: this.pending.size }, 'audit batch not written yet');
+      this.logger.warn({ err: error, pending: this.pendingRows }, 'audit batch not written yet');
     }
   }
 

@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import { BrokerError } from '../common/broker-error';
 import { bearerToken } from '../security/admin.guard';
 import { FailedAuthThrottle } from '../security/failed-auth-throttle';
-import { Caller, ClientsService, looksLikeApiKey } from './clients.service';
+import { Caller, ClientsService, KnownCaller, looksLikeApiKey } from './clients.service';
+import { ProvenConnections } from './proven-connections';
 import { ServiceAccountVerifier } from './service-account-verifier';
 
 export type CallerRequest = FastifyRequest & { caller?: Caller };
@@ -15,6 +16,8 @@ export type CallerRequest = FastifyRequest & { caller?: Caller };
  */
 @Injectable()
 export class CallerGuard implements CanActivate {
+  private readonly proven = new ProvenConnections();
+
   constructor(
     private readonly clients: ClientsService,
     private readonly serviceAccounts: ServiceAccountVerifier,
@@ -24,7 +27,14 @@ export class CallerGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<CallerRequest>();
     this.throttle.assertNotBlocked(request.ip);
-    const credential = bearerToken(request.headers.authorization);
+    const authorization = request.headers.authorization;
+    const connection = request.raw.socket;
+    const proven = connection && this.proven.recall(connection, authorization, this.clients.generation);
+    if (proven) {
+      request.caller = proven;
+      return true;
+    }
+    const credential = bearerToken(authorization);
     if (!credential) {
       throw new BrokerError('unauthorized', 'missing credentials: send Authorization: Bearer <apiKey>', {
         'www-authenticate': 'Bearer',
@@ -32,18 +42,26 @@ export class CallerGuard implements CanActivate {
     }
     // A caller this replica knows already is recognised without an await, as Nest's own guards
     // are: the token path's common case pays no promise chain for it.
+    const generation = this.clients.generation;
     const known = this.knownCaller(credential);
     if (known) {
-      request.caller = known;
+      if (connection) {
+        this.proven.remember(connection, authorization!, known.caller, known.knownUntilMs, generation);
+      }
+      request.caller = known.caller;
       return true;
     }
     return this.identifyOrRefuse(request, credential);
   }
 
-  private knownCaller(credential: string): Caller | undefined {
+  private knownCaller(credential: string): KnownCaller | undefined {
     if (looksLikeApiKey(credential)) return this.clients.knownApiKeyCaller(credential);
-    const serviceAccount = this.serviceAccounts.remembered(credential);
-    return serviceAccount === undefined ? undefined : this.clients.knownServiceAccountCaller(serviceAccount);
+    const token = this.serviceAccounts.remembered(credential);
+    const known = token && this.clients.knownServiceAccountCaller(token.serviceAccount);
+    // Known no longer than the token itself is valid.
+    return (
+      known && { caller: known.caller, knownUntilMs: Math.min(known.knownUntilMs, token.expiresAtMs - 1) }
+    );
   }
 
   private async identifyOrRefuse(request: CallerRequest, credential: string): Promise<boolean> {

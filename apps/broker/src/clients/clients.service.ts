@@ -19,6 +19,12 @@ export interface Caller {
   connections: ReadonlySet<string>;
 }
 
+/** A caller recognised from this replica's cache, and until when that holds without asking again. */
+export interface KnownCaller {
+  caller: Caller;
+  knownUntilMs: number;
+}
+
 interface CachedClient {
   caller: Caller;
   /** The bytes of the stored SHA-256 of the API key. */
@@ -40,6 +46,7 @@ export function looksLikeApiKey(credential: string): boolean {
 @Injectable()
 export class ClientsService implements OnModuleInit {
   private readonly cache = new Map<string, CachedClient>();
+  private evictions = 0;
 
   constructor(
     @InjectRepository(ClientEntity) private readonly clients: Repository<ClientEntity>,
@@ -55,8 +62,19 @@ export class ClientsService implements OnModuleInit {
     // Deletions made while the listener is down are never announced here: every entry is checked
     // again at its next use, falling back to the known entry only while Postgres cannot answer.
     this.events.onListening((listening) => {
-      if (!listening) for (const entry of this.cache.values()) entry.loadedAt = 0;
+      if (!listening) {
+        for (const entry of this.cache.values()) entry.loadedAt = 0;
+        this.evictions += 1;
+      }
     });
+  }
+
+  /**
+   * Changes whenever a cached client is dropped or marked stale before its time: a `KnownCaller`
+   * obtained before the change may no longer hold.
+   */
+  get generation(): number {
+    return this.evictions;
   }
 
   async create(dto: CreateClientDto, actor: string): Promise<CreatedClientView> {
@@ -115,16 +133,17 @@ export class ClientsService implements OnModuleInit {
    * The caller behind an API key whose client is cached and fresh, when the key matches; undefined
    * when that takes a database read or the key does not match (then ask `authenticateApiKey`).
    */
-  knownApiKeyCaller(apiKey: string): Caller | undefined {
+  knownApiKeyCaller(apiKey: string): KnownCaller | undefined {
     const match = API_KEY_PATTERN.exec(apiKey);
     if (!match) return undefined;
     const client = this.fresh(`key:${match[1]}`);
-    return client?.apiKeyDigest && apiKeyMatches(apiKey, client.apiKeyDigest) ? client.caller : undefined;
+    return client?.apiKeyDigest && apiKeyMatches(apiKey, client.apiKeyDigest) ? known(client) : undefined;
   }
 
   /** The caller bound to a ServiceAccount when its client is cached and fresh; undefined otherwise. */
-  knownServiceAccountCaller(serviceAccount: string): Caller | undefined {
-    return this.fresh(`sa:${serviceAccount}`)?.caller;
+  knownServiceAccountCaller(serviceAccount: string): KnownCaller | undefined {
+    const client = this.fresh(`sa:${serviceAccount}`);
+    return client && known(client);
   }
 
   /** The caller behind an API key, or null. Cached: a known key costs one hash, no database. */
@@ -193,7 +212,12 @@ export class ClientsService implements OnModuleInit {
   private evict(clientId: string): void {
     for (const [cacheKey, entry] of this.cache)
       if (entry.caller.clientId === clientId) this.cache.delete(cacheKey);
+    this.evictions += 1;
   }
+}
+
+function known(client: CachedClient): KnownCaller {
+  return { caller: client.caller, knownUntilMs: client.loadedAt + CACHE_TTL_MS };
 }
 
 function view(entity: ClientEntity): ClientView {

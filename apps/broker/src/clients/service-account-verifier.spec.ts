@@ -68,7 +68,7 @@ describe('ServiceAccountVerifier, verified-token cache', () => {
     expect(sa.remembered(token)).toBeUndefined();
     expect(await sa.verify(token)).toBe('apps/billing');
     expect(keyLookups).toHaveBeenCalledTimes(1);
-    expect(sa.remembered(token)).toBe('apps/billing');
+    expect(sa.remembered(token)?.serviceAccount).toBe('apps/billing');
     expect(cache.size).toBe(1);
     expect(await sa.verify(token)).toBe('apps/billing');
     expect(await sa.verify(token)).toBe('apps/billing');
@@ -83,7 +83,7 @@ describe('ServiceAccountVerifier, verified-token cache', () => {
     expect(await sa.verify(token)).toBe('apps/billing');
     clock = expiresAt * 1000 - 1;
     expect(await sa.verify(token)).toBe('apps/billing');
-    expect(sa.remembered(token)).toBe('apps/billing');
+    expect(sa.remembered(token)).toEqual({ serviceAccount: 'apps/billing', expiresAtMs: expiresAt * 1000 });
     clock = expiresAt * 1000;
     expect(sa.remembered(token)).toBeUndefined();
     expect(cache.get(cache.keyOf(token))).toBeUndefined();

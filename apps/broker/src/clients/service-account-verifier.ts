@@ -57,9 +57,13 @@ export class ServiceAccountVerifier {
     return this.getKey !== null;
   }
 
-  /** `namespace/name` of a token verified before and unexpired, without verifying it again; else undefined. */
-  remembered(token: string): string | undefined {
-    return this.getKey ? this.verified.get(this.verified.keyOf(token)) : undefined;
+  /**
+   * `namespace/name` of a token verified before and unexpired, with the token's expiry, without
+   * verifying it again; else undefined.
+   */
+  remembered(token: string): { serviceAccount: string; expiresAtMs: number } | undefined {
+    const entry = this.getKey ? this.verified.entry(this.verified.keyOf(token)) : undefined;
+    return entry && { serviceAccount: entry.value, expiresAtMs: entry.expiresAtMs };
   }
 
   /** `namespace/name` of a valid token, or null for any invalid one (the reason goes to the debug log). */

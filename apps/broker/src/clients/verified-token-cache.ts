@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 
-interface Entry<T> {
+export interface Entry<T> {
   value: T;
   expiresAtMs: number;
 }
@@ -29,12 +29,17 @@ export class VerifiedTokenCache<T> {
 
   /** The value stored under a token's key while the token is unexpired, or undefined. */
   get(key: string): T | undefined {
+    return this.entry(key)?.value;
+  }
+
+  /** The value under a token's key and the token's expiry, while it is unexpired. */
+  entry(key: string): Readonly<Entry<T>> | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.entries.delete(key);
     if (entry.expiresAtMs <= this.now()) return undefined;
     this.entries.set(key, entry); // most recently used last
-    return entry.value;
+    return entry;
   }
 
   /** Remembers a verified token's value until `expiresAtMs`; an already expired token is not stored. */

@@ -1,7 +1,6 @@
 import { BrokerError } from '../common/broker-error';
 import type { CallerRequest } from '../clients/caller.guard';
 import { ATTR, incomingContext, inSpan, SpanKind } from '../tracing/spans';
-import type { TokenView } from './token.dto';
 
 export const TOKEN_REQUEST_SPAN = 'GET /tokens/:connection';
 
@@ -13,8 +12,8 @@ export const TOKEN_REQUEST_SPAN = 'GET /tokens/:connection';
 export function traceTokenRequest(
   request: CallerRequest,
   connection: string,
-  answer: () => TokenView | Promise<TokenView>,
-): Promise<TokenView> {
+  answer: () => string | Promise<string>,
+): Promise<string> {
   return inSpan(
     TOKEN_REQUEST_SPAN,
     {

@@ -21,6 +21,8 @@ export class TokensController {
    * when needed. However many callers and replicas ask at once, one upstream call is made.
    */
   @Get(':connection')
+  // The service answers JSON text (see tokenAnswerJson); this type sends it as it is.
+  @Header('Content-Type', 'application/json; charset=utf-8')
   @Header('Cache-Control', 'no-store')
   @Header('X-Content-Type-Options', 'nosniff')
   @RouteConfig(NOSNIFF_ONLY_ROUTE)
@@ -37,7 +39,7 @@ export class TokensController {
     @Req() request: CallerRequest,
     @Param('connection') connection: string,
     @Query('minValidity') minValidity?: string,
-  ): TokenView | Promise<TokenView> {
+  ): string | Promise<string> {
     // Tracing off, not even a closure: this is the route every caller hits.
     if (!tracingEnabled()) {
       return this.tokens.getToken(request.caller!, connection, parseMinValidity(minValidity));

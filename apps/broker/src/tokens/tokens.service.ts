@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { MIN_VALIDITY_RULE, readMinValidity, secondsLeft } from '@broker/token-api';
+import { MIN_VALIDITY_RULE, readMinValidity, tokenAnswerJson } from '@broker/token-api';
 import { BrokerError } from '../common/broker-error';
 import { RESOURCE_KEY_PATTERN } from '../common/keys';
 import { AuditLog } from '../audit/audit-log';
@@ -8,7 +8,6 @@ import type { Caller } from '../clients/clients.service';
 import { TokenCache } from './token-cache';
 import { RefreshFailedError, TokenRefresher } from './token-refresher';
 import { AccessToken, TokenStore } from './token-store';
-import { TokenView } from './token.dto';
 import { ATTR, setActiveAttribute } from '../tracing/spans';
 
 /** `minValidity` as the contract has it (the rule is shared with the sidecar agent). */
@@ -35,29 +34,30 @@ export class TokensService {
   ) {}
 
   /**
-   * A cached token is answered at once, without a promise: that is nearly every read. Anything
-   * else (forbidden, not cached, too short-lived) takes the full path.
+   * The answer's JSON text (`TokenView`). A cached token is answered at once, without a promise:
+   * that is nearly every read. Anything else (forbidden, not cached, too short-lived) takes the
+   * full path.
    */
-  getToken(caller: Caller, key: string, minValiditySeconds: number): TokenView | Promise<TokenView> {
+  getToken(caller: Caller, key: string, minValiditySeconds: number): string | Promise<string> {
     if (caller.allowsAll || caller.connections.has(key)) {
       const cached = this.cache.get(key, minValiditySeconds);
       if (cached) {
         // Answered synchronously from memory: counted, not timed (a clock read and a histogram
         // observation would cost more than the answer itself).
         this.counted(caller, key, 'cache_hit');
-        return view(cached);
+        return tokenAnswerJson(cached);
       }
     }
     return this.resolveAndCount(caller, key, minValiditySeconds);
   }
 
-  private async resolveAndCount(caller: Caller, key: string, minValiditySeconds: number): Promise<TokenView> {
+  private async resolveAndCount(caller: Caller, key: string, minValiditySeconds: number): Promise<string> {
     const started = process.hrtime.bigint();
     let outcome: TokenOutcome = 'unavailable';
     try {
       const resolved = await this.resolve(caller, key, minValiditySeconds);
       outcome = resolved.outcome;
-      return view(resolved.token);
+      return tokenAnswerJson(resolved.token);
     } catch (error) {
       outcome = outcomeOf(error);
       throw error;
@@ -73,13 +73,7 @@ export class TokensService {
   private counted(caller: Caller, key: string, outcome: TokenOutcome, started?: bigint): void {
     this.metrics.tokenRequest(outcome, started);
     setActiveAttribute(ATTR.tokenOutcome, outcome);
-    this.audit.recordLater({
-      action: 'token.read',
-      actor: caller.name,
-      targetType: 'connection',
-      targetKey: key,
-      outcome,
-    });
+    this.audit.countTokenRead(caller.name, key, outcome);
   }
 
   private async resolve(
@@ -132,25 +126,6 @@ export class TokensService {
       throw error;
     }
   }
-}
-
-/** `expiresAt` of each token as ISO text, formatted once per token rather than once per read. */
-const expiresAtText = new WeakMap<AccessToken, string>();
-
-function view(token: AccessToken): TokenView {
-  const now = Date.now();
-  let expiresAt = expiresAtText.get(token);
-  if (expiresAt === undefined) {
-    expiresAt = new Date(token.expiresAtMs).toISOString();
-    expiresAtText.set(token, expiresAt);
-  }
-  return {
-    accessToken: token.accessToken,
-    tokenType: token.tokenType,
-    expiresAt,
-    expiresIn: secondsLeft(token.expiresAtMs, now),
-    scope: token.scope,
-  };
 }
 
 function outcomeOf(error: unknown): TokenOutcome {
