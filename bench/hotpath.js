@@ -4,13 +4,16 @@
 //
 // Four targets, alternated A/B/C/D within every round (the starting target rotates from round to
 // round), so that whatever else the shared machine does hits them alike; every ratio is computed
-// per round and reported as median [min–max] over the rounds. The load generator and the servers
-// run on cores of their own (support.js cpuPinning).
+// per round and reported as median [min–max] over the rounds. Each server runs as several
+// processes, each measured in every round: two processes of one build can differ by 10 % or
+// more (JIT and memory layout), which a single pair would report as a difference of the builds.
+// The load generator and the servers run on cores of their own (support.js cpuPinning).
 //
-// Environment: BENCH_SECONDS (round length, 4), BENCH_ROUNDS (7), BENCH_WARMUP_SECONDS (5),
+// Environment: BENCH_SECONDS (seconds per process and round, 2), BENCH_ROUNDS (5),
+// BENCH_WARMUP_SECONDS (per process, 3), BENCH_PROCESSES (of each server, 3),
 // BENCH_MAX_FOREIGN_CPU (% of the machine other processes may take during a round before the
-// round is run again, 10), BENCH_CPU_PROF (a directory: the measured broker writes a V8 CPU
-// profile there when it stops), BENCH_BROKER_MAIN (another build, support.js), BENCH_PIN=0 (no
+// round is run again, 10), BENCH_CPU_PROF (a directory: the measured brokers write V8 CPU
+// profiles there when they stop), BENCH_BROKER_MAIN (another build, support.js), BENCH_PIN=0 (no
 // CPU pinning).
 const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
@@ -40,7 +43,9 @@ const {
   roundSeconds: ROUND_SECONDS,
   rounds: ROUNDS,
   warmupSeconds: WARMUP_SECONDS,
-} = roundSettings({ roundSeconds: 4, rounds: 7, warmupSeconds: 5 });
+} = roundSettings({ roundSeconds: 2, rounds: 5, warmupSeconds: 3 });
+/** Processes of each server: a ratio of builds, not of two processes' luck (see measureTarget). */
+const PROCESSES = Number(process.env.BENCH_PROCESSES || 3);
 const MAX_FOREIGN_CPU = Number(process.env.BENCH_MAX_FOREIGN_CPU || 10);
 /** Disturbed rounds run again at most this many times; then the least disturbed ones are used, flagged. */
 const EXTRA_ROUNDS = 3;
@@ -120,34 +125,45 @@ async function run() {
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`]
     : [];
-  const broker = await startBroker({ DATABASE_URL: db.url, REDIS_URL, ...SIDECAR_ENV, ...saEnv }, profile);
-  const fastify = await startReference('reference-fastify.js', apiKey);
-  const nest = await startReference('reference-nest.js', apiKey);
+  const brokers = [];
+  const fastifies = [];
+  const nests = [];
+  for (let i = 0; i < PROCESSES; i++) {
+    brokers.push(await startBroker({ DATABASE_URL: db.url, REDIS_URL, ...SIDECAR_ENV, ...saEnv }, profile));
+    fastifies.push(await startReference('reference-fastify.js', apiKey));
+    nests.push(await startReference('reference-nest.js', apiKey));
+  }
   const pinning = cpuPinning();
-  for (const server of [broker, fastify, nest]) pinning.pinServer(server.child.pid);
+  for (const server of [...brokers, ...fastifies, ...nests]) pinning.pinServer(server.child.pid);
+  const instancesOf = (servers) => servers.map((server) => ({ url: server.url, pid: server.child.pid }));
   const targets = {
-    fastify: { url: fastify.url, credential: apiKey, pids: [fastify.child.pid] },
-    nest: { url: nest.url, credential: apiKey, pids: [nest.child.pid] },
-    brokerApiKey: { url: broker.url, credential: apiKey, pids: [broker.child.pid] },
-    brokerSa: { url: broker.url, credential: sa.token, pids: [broker.child.pid] },
+    fastify: { instances: instancesOf(fastifies), credential: apiKey },
+    nest: { instances: instancesOf(nests), credential: apiKey },
+    brokerApiKey: { instances: instancesOf(brokers), credential: apiKey },
+    brokerSa: { instances: instancesOf(brokers), credential: sa.token },
   };
   const rounds = [];
   const setAside = [];
-  let brokerRequests;
-  let cacheHits;
-  let otherOutcomes;
+  let brokerRequests = 0;
+  let cacheHits = 0;
+  let otherOutcomes = 0;
   try {
-    for (const name of ['brokerApiKey', 'brokerSa']) {
-      const first = await fetch(`${broker.url}/tokens/credit`, {
-        headers: { authorization: `Bearer ${targets[name].credential}` },
-      });
-      if (first.status !== 200) throw new Error(`${LABELS[name]}: first token read answered ${first.status}`);
+    for (const broker of brokers) {
+      for (const name of ['brokerApiKey', 'brokerSa']) {
+        const first = await fetch(`${broker.url}/tokens/credit`, {
+          headers: { authorization: `Bearer ${targets[name].credential}` },
+        });
+        if (first.status !== 200)
+          throw new Error(`${LABELS[name]}: first token read answered ${first.status}`);
+        brokerRequests += 1;
+      }
     }
-    // The first read fills the broker's cache from Postgres; every later one must be a cache hit.
-    brokerRequests = 2;
+    // The first read fills each broker's cache from Postgres; every later one must be a cache hit.
     for (const name of TARGETS) {
-      const warm = await tokenLoad(targets[name].url, targets[name].credential, WARMUP_SECONDS);
-      if (name.startsWith('broker')) brokerRequests += warm.requests.total;
+      for (const instance of targets[name].instances) {
+        const warm = await tokenLoad(instance.url, targets[name].credential, WARMUP_SECONDS);
+        if (name.startsWith('broker')) brokerRequests += warm.requests.total;
+      }
     }
     // A round in which other processes took more than MAX_FOREIGN_CPU % of the machine is set
     // aside and run again; all four targets of a round are kept or set aside together.
@@ -157,26 +173,11 @@ async function run() {
       attempt += 1;
       const round = { attempt, targets: {} };
       for (const name of order) {
-        const target = targets[name];
-        const cpuBefore = processUsage(target.pids[0]).cpuSeconds;
-        const { result, foreignCpuPercent } = await withForeignCpu(target.pids, () =>
-          tokenLoad(target.url, target.credential, ROUND_SECONDS),
-        );
-        const cpuSeconds = processUsage(target.pids[0]).cpuSeconds - cpuBefore;
-        if (name.startsWith('broker')) brokerRequests += result.requests.total;
-        round.targets[name] = {
-          rps: result.requests.average,
-          p50: result.latency.p50,
-          p99: result.latency.p99,
-          requests: result.requests.total,
-          // CPU the server spent per answer: unlike req/s, hardly moved by how much of the
-          // machine other processes take (a cross-check on disturbed rounds).
-          cpuMicrosPerRequest: (1e6 * cpuSeconds) / Math.max(1, result.requests.total),
-          non2xx: result.non2xx + result.errors + result.timeouts,
-          foreignCpuPercent,
-        };
+        round.targets[name] = await measureTarget(targets[name], attempt);
+        if (name.startsWith('broker')) brokerRequests += round.targets[name].requests;
+        const t = round.targets[name];
         process.stdout.write(
-          `  round ${attempt} ${LABELS[name].padEnd(30)} ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms, other processes ${foreignCpuPercent.toFixed(1)}% CPU\n`,
+          `  round ${attempt} ${LABELS[name].padEnd(30)} ${Math.round(t.rps)} req/s (${t.instanceRps.map(Math.round).join(', ')}), p99 ${t.p99} ms, other processes ${t.foreignCpuPercent.toFixed(1)}% CPU\n`,
         );
       }
       round.foreignCpuPercent = Math.max(...TARGETS.map((name) => round.targets[name].foreignCpuPercent));
@@ -196,14 +197,16 @@ async function run() {
       rounds.push(round);
     }
     rounds.disturbedUsed = disturbedRoundsUsed;
-    const metrics = await (await fetch(`${broker.url}/metrics`)).text();
-    cacheHits = metricValue(metrics, 'broker_token_requests_total', 'outcome="cache_hit"');
-    otherOutcomes = metricValue(metrics, 'broker_token_requests_total') - cacheHits;
+    for (const broker of brokers) {
+      const metrics = await (await fetch(`${broker.url}/metrics`)).text();
+      const hits = metricValue(metrics, 'broker_token_requests_total', 'outcome="cache_hit"');
+      cacheHits += hits;
+      otherOutcomes += metricValue(metrics, 'broker_token_requests_total') - hits;
+    }
   } finally {
     pinning.release();
-    await broker.stop();
-    fastify.stop();
-    nest.stop();
+    for (const broker of brokers) await broker.stop();
+    for (const reference of [...fastifies, ...nests]) reference.stop();
     await sandbox.close();
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -215,6 +218,42 @@ async function run() {
     roundsSetAside: setAside.length,
     pinning: pinning.description,
   });
+}
+
+/**
+ * One target in one round: each of its processes in turn (the first one rotating with the round)
+ * for ROUND_SECONDS. Its req/s is the mean over the processes, its CPU per answer their CPU over
+ * their answers, its p50 and p99 the median of the processes'.
+ */
+async function measureTarget(target, attempt) {
+  const n = target.instances.length;
+  const measured = [];
+  for (let i = 0; i < n; i++) {
+    const instance = target.instances[(i + attempt) % n];
+    const cpuBefore = processUsage(instance.pid).cpuSeconds;
+    const { result, foreignCpuPercent } = await withForeignCpu([instance.pid], () =>
+      tokenLoad(instance.url, target.credential, ROUND_SECONDS),
+    );
+    measured.push({
+      result,
+      foreignCpuPercent,
+      cpuSeconds: processUsage(instance.pid).cpuSeconds - cpuBefore,
+    });
+  }
+  const requests = measured.reduce((sum, m) => sum + m.result.requests.total, 0);
+  const instanceRps = measured.map((m) => m.result.requests.average);
+  return {
+    rps: instanceRps.reduce((sum, rps) => sum + rps, 0) / n,
+    instanceRps,
+    p50: median(measured.map((m) => m.result.latency.p50)),
+    p99: median(measured.map((m) => m.result.latency.p99)),
+    requests,
+    // CPU the servers spent per answer: unlike req/s, hardly moved by how much of the machine
+    // other processes take (a cross-check on disturbed rounds).
+    cpuMicrosPerRequest: (1e6 * measured.reduce((sum, m) => sum + m.cpuSeconds, 0)) / Math.max(1, requests),
+    non2xx: measured.reduce((sum, m) => sum + m.result.non2xx + m.result.errors + m.result.timeouts, 0),
+    foreignCpuPercent: Math.max(...measured.map((m) => m.foreignCpuPercent)),
+  };
 }
 
 /** median, min and max of a list of per-round values. */
@@ -240,6 +279,7 @@ function summarize(rounds, extra) {
     setup: {
       connections: 50,
       pipelining: 1,
+      processes: PROCESSES,
       rounds: rounds.length,
       roundSeconds: ROUND_SECONDS,
       pinning: extra.pinning,
@@ -328,9 +368,9 @@ function rows(h) {
   // each round stopped, so the broker's count is a little higher.
   out.push([
     'hot: broker answers not from its cache',
-    `${h.otherOutcomes} (${h.cacheHits} cache hits, ≥ ${h.brokerRequestsCounted - 1} sent)`,
-    '1 (the first read)',
-    mark(h.otherOutcomes === 1 && h.cacheHits >= h.brokerRequestsCounted - 1),
+    `${h.otherOutcomes} (${h.cacheHits} cache hits, ≥ ${h.brokerRequestsCounted - h.setup.processes} sent)`,
+    `${h.setup.processes} (the first read of each broker)`,
+    mark(h.otherOutcomes === h.setup.processes && h.cacheHits >= h.brokerRequestsCounted - h.setup.processes),
   ]);
   out.push(['hot: CPUs', h.setup.pinning, '', '']);
   out.push([
