@@ -1,7 +1,8 @@
 import fc from 'fast-check';
+import { Client } from 'pg';
 import { createSandbox, Sandbox } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, startBroker } from './support/broker-process';
-import { createTestDatabase, query } from './support/test-database';
+import { createTestDatabase } from './support/test-database';
 import { admin, JsonResponse, request } from './support/http';
 import { createApiKey, createBloomerangIntegration, createBloomIntegration } from './support/provider-flows';
 
@@ -19,17 +20,22 @@ describe('hostile input', () => {
   let broker: BrokerProcess;
   let apiKey: string;
 
+  // One connection for every snapshot: each probe takes two, and a new connection for each made
+  // the property tests outlast their timeout on a slow machine.
+  let snapshots: Client;
+
   // What a request could write. Token columns are left out: the scheduler refreshes in the background.
   const snapshot = async () =>
     JSON.stringify(
-      await query(
-        db.url,
-        `SELECT (SELECT md5(coalesce(string_agg(i::text, ',' ORDER BY id), '')) FROM integrations i) AS integrations,
+      (
+        await snapshots.query(
+          `SELECT (SELECT md5(coalesce(string_agg(i::text, ',' ORDER BY id), '')) FROM integrations i) AS integrations,
                 (SELECT md5(coalesce(string_agg(concat_ws('|', id, key, integration_id, requested_scopes, created_at), ',' ORDER BY id), ''))
                    FROM connections) AS connections,
                 (SELECT md5(coalesce(string_agg(k::text, ',' ORDER BY id), '')) FROM clients k) AS clients,
                 (SELECT md5(coalesce(string_agg(s::text, ',' ORDER BY id), '')) FROM oauth_states s) AS states`,
-      ),
+        )
+      ).rows,
     );
 
   function expectWellFormed(response: JsonResponse, label: string): void {
@@ -62,6 +68,8 @@ describe('hostile input', () => {
       REDIS_URL: 'redis://127.0.0.1:6379/5',
       BROKER_AUTH_FAILURE_LIMIT: '1000000',
     });
+    snapshots = new Client({ connectionString: db.url });
+    await snapshots.connect();
     await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang');
     await createBloomIntegration(broker.url, sandboxUrl, 'bloom');
     await admin(broker.url).post('/admin/connections', { key: 'bloom-1', integration: 'bloom' });
@@ -70,6 +78,7 @@ describe('hostile input', () => {
   });
 
   afterAll(async () => {
+    await snapshots?.end();
     await broker?.stop();
     await sandbox?.close();
     await db?.drop();
