@@ -10,7 +10,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import {
   ADMIN_TOKEN,
@@ -23,6 +22,7 @@ import {
 import { AgentProcess, metricValue, startAgent } from './support/agent-process';
 import { createTestDatabase, expireStoredToken, query, storedRefreshToken } from './support/test-database';
 import { admin, getToken, request } from './support/http';
+import { clusterKey, CLUSTER_ISSUER, projectedToken, SigningKey } from './support/service-accounts';
 import {
   connectBloomerang,
   createApiKey,
@@ -31,10 +31,7 @@ import {
 } from './support/provider-flows';
 
 const REDIS_DB = 2;
-const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const BILLING_CONNECTIONS = ['herd', 'revoked', 'shared', 'steady', 'ghost', 'unread'];
-
-type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 /**
  * Central brokers plus sidecar agents, all real processes: two brokers on one Postgres and Redis,
@@ -54,14 +51,10 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
   const extraAgents: AgentProcess[] = [];
 
   const serviceAccountToken = (account: string) =>
-    new SignJWT({})
-      .setProtectedHeader({ alg: 'RS256', kid: 'cluster-key-1' })
-      .setIssuer(ISSUER)
-      .setAudience('token-broker')
-      .setSubject(`system:serviceaccount:${account.replace('/', ':')}`)
-      .setIssuedAt()
-      .setExpirationTime('1h')
-      .sign(signingKey);
+    projectedToken(`system:serviceaccount:${account.replace('/', ':')}`, {
+      key: signingKey,
+      kid: 'cluster-key-1',
+    });
 
   /** A projected token volume as the kubelet lays it out: `token` → `..data/token`, `..data` → a timestamped dir. */
   const projectedVolume = async (name: string, account: string) => {
@@ -94,15 +87,10 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agent-e2e-'));
-    const pair = await generateKeyPair('RS256', { extractable: true });
-    signingKey = pair.privateKey;
+    const cluster = await clusterKey('cluster-key-1');
+    signingKey = cluster.privateKey;
     const jwksFile = join(dir, 'jwks.json');
-    writeFileSync(
-      jwksFile,
-      JSON.stringify({
-        keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'cluster-key-1', alg: 'RS256', use: 'sig' }],
-      }),
-    );
+    writeFileSync(jwksFile, JSON.stringify({ keys: [cluster.jwk] }));
     db = await createTestDatabase('agent');
     await redisFlush();
     sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: 600 });
@@ -113,7 +101,7 @@ describe('sidecar agent: two central brokers, agents in front of them', () => {
       REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
       BROKER_PUBLIC_URL: `http://127.0.0.1:${portA}`,
       BROKER_SA_JWKS_FILE: jwksFile,
-      BROKER_SA_ISSUER: ISSUER,
+      BROKER_SA_ISSUER: CLUSTER_ISSUER,
       // Every process here calls from 127.0.0.1; the refused-credential case must not block the others.
       BROKER_AUTH_FAILURE_LIMIT: '1000',
     });

@@ -2,15 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
+import { createSandbox, Sandbox } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase } from './support/test-database';
 import { admin } from './support/http';
-
-type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-
-const ISSUER = 'https://kubernetes.default.svc.cluster.local';
+import { createBloomIntegration } from './support/provider-flows';
+import { clusterKey, CLUSTER_ISSUER, projectedToken, SigningKey } from './support/service-accounts';
 
 interface Read {
   status: number;
@@ -54,14 +51,7 @@ describe('callers on a keep-alive connection', () => {
   const dir = mkdtempSync(join(tmpdir(), 'broker-caller-connections-'));
 
   const serviceAccountToken = (name: string, expiresIn: string) =>
-    new SignJWT({})
-      .setProtectedHeader({ alg: 'RS256', kid: 'cluster-key' })
-      .setIssuer(ISSUER)
-      .setAudience('token-broker')
-      .setSubject(`system:serviceaccount:apps:${name}`)
-      .setIssuedAt()
-      .setExpirationTime(expiresIn)
-      .sign(signingKey);
+    projectedToken(`system:serviceaccount:apps:${name}`, { key: signingKey, kid: 'cluster-key', expiresIn });
 
   const createClient = async (name: string, connections: string[], serviceAccount?: string) => {
     const created = await api.post('/admin/clients', {
@@ -74,11 +64,10 @@ describe('callers on a keep-alive connection', () => {
   };
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('RS256', { extractable: true });
-    signingKey = pair.privateKey;
+    const cluster = await clusterKey('cluster-key');
+    signingKey = cluster.privateKey;
     const jwksFile = join(dir, 'jwks.json');
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'cluster-key', alg: 'RS256', use: 'sig' };
-    writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+    writeFileSync(jwksFile, JSON.stringify({ keys: [cluster.jwk] }));
     sandbox = createSandbox();
     const sandboxUrl = await sandbox.listen(0);
     db = await createTestDatabase('caller_connections');
@@ -86,19 +75,10 @@ describe('callers on a keep-alive connection', () => {
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379/1',
       BROKER_SA_JWKS_FILE: jwksFile,
-      BROKER_SA_ISSUER: ISSUER,
+      BROKER_SA_ISSUER: CLUSTER_ISSUER,
     });
     api = admin(broker.url);
-    const integration = await api.post('/admin/integrations', {
-      key: 'bloom',
-      provider: 'bloom',
-      clientId: SANDBOX_CLIENTS.bloom.clientId,
-      clientSecret: SANDBOX_CLIENTS.bloom.clientSecret,
-      audience: SANDBOX_CLIENTS.bloom.audience,
-      scopes: ['data-access:all'],
-      tokenUrl: `${sandboxUrl}/bloom/oauth2/token`,
-    });
-    expect(integration.status).toBe(201);
+    expect((await createBloomIntegration(broker.url, sandboxUrl, 'bloom')).status).toBe(201);
     for (const key of ['kept', 'other']) {
       expect((await api.post('/admin/connections', { key, integration: 'bloom' })).body.status).toBe(
         'active',

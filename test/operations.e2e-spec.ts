@@ -1,15 +1,14 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { generateKeyPair } from 'jose';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { verifyWebhook } from '../apps/broker/src/events/webhook-signature';
 import { BrokerProcess, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase } from './support/test-database';
 import { admin, getToken } from './support/http';
+import { createBloomIntegration } from './support/provider-flows';
+import { clusterKey, CLUSTER_ISSUER, projectedToken, SigningKey } from './support/service-accounts';
 
-type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
-
-const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const WEBHOOK_SECRET = 'webhook-secret-0123456789abcdef';
 
 interface Received {
@@ -50,19 +49,18 @@ describe('operations: ServiceAccount callers, metrics, audit, webhooks, throttli
     sub: string,
     options: { audience?: string; issuer?: string; expiresIn?: string; key?: SigningKey; kid?: string } = {},
   ) =>
-    new SignJWT({ 'kubernetes.io': { namespace: sub.split(':')[2] } })
-      .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'cluster-key-1' })
-      .setIssuer(options.issuer ?? ISSUER)
-      .setAudience(options.audience ?? 'token-broker')
-      .setSubject(sub)
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? '10m')
-      .sign(options.key ?? signingKey);
+    projectedToken(sub, {
+      key: signingKey,
+      kid: 'cluster-key-1',
+      expiresIn: '10m',
+      claims: { 'kubernetes.io': { namespace: sub.split(':')[2] } },
+      ...options,
+    });
 
   beforeAll(async () => {
-    const pair = await generateKeyPair('RS256', { extractable: true });
-    signingKey = pair.privateKey;
-    jwks.keys.push({ ...(await exportJWK(pair.publicKey)), kid: 'cluster-key-1', alg: 'RS256', use: 'sig' });
+    const cluster = await clusterKey('cluster-key-1');
+    signingKey = cluster.privateKey;
+    jwks.keys.push(cluster.jwk);
     jwksServer = createServer((req, res) => {
       jwksFetches += 1;
       res.setHeader('content-type', 'application/json');
@@ -91,24 +89,12 @@ describe('operations: ServiceAccount callers, metrics, audit, webhooks, throttli
       DATABASE_URL: db.url,
       REDIS_URL: 'redis://127.0.0.1:6379/6',
       BROKER_SA_JWKS_URL: jwksUrl,
-      BROKER_SA_ISSUER: ISSUER,
+      BROKER_SA_ISSUER: CLUSTER_ISSUER,
       BROKER_WEBHOOK_URL: webhookUrl,
       BROKER_WEBHOOK_SECRET: WEBHOOK_SECRET,
     });
     api = admin(broker.url);
-    expect(
-      (
-        await api.post('/admin/integrations', {
-          key: 'bloom-ops',
-          provider: 'bloom',
-          clientId: SANDBOX_CLIENTS.bloom.clientId,
-          clientSecret: SANDBOX_CLIENTS.bloom.clientSecret,
-          audience: SANDBOX_CLIENTS.bloom.audience,
-          scopes: ['data-access:all'],
-          tokenUrl: `${sandboxUrl}/bloom/oauth2/token`,
-        })
-      ).status,
-    ).toBe(201);
+    expect((await createBloomIntegration(broker.url, sandboxUrl, 'bloom-ops')).status).toBe(201);
     expect(
       (await api.post('/admin/connections', { key: 'bloom-ops-1', integration: 'bloom-ops' })).body.status,
     ).toBe('active');
@@ -173,13 +159,8 @@ describe('operations: ServiceAccount callers, metrics, audit, webhooks, throttli
     });
 
     it('picks up a rotated cluster key through the refetch', async () => {
-      const rotated = await generateKeyPair('RS256', { extractable: true });
-      jwks.keys.push({
-        ...(await exportJWK(rotated.publicKey)),
-        kid: 'cluster-key-2',
-        alg: 'RS256',
-        use: 'sig',
-      });
+      const rotated = await clusterKey('cluster-key-2');
+      jwks.keys.push(rotated.jwk);
       await sleep(5_100);
       const token = await serviceAccountToken('system:serviceaccount:apps:billing', {
         key: rotated.privateKey,
