@@ -40,12 +40,14 @@ export class TokensService {
    */
   getToken(caller: Caller, key: string, minValiditySeconds: number): string | Promise<string> {
     if (caller.allowsAll || caller.connections.has(key)) {
-      const cached = this.cache.get(key, minValiditySeconds);
+      // One clock read: the validity checked is the one the answer's expiresIn reports.
+      const now = Date.now();
+      const cached = this.cache.get(key, minValiditySeconds, now);
       if (cached) {
         // Answered synchronously from memory: counted, not timed (a clock read and a histogram
         // observation would cost more than the answer itself).
         this.counted(caller, key, 'cache_hit');
-        return tokenAnswerJson(cached);
+        return tokenAnswerJson(cached, now);
       }
     }
     return this.resolveAndCount(caller, key, minValiditySeconds);
