@@ -117,7 +117,7 @@ function authorize(
 const PKCE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 
 /** RFC 7636 4.3; returns an error description for a malformed challenge. */
-function readPkce(params: Params): PkceChallenge | string | undefined {
+export function readPkce(params: Params): PkceChallenge | string | undefined {
   const { code_challenge: challenge, code_challenge_method: method = 'plain' } = params;
   if (challenge === undefined) {
     return params.code_challenge_method === undefined
@@ -134,16 +134,16 @@ function pick(params: Params, name: string): Record<string, string> {
   return value === undefined ? {} : { [name]: value };
 }
 
-function withQuery(uri: string, additions: Record<string, string>): string {
+export function withQuery(uri: string, additions: Record<string, string>): string {
   const url = new URL(uri);
   for (const [name, value] of Object.entries(additions)) url.searchParams.append(name, value);
   return url.href;
 }
 
 /** Everything the request carried goes back as hidden fields, and the decision endpoint validates it anew. */
-function consentPage(
+export function consentPage(
   reply: FastifyReply,
-  endpoint: AuthorizationEndpoint,
+  endpoint: Pick<AuthorizationEndpoint, 'displayName'>,
   clientId: string,
   scope: string,
   params: Params,
@@ -168,7 +168,7 @@ function consentPage(
   );
 }
 
-function errorPage(reply: FastifyReply, message: string): FastifyReply {
+export function errorPage(reply: FastifyReply, message: string): FastifyReply {
   return htmlPage(reply, 400, 'Authorization error', `<p>${escapeHtml(message)}</p>`);
 }
 

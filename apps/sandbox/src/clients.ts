@@ -11,7 +11,7 @@ interface RegisteredClient {
  * A client that redirects users back to itself. Without `redirectUris` any loopback URI whose path is
  * `/oauth/callback` is accepted, so tests and the first-look script can listen on whatever port is free.
  */
-interface RedirectingClient extends RegisteredClient {
+export interface RedirectingClient extends RegisteredClient {
   readonly redirectUris?: readonly string[];
 }
 
@@ -90,7 +90,7 @@ const DEFAULT_CALLBACK_PATH = '/oauth/callback';
  * registered URI when omitted.
  */
 export function resolveRedirectUri(
-  client: BloomerangClient | GenericClient,
+  client: Pick<RedirectingClient, 'redirectUris'>,
   given: string | undefined,
 ): RedirectUriResolution {
   if (given === undefined) {

@@ -1,5 +1,4 @@
 import type { FastifyReply } from 'fastify';
-import type { ProviderName } from './clients';
 import type { FaultMode, SandboxSettings } from './settings';
 
 /** Seconds a client is asked to wait after a 429 (`rateLimited`) or a 503 (`unavailable`). */
@@ -10,7 +9,7 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
  * Returns the fault this token request must suffer, if any. A fault limited to the next N requests counts
  * down here and switches itself off after the last one.
  */
-export function takeFault(holder: { settings: SandboxSettings }, provider: ProviderName): FaultMode {
+export function takeFault(holder: { settings: SandboxSettings }, provider: string): FaultMode {
   const { fault, faultProvider, faultCount } = holder.settings;
   if (fault === 'none' || (faultProvider !== null && faultProvider !== provider)) return 'none';
   if (faultCount !== null) {

@@ -98,6 +98,9 @@ describe('/_sandbox/stats', () => {
       invalidClient: 0,
       maxConcurrentTokenRequests: zero,
       inFlightTokenRequests: zero,
+      profiles: expect.objectContaining({
+        google: expect.objectContaining({ tokenRequests: {}, refreshGrants: 0, refreshTokenReuses: 0 }),
+      }),
     };
     expect(server.sandbox.stats()).toEqual(expected);
     expect((await server.get('/_sandbox/stats')).json()).toEqual(expected);
@@ -148,6 +151,7 @@ describe('/_sandbox/config', () => {
       fault: 'none',
       faultProvider: null,
       faultCount: null,
+      profiles: {},
     });
     expect((await server.get('/_sandbox/config')).json()).toEqual(response.json());
     expect((await bloomToken()).json()).toMatchObject({ expires_in: 60 });

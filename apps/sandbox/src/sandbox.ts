@@ -8,8 +8,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerBloom } from './bloom';
 import { registerBloomerang } from './bloomerang';
 import { ClientRegistry, SANDBOX_CLIENTS, type SandboxClient } from './clients';
-import type { SandboxContext } from './context';
 import { registerGeneric } from './generic';
+import { PROVIDER_PROFILES } from './profiles/catalogue';
+import { registerProfiles, type ProfileContext } from './profiles/engine';
+import { ProfileStore, type ProfileCounters } from './profiles/profile-store';
 import {
   applySettingsPatch,
   DEFAULT_SETTINGS,
@@ -17,14 +19,20 @@ import {
   type SandboxConfigPatch,
   type SandboxSettings,
 } from './settings';
-import { SandboxStore, type SandboxStats } from './state';
+import { SandboxStore, type SandboxStats as BuiltInStats } from './state';
 
 export { DEFAULT_ACCOUNT } from './authorize';
 export { BLOOMERANG_SCOPES } from './bloomerang';
 export { SANDBOX_CLIENTS, type ProviderName, type SandboxClient } from './clients';
 export { RATE_LIMITED_RETRY_AFTER_SECONDS, UNAVAILABLE_RETRY_AFTER_SECONDS } from './faults';
 export { FAULT_MODES, type FaultMode, type SandboxConfigPatch, type SandboxSettings } from './settings';
-export type { SandboxStats } from './state';
+export { PROVIDER_PROFILES } from './profiles/catalogue';
+export { profileClient } from './profiles/engine';
+export type { ProviderProfile, ProfileTunables } from './profiles/profile';
+export type { ProfileCounters } from './profiles/profile-store';
+
+/** The counters of the built-in providers, and `profiles.<id>` for every catalogue profile. */
+export type SandboxStats = BuiltInStats & { readonly profiles: Readonly<Record<string, ProfileCounters>> };
 
 export interface SandboxOptions {
   /** Default 3600. TTLs are in seconds and may be fractional, which keeps expiry tests fast. */
@@ -35,6 +43,8 @@ export interface SandboxOptions {
   codeTtlSeconds?: number;
   /** Default 86400. */
   bloomTokenTtlSeconds?: number;
+  /** Per-profile overrides of documented lifetimes and windows, e.g. `{ xero: { graceSeconds: 1 } }`. */
+  profiles?: SandboxSettings['profiles'];
   /** Default false: the authorization endpoints show an approve/deny page. */
   autoApprove?: boolean;
   /** Delay before a token request is processed; nothing is consumed during it. Default 0. */
@@ -63,8 +73,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const { clients = Object.values(SANDBOX_CLIENTS), logger = false, ...settingsOptions } = options;
   const initialSettings = applySettingsPatch(DEFAULT_SETTINGS, settingsOptions);
   const shutdown = new AbortController();
-  const ctx: SandboxContext = {
+  const ctx: ProfileContext = {
     store: new SandboxStore(),
+    profiles: new ProfileStore(PROVIDER_PROFILES.map((profile) => profile.id)),
     clients: new ClientRegistry(clients),
     settings: initialSettings,
     shutdown: shutdown.signal,
@@ -88,14 +99,16 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   registerBloomerang(app, ctx);
   registerBloom(app, ctx);
   registerGeneric(app, ctx);
+  registerProfiles(app, ctx, PROVIDER_PROFILES);
 
   const sandbox: Sandbox = {
     app,
     listen: (port = 0, host = '127.0.0.1') => app.listen({ port, host }),
     close: () => app.close(),
-    stats: () => ctx.store.stats(),
+    stats: () => ({ ...ctx.store.stats(), profiles: ctx.profiles.stats() }),
     reset: () => {
       ctx.store.reset();
+      ctx.profiles.reset();
       ctx.settings = initialSettings;
     },
     configure: (patch) => {
@@ -107,7 +120,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   return sandbox;
 }
 
-function registerControls(app: FastifyInstance, sandbox: Sandbox, ctx: SandboxContext): void {
+function registerControls(app: FastifyInstance, sandbox: Sandbox, ctx: ProfileContext): void {
   app.get('/_sandbox/stats', () => sandbox.stats());
   app.post('/_sandbox/reset', (_request, reply) => {
     sandbox.reset();
@@ -123,5 +136,7 @@ function registerControls(app: FastifyInstance, sandbox: Sandbox, ctx: SandboxCo
     }
     return sandbox.settings();
   });
-  app.post('/_sandbox/expire-access-tokens', () => ({ expired: ctx.store.expireAccessTokens() }));
+  app.post('/_sandbox/expire-access-tokens', () => ({
+    expired: ctx.store.expireAccessTokens() + ctx.profiles.expireAccessTokens(),
+  }));
 }

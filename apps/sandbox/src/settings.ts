@@ -1,4 +1,10 @@
 import { PROVIDER_NAMES, type ProviderName } from './clients';
+import { PROVIDER_PROFILES } from './profiles/catalogue';
+import { PROFILE_TUNABLES, type ProfileTunables } from './profiles/profile';
+
+const PROFILE_IDS = PROVIDER_PROFILES.map((profile) => profile.id);
+/** The built-in providers and every catalogue profile: what a fault may be limited to. */
+const FAULT_TARGETS: readonly string[] = [...PROVIDER_NAMES, ...PROFILE_IDS];
 
 export const FAULT_MODES = ['none', 'html500', 'invalidJson', 'hang', 'rateLimited', 'unavailable'] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
@@ -13,13 +19,35 @@ export interface SandboxSettings {
   /** Delay before a token request is processed; nothing is consumed while it lasts. */
   readonly tokenLatencyMs: number;
   readonly fault: FaultMode;
-  /** Limits the fault to one provider's token endpoints; null means every provider. */
-  readonly faultProvider: ProviderName | null;
+  /** Limits the fault to one provider's (or profile's) token endpoints; null means every provider. */
+  readonly faultProvider: ProviderName | string | null;
   /** How many more token requests the fault applies to; null means until changed. */
   readonly faultCount: number | null;
+  /**
+   * Per-profile overrides of documented lifetimes and windows, so tests need not wait 30 minutes for a
+   * grace period to end: `{ xero: { graceSeconds: 1 } }`. A patch merges into the profile's overrides.
+   */
+  readonly profiles: Readonly<Record<string, ProfileTunables>>;
 }
 
 export type SandboxConfigPatch = Partial<SandboxSettings>;
+
+const isSeconds = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+function isProfileOverrides(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  return Object.entries(value).every(
+    ([id, tunables]) =>
+      PROFILE_IDS.includes(id) &&
+      typeof tunables === 'object' &&
+      tunables !== null &&
+      Object.entries(tunables as object).every(
+        ([name, seconds]) =>
+          PROFILE_TUNABLES.includes(name as keyof ProfileTunables) &&
+          (seconds === null || isSeconds(seconds)),
+      ),
+  );
+}
 
 export const DEFAULT_SETTINGS: SandboxSettings = {
   accessTokenTtlSeconds: 3600,
@@ -31,6 +59,7 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   fault: 'none',
   faultProvider: null,
   faultCount: null,
+  profiles: {},
 };
 
 type Validator = (value: unknown) => boolean;
@@ -51,12 +80,16 @@ const RULES: { readonly [K in keyof SandboxSettings]: readonly [Validator, strin
   ],
   fault: [(value) => FAULT_MODES.includes(value as FaultMode), `one of ${FAULT_MODES.join(', ')}`],
   faultProvider: [
-    (value) => value === null || PROVIDER_NAMES.includes(value as ProviderName),
-    `null or one of ${PROVIDER_NAMES.join(', ')}`,
+    (value) => value === null || FAULT_TARGETS.includes(value as string),
+    `null or one of ${FAULT_TARGETS.join(', ')}`,
   ],
   faultCount: [
     (value) => value === null || (Number.isInteger(value) && (value as number) > 0),
     'null or a positive integer',
+  ],
+  profiles: [
+    isProfileOverrides,
+    `an object { <profile id>: { ${PROFILE_TUNABLES.join(' | ')}: seconds (0 or more) or null } }`,
   ],
 };
 
@@ -87,5 +120,26 @@ export function applySettingsPatch(current: SandboxSettings, patch: unknown): Sa
     throw new SettingsError('faultProvider and faultCount must be set together with fault.');
   }
   const faultReset = changes.fault === undefined ? {} : { faultProvider: null, faultCount: null };
-  return { ...current, ...faultReset, ...changes };
+  const profiles =
+    changes.profiles === undefined
+      ? current.profiles
+      : mergeProfileOverrides(current.profiles, changes.profiles);
+  return { ...current, ...faultReset, ...changes, profiles };
+}
+
+/** A null value removes an override, restoring the documented value. */
+function mergeProfileOverrides(
+  current: Readonly<Record<string, ProfileTunables>>,
+  patch: Readonly<Record<string, ProfileTunables>>,
+): Readonly<Record<string, ProfileTunables>> {
+  const merged: Record<string, ProfileTunables> = { ...current };
+  for (const [id, tunables] of Object.entries(patch)) {
+    const next: Record<string, number> = { ...merged[id] };
+    for (const [name, seconds] of Object.entries(tunables)) {
+      if (seconds === null) delete next[name];
+      else next[name] = seconds as number;
+    }
+    merged[id] = next;
+  }
+  return merged;
 }

@@ -18,7 +18,7 @@ export type TokenResponseBody = Readonly<Record<string, string | number>>;
 export type GrantHandler = (params: Params, request: FastifyRequest) => TokenResponseBody;
 
 /** RFC 6749 5.1: token responses, errors included, must not be cached. */
-const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
+export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
 /**
  * Wraps a provider's token endpoint with what all of them share: request counting, the in-flight gauge,
@@ -54,7 +54,7 @@ export function tokenRoute(ctx: SandboxContext, provider: ProviderName, handle: 
 }
 
 /** Resolves false when the sandbox shut down during the wait, leaving the request unanswered. */
-async function waitUnlessShutDown(ms: number, shutdown: AbortSignal): Promise<boolean> {
+export async function waitUnlessShutDown(ms: number, shutdown: AbortSignal): Promise<boolean> {
   if (ms > 0) {
     try {
       await sleep(ms, undefined, { signal: shutdown });
@@ -66,7 +66,7 @@ async function waitUnlessShutDown(ms: number, shutdown: AbortSignal): Promise<bo
 }
 
 /** Every provider documents form-encoded token requests; a JSON body points at a client bug. */
-function readFormBody(request: FastifyRequest): Params {
+export function readFormBody(request: FastifyRequest): Params {
   const mediaType = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
   if (mediaType !== 'application/x-www-form-urlencoded') {
     throw invalidRequest('The token request must be sent as application/x-www-form-urlencoded.');

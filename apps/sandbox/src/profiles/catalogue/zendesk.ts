@@ -1,0 +1,23 @@
+import type { ProviderProfile } from '../profile';
+
+/** Zendesk OAuth with refresh tokens, one subdomain per connection. */
+export const zendesk: ProviderProfile = {
+  id: 'zendesk',
+  name: 'Zendesk',
+  docs: [
+    'https://developer.zendesk.com/documentation/ticketing/working-with-oauth/creating-and-using-oauth-tokens-with-the-api/',
+    'https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/',
+  ],
+  host: { name: 'subdomain', pattern: '^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$' },
+  clientAuthentication: 'post',
+  grantTypes: ['authorization_code'],
+  pkce: 'supported',
+  scopes: { separator: ' ', required: true },
+  accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'bearer' },
+  refreshToken: {
+    rotation: 'single-use',
+    unusedTtlSeconds: 30 * 86400,
+    expiresInField: 'refresh_token_expires_in',
+  },
+  answerShape: 'oauth',
+};
