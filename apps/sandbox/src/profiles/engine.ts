@@ -72,13 +72,13 @@ export function registerProfiles(
     };
     app.get(`${base}/authorize`, (request, reply) => {
       const where = target(request);
-      if (typeof where === 'string') return errorPage(reply.status(404), where);
+      if (typeof where === 'string') return errorPage(reply, where);
       const fallback = ctx.settings.autoApprove ? 'approve' : undefined;
       return authorize(ctx, where, request.query, reply, fallback, `${request.url.split('?')[0]}/decision`);
     });
     app.post(`${base}/authorize/decision`, (request, reply) => {
       const where = target(request);
-      if (typeof where === 'string') return errorPage(reply.status(404), where);
+      if (typeof where === 'string') return errorPage(reply, where);
       return authorize(ctx, where, request.body, reply, undefined, undefined);
     });
     app.post(`${base}/token`, (request, reply) => tokenEndpoint(ctx, target(request), request, reply));
