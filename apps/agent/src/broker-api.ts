@@ -10,6 +10,8 @@ export interface CachedToken {
   tokenType: string;
   scope: string | null;
   expiresAtMs: number;
+  /** The provider's kept fields, passed through unchanged (absent when the broker sent none). */
+  metadata?: Record<string, unknown>;
   /** When the agent received it: with `expiresAtMs`, how long the broker's tokens last. */
   fetchedAtMs: number;
 }
@@ -212,11 +214,15 @@ function parseToken(text: string): CachedToken | undefined {
   }
   const expiresAtMs = Date.parse(body.expiresAt);
   if (!Number.isFinite(expiresAtMs)) return undefined;
+  const metadata = body.metadata;
   return {
     accessToken: body.accessToken,
     tokenType: body.tokenType,
     scope: body.scope as string | null,
     expiresAtMs,
+    ...(typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)
+      ? { metadata: metadata as Record<string, unknown> }
+      : {}),
     fetchedAtMs: Date.now(),
   };
 }

@@ -11,6 +11,7 @@ import { CallerHttpModule, ClientsHttpModule } from './clients/clients.module';
 import { TokensHttpModule } from './tokens/tokens.module';
 import { WorkerModule } from './scheduler/worker.module';
 import { AuditHttpModule } from './audit/audit.module';
+import { ProvidersHttpModule } from './providers/providers.module';
 
 /**
  * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
@@ -22,7 +23,13 @@ export class AppModule {
     const roleModules = [
       ...(env.servesApi ? [TokensHttpModule, CallerHttpModule, OAuthCallbackHttpModule] : []),
       ...(env.adminApiEnabled
-        ? [IntegrationsHttpModule, ConnectionsHttpModule, ClientsHttpModule, AuditHttpModule]
+        ? [
+            IntegrationsHttpModule,
+            ConnectionsHttpModule,
+            ClientsHttpModule,
+            AuditHttpModule,
+            ProvidersHttpModule,
+          ]
         : []),
       ...(env.runsWorker ? [WorkerModule] : []),
     ];

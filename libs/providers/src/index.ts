@@ -26,6 +26,23 @@ export {
   ProviderMisconfiguredError,
   TransientProviderError,
 } from './provider-errors';
-export type { ClientCredentials, OAuthProtocol, ProtocolCallOptions, TokenSet } from './oauth-protocol';
+export type {
+  ClientCredentials,
+  OAuthProtocol,
+  PkcePair,
+  ProtocolCallOptions,
+  TokenSet,
+} from './oauth-protocol';
 export type { ProviderFailureContext, TokenEndpointExchange } from './oauth-protocol';
 export { classifyProviderFailure, OAuth4WebApiProtocol, protocolFor } from './oauth-protocol';
+export type {
+  CatalogueEntry,
+  ConfigField,
+  MetadataFields,
+  PkceMethod,
+  RefreshTokenRotation,
+  RefreshTokenRules,
+} from './catalogue';
+export { CATALOGUE, CATALOGUE_IDS, catalogueEntry, REFRESH_TOKEN_ROTATIONS } from './catalogue';
+export type { ProtocolKnobs } from './provider-config';
+export { bindConnectionConfig, checkConnectionConfig, SCOPE_SEPARATORS } from './provider-config';

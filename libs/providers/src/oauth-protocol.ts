@@ -27,6 +27,13 @@ export interface TokenSet {
   refreshTokenExpiresIn?: number;
   /** The provider omitted expires_in and `defaultExpiresInSeconds` was used. */
   expiresInDefaulted: boolean;
+  /** The answer's fields the provider keeps as metadata (`ResolvedProvider.metadata.tokenResponse`), when any. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface PkcePair {
+  codeVerifier: string;
+  codeChallenge: string;
 }
 
 export interface ProtocolCallOptions {
@@ -42,12 +49,14 @@ export interface OAuthProtocol {
   authorizationUrl(
     provider: ResolvedProvider,
     client: ClientCredentials,
-    args: { state: string; redirectUri: string; scopes?: string[] },
+    args: { state: string; redirectUri: string; scopes?: string[]; codeChallenge?: string },
   ): string;
+  /** A PKCE code verifier and its S256 challenge when the provider uses PKCE, else undefined. */
+  newPkce(provider: ResolvedProvider): Promise<PkcePair | undefined>;
   exchangeCode(
     provider: ResolvedProvider,
     client: ClientCredentials,
-    args: { code: string; redirectUri: string },
+    args: { code: string; redirectUri: string; codeVerifier?: string },
     options?: ProtocolCallOptions,
   ): Promise<TokenSet>;
   refresh(
@@ -65,11 +74,12 @@ export interface OAuthProtocol {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_EXPIRES_IN = 3600;
-const PROVIDER_NAMES: Record<ProviderKind, string> = {
-  bloomerang: 'Bloomerang',
-  bloom: 'Bloom',
-  oauth2: 'the provider',
-};
+const providerName = (provider: ResolvedProvider) =>
+  provider.kind === 'bloomerang'
+    ? 'Bloomerang'
+    : provider.kind === 'bloom'
+      ? 'Bloom'
+      : (provider.name ?? 'the provider');
 
 /** What the wire showed of the last answer, for classifying a failure oauth4webapi reports. */
 export interface TokenEndpointExchange {
@@ -98,23 +108,37 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
   authorizationUrl(
     provider: ResolvedProvider,
     client: ClientCredentials,
-    args: { state: string; redirectUri: string; scopes?: string[] },
+    args: { state: string; redirectUri: string; scopes?: string[]; codeChallenge?: string },
   ): string {
     if (!provider.authorizationUrl) throw new Error('this provider has no authorization endpoint');
     const url = new URL(provider.authorizationUrl);
+    for (const [name, value] of Object.entries(provider.authorizationParams ?? {})) {
+      url.searchParams.set(name, value);
+    }
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', client.clientId);
     url.searchParams.set('redirect_uri', args.redirectUri);
     url.searchParams.set('state', args.state);
     const scopes = args.scopes ?? provider.scopes;
-    if (scopes.length > 0) url.searchParams.set('scope', scopes.join(' '));
+    if (scopes.length > 0) url.searchParams.set('scope', scopes.join(provider.scopeSeparator ?? ' '));
+    if (provider.pkce === 'S256') {
+      if (!args.codeChallenge) throw new Error('this provider uses PKCE: a code challenge is required');
+      url.searchParams.set('code_challenge', args.codeChallenge);
+      url.searchParams.set('code_challenge_method', 'S256');
+    }
     return url.toString();
+  }
+
+  async newPkce(provider: ResolvedProvider): Promise<PkcePair | undefined> {
+    if (provider.pkce !== 'S256') return undefined;
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    return { codeVerifier, codeChallenge: await oauth.calculatePKCECodeChallenge(codeVerifier) };
   }
 
   async exchangeCode(
     provider: ResolvedProvider,
     client: ClientCredentials,
-    args: { code: string; redirectUri: string },
+    args: { code: string; redirectUri: string; codeVerifier?: string },
     options: ProtocolCallOptions = {},
   ): Promise<TokenSet> {
     const { as, oauthClient, auth } = this.parties(provider, client);
@@ -137,8 +161,11 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
           auth,
           callback,
           args.redirectUri,
-          oauth.nopkce,
-          { ...requestOptions, additionalParameters: provider.extraTokenParams },
+          args.codeVerifier ?? oauth.nopkce,
+          {
+            ...requestOptions,
+            additionalParameters: { ...provider.extraTokenParams, ...provider.codeExchangeParams },
+          },
         );
         return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
       },
@@ -152,9 +179,9 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     options: ProtocolCallOptions = {},
   ): Promise<TokenSet> {
     const { as, oauthClient, auth } = this.parties(provider, client);
-    const parameters = new URLSearchParams(provider.extraTokenParams);
+    const parameters = new URLSearchParams({ ...provider.extraTokenParams, ...provider.refreshParams });
     // Scope only when narrowing was asked: omitted, the provider keeps the granted scope.
-    if (args.scopes?.length) parameters.set('scope', args.scopes.join(' '));
+    if (args.scopes?.length) parameters.set('scope', args.scopes.join(provider.scopeSeparator ?? ' '));
     return this.call(
       provider,
       options,
@@ -178,7 +205,7 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
     const { as, oauthClient, auth } = this.parties(provider, client);
     const parameters = new URLSearchParams(provider.extraTokenParams);
     if (provider.sendScopeOnTokenRequest && provider.scopes.length > 0)
-      parameters.set('scope', provider.scopes.join(' '));
+      parameters.set('scope', provider.scopes.join(provider.scopeSeparator ?? ' '));
     return this.call(
       provider,
       options,
@@ -229,12 +256,12 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
       signal,
       [oauth.allowInsecureRequests]: isLoopbackUrl(provider.tokenUrl),
       [oauth.customFetch]: async (url, init) => {
-        const response = await fetch(url, init as RequestInit);
+        const response = await normalizeTokenResponse(await fetch(url, init as RequestInit), provider);
         exchange.status = response.status;
         exchange.contentType = response.headers.get('content-type') ?? undefined;
         exchange.retryAfter = response.headers.get('retry-after');
         if (response.status >= 400 && response.status < 500) exchange.errorResponse = response.clone();
-        return response.status === 200 ? withoutIdToken(response) : response;
+        return response;
       },
     };
     let body: oauth.TokenEndpointResponse;
@@ -254,11 +281,19 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
         secrets,
       });
     }
-    return toTokenSet(body, options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN);
+    return toTokenSet(
+      body,
+      provider.defaultExpiresInSeconds ?? options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN,
+      provider.metadata?.tokenResponse ?? [],
+    );
   }
 }
 
-function toTokenSet(body: oauth.TokenEndpointResponse, defaultExpiresIn: number): TokenSet {
+function toTokenSet(
+  body: oauth.TokenEndpointResponse,
+  defaultExpiresIn: number,
+  metadataFields: string[],
+): TokenSet {
   if (typeof body.access_token !== 'string' || body.access_token === '') {
     throw new InvalidProviderResponseError('token endpoint answered without an access_token');
   }
@@ -287,30 +322,123 @@ function toTokenSet(body: oauth.TokenEndpointResponse, defaultExpiresIn: number)
       typeof body.refresh_token === 'string' && body.refresh_token !== '' ? body.refresh_token : undefined,
     refreshTokenExpiresIn:
       typeof refreshExpiresIn === 'number' && refreshExpiresIn > 0 ? refreshExpiresIn : undefined,
+    ...(metadataFields.length > 0 ? { metadata: pickMetadata(body, metadataFields) } : {}),
   };
 }
 
+/** The kept fields the answer has; values as the provider sent them (a string, a number, an object). */
+function pickMetadata(body: Record<string, unknown>, fields: string[]): Record<string, unknown> {
+  const metadata: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (Object.hasOwn(body, field) && body[field] !== undefined && body[field] !== null)
+      metadata[field] = body[field];
+  }
+  return metadata;
+}
+
 /**
- * oauth4webapi checks an OpenID Connect id_token against the issuer, which the broker does not
- * know (it is configured with endpoints, not an issuer), and then refuses the whole answer: an
- * OIDC provider asked for `openid` would never yield a token. The broker hands out access tokens
- * only, so the unused id_token is dropped before oauth4webapi reads the answer.
+ * Brings a provider's answer to the shape of RFC 6749 before oauth4webapi reads it, as the
+ * provider's entry describes:
+ * - an error sent as HTTP 200 (Slack's `{ ok: false, error }`, GitHub's and Zoho's `{ error }`) or
+ *   as an object (`{ error: { code, message } }`) becomes a 400 (or its own 4xx/5xx) with a
+ *   string `error`, mapped through the entry's `errorCodes` to its RFC 6749 kin;
+ * - `token_type` the provider uses for a bearer token (Slack's `bot`), or none at all (Shopify),
+ *   becomes `bearer`; a numeric-string expires_in a number; a non-standard refresh token lifetime
+ *   field (QuickBooks) `refresh_token_expires_in`;
+ * - an unused OpenID Connect id_token is dropped (see `withoutIdToken`).
  */
-async function withoutIdToken(response: Response): Promise<Response> {
+async function normalizeTokenResponse(response: Response, provider: ResolvedProvider): Promise<Response> {
+  const contentType = response.headers.get('content-type') ?? '';
+  if (response.status !== 200 && !(response.status >= 400 && contentType.includes('json'))) return response;
   let body: unknown;
   try {
     body = JSON.parse(await response.clone().text());
   } catch {
-    return response; // not JSON: oauth4webapi reports that itself
+    return response; // not JSON: oauth4webapi (or the status) reports that itself
   }
-  if (!isJsonObject(body) || !('id_token' in body)) return response;
-  const { id_token: _unused, ...rest } = body;
-  return new Response(JSON.stringify(rest), {
+  if (!isJsonObject(body)) return response;
+  const failed =
+    body.ok === false || (body.error !== undefined && body.error !== null && body.access_token === undefined);
+  if (failed) {
+    const error = errorOf(body, provider);
+    if (!error) return response;
+    // A standard error answer stays as it is (its headers decide how oauth4webapi reads it).
+    if (response.status >= 300 && typeof body.error === 'string' && error.error === body.error)
+      return response;
+    const headers = new Headers(response.headers);
+    headers.set('content-type', 'application/json');
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    return new Response(JSON.stringify(error), {
+      status: response.status >= 300 ? response.status : 400,
+      statusText: response.status >= 300 ? response.statusText : 'Bad Request',
+      headers,
+    });
+  }
+  if (response.status !== 200) return response;
+  const fixed: Record<string, unknown> = { ...body };
+  let changed = false;
+  if ('id_token' in fixed) {
+    delete fixed.id_token;
+    changed = true;
+  }
+  const tokenType = typeof fixed.token_type === 'string' ? fixed.token_type.toLowerCase() : undefined;
+  if (
+    (tokenType === undefined && fixed.token_type === undefined && provider.tokenTypeOptional) ||
+    (tokenType !== undefined && provider.bearerTokenTypes?.includes(tokenType))
+  ) {
+    fixed.token_type = 'bearer';
+    changed = true;
+  }
+  const field = provider.refreshTokenExpiresInField;
+  if (field && fixed.refresh_token_expires_in === undefined && fixed[field] !== undefined) {
+    fixed.refresh_token_expires_in = Number(fixed[field]);
+    changed = true;
+  }
+  if (typeof fixed.refresh_token_expires_in === 'string' && /^\d+$/.test(fixed.refresh_token_expires_in)) {
+    fixed.refresh_token_expires_in = Number(fixed.refresh_token_expires_in);
+    changed = true;
+  }
+  if (!changed) return response;
+  return new Response(JSON.stringify(fixed), {
     status: response.status,
     statusText: response.statusText,
     headers: { 'content-type': 'application/json' },
   });
 }
+
+/** The RFC 6749 error of a provider's error answer, whatever its shape; undefined when it has none. */
+function errorOf(body: Record<string, unknown>, provider: ResolvedProvider): OAuthErrorBody | undefined {
+  let code: unknown = body.error;
+  let description: unknown = body.error_description;
+  if (isJsonObject(code)) {
+    const inner = code;
+    code = inner.code ?? inner['.tag'] ?? inner.type ?? inner.error ?? inner.name;
+    description ??= inner.message ?? inner.description ?? inner.error_description;
+  }
+  if (typeof code === 'number') code = String(code);
+  if (typeof code !== 'string' || code === '') {
+    if (body.ok !== false) return undefined;
+    code = 'unknown_error';
+  }
+  const upstream = code as string;
+  const mapped =
+    provider.errorCodes && Object.hasOwn(provider.errorCodes, upstream)
+      ? provider.errorCodes[upstream]
+      : upstream;
+  const text = typeof description === 'string' ? description : undefined;
+  return {
+    error: mapped,
+    error_description: mapped === upstream ? text : `${upstream}${text ? `: ${text}` : ''}`,
+  };
+}
+
+/*
+ * oauth4webapi checks an OpenID Connect id_token against the issuer, which the broker does not
+ * know (it is configured with endpoints, not an issuer), and then refuses the whole answer: an
+ * OIDC provider asked for `openid` would never yield a token. The broker hands out access tokens
+ * only, so `normalizeTokenResponse` drops the unused id_token before oauth4webapi reads the answer.
+ */
 
 /**
  * oauth4webapi reports a 4xx's OAuth error only when the answer is labelled application/json and
@@ -337,13 +465,13 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
 
 const NEEDS_REAUTHORIZATION = new Set(['invalid_grant']);
 /** What else, besides the id and secret, makes a provider refuse a client. */
-const CREDENTIAL_SETTINGS: Record<ProviderKind, string> = {
+const CREDENTIAL_SETTINGS: Record<string, string> = {
   bloomerang: 'token URL',
   bloom: 'environment', // a sandbox client is unknown in production and the reverse
   oauth2: 'tokenAuthMethod and basicAuthEncoding',
 };
 const credentialsHint = (provider: ResolvedProvider) =>
-  `check the integration's client id, secret and ${CREDENTIAL_SETTINGS[provider.kind]}`;
+  `check the integration's client id, secret and ${CREDENTIAL_SETTINGS[provider.kind] ?? 'token URL'}`;
 
 /** What the admin should fix, by OAuth error code; `detail` is the upstream error and its description. */
 const MISCONFIGURATION_HINTS: Record<string, (detail: string, provider: ResolvedProvider) => string> = {
@@ -383,7 +511,7 @@ export interface ProviderFailureContext {
 export function classifyProviderFailure(error: unknown, context: ProviderFailureContext): ProviderError {
   if (error instanceof ProviderError) return error;
   const { exchange, provider } = context;
-  const name = PROVIDER_NAMES[provider.kind];
+  const name = providerName(provider);
   const retryAfterMs = parseRetryAfter(exchange.retryAfter);
 
   if (context.cancelled) return new TransientProviderError('the token request was cancelled by the broker');

@@ -223,7 +223,7 @@ describe('resolveProvider', () => {
       { provider: 'oauth2', grantType: 'client_credentials', tokenUrl: 'https://a.example/t', audience: 'x' },
       'audience applies to provider "bloom" only',
     ],
-    [{ provider: 'google' }, 'provider must be one of'],
+    [{ provider: 'myspace' }, 'provider "myspace" is not in the catalogue'],
     [
       { provider: 'bloom', audience: 'a', scopes: ['s'], tokenAuthMethod: 'client_secret_basic' },
       'tokenAuthMethod applies',

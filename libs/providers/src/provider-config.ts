@@ -1,12 +1,48 @@
 import { isIP } from 'node:net';
 import { basicCredentialsProblem, type BasicAuthEncoding } from './client-auth';
+import {
+  catalogueEntry,
+  CATALOGUE_IDS,
+  REFRESH_TOKEN_ROTATIONS,
+  type CatalogueEntry,
+  type ConfigField,
+  type GrantType,
+  type MetadataFields,
+  type PkceMethod,
+  type RefreshTokenRotation,
+  type TokenAuthMethod,
+} from './catalogue';
 
-export type ProviderKind = 'bloomerang' | 'bloom' | 'oauth2';
-export type GrantType = 'authorization_code' | 'client_credentials';
-export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post';
+export type { GrantType, TokenAuthMethod } from './catalogue';
+/** A catalogue id: `bloomerang`, `bloom`, `oauth2`, `google`, … (see `CATALOGUE_IDS`). */
+export type ProviderKind = string;
+
+/**
+ * The knobs of the generic engine that `provider: "oauth2"` takes from the admin and every other
+ * catalogue entry takes from its preset.
+ */
+export interface ProtocolKnobs {
+  pkce?: PkceMethod;
+  authorizationParams?: Record<string, string>;
+  scopeSeparator?: string;
+  refreshParams?: Record<string, string>;
+  codeExchangeParams?: Record<string, string>;
+  metadata?: Partial<MetadataFields>;
+  /** Per-connection values substituted into `{name}` placeholders of the URLs. */
+  config?: ConfigField[];
+  refreshTokenRotation?: RefreshTokenRotation;
+  refreshTokenGraceSeconds?: number;
+  /** From issue, when the answer has no refresh_token_expires_in (Bloomerang: 90 days). */
+  refreshTokenLifetimeSeconds?: number;
+  /** Dies when unused this long; the scheduler uses it in time. */
+  refreshTokenIdleSeconds?: number;
+  defaultExpiresInSeconds?: number;
+  refreshWindowSeconds?: number;
+  errorCodes?: Record<string, string>;
+}
 
 /** What the admin stores on an integration (its non-secret part). */
-export interface IntegrationProviderConfig {
+interface BaseProviderConfig {
   provider: ProviderKind;
   scopes?: string[];
   authorizationUrl?: string;
@@ -20,6 +56,9 @@ export interface IntegrationProviderConfig {
   basicAuthEncoding?: BasicAuthEncoding;
   extraTokenParams?: Record<string, string>;
 }
+
+/** What the admin stores on an integration, with the oauth2 knobs. */
+export interface IntegrationProviderConfig extends BaseProviderConfig, ProtocolKnobs {}
 
 /** Settings with every default of the provider kind applied. */
 export interface ResolvedProvider {
@@ -37,6 +76,25 @@ export interface ResolvedProvider {
   extraTokenParams: Record<string, string>;
   /** Bloomerang's refresh tokens expire after 90 days. */
   refreshTokenLifetimeSeconds?: number;
+  /** The catalogue entry's display name ("Google"); absent for the generic kind. */
+  name?: string;
+  pkce?: PkceMethod;
+  /** Joins scopes; `" "` when absent. */
+  scopeSeparator?: string;
+  authorizationParams?: Record<string, string>;
+  codeExchangeParams?: Record<string, string>;
+  refreshParams?: Record<string, string>;
+  metadata?: MetadataFields;
+  configFields?: ConfigField[];
+  refreshTokenRotation?: RefreshTokenRotation;
+  refreshTokenGraceSeconds?: number;
+  refreshTokenIdleSeconds?: number;
+  defaultExpiresInSeconds?: number;
+  refreshWindowSeconds?: number;
+  bearerTokenTypes?: string[];
+  tokenTypeOptional?: boolean;
+  refreshTokenExpiresInField?: string;
+  errorCodes?: Record<string, string>;
 }
 
 /** An integration's settings break a rule of its provider; the message names the field. */
@@ -72,6 +130,31 @@ const RESERVED_PARAMS = new Set([
   'code_verifier',
 ]);
 
+/** Query parameters the authorization URL sets itself; authorizationParams may not override them. */
+const RESERVED_AUTHORIZATION_PARAMS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+]);
+
+/** Answer fields that are secrets: never kept as metadata. */
+const SECRET_FIELDS = new Set([
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'code',
+  'state',
+  'client_secret',
+  'code_verifier',
+  'token',
+]);
+
+export const SCOPE_SEPARATORS = [' ', ','] as const;
+
 const ONLY_FOR: Record<string, ProviderKind> = {
   audience: 'bloom',
   environment: 'bloom',
@@ -80,21 +163,40 @@ const ONLY_FOR: Record<string, ProviderKind> = {
   tokenAuthMethod: 'oauth2',
   basicAuthEncoding: 'oauth2',
   extraTokenParams: 'oauth2',
+  pkce: 'oauth2',
+  authorizationParams: 'oauth2',
+  scopeSeparator: 'oauth2',
+  refreshParams: 'oauth2',
+  codeExchangeParams: 'oauth2',
+  metadata: 'oauth2',
+  config: 'oauth2',
+  refreshTokenRotation: 'oauth2',
+  refreshTokenGraceSeconds: 'oauth2',
+  refreshTokenLifetimeSeconds: 'oauth2',
+  refreshTokenIdleSeconds: 'oauth2',
+  defaultExpiresInSeconds: 'oauth2',
+  refreshWindowSeconds: 'oauth2',
+  errorCodes: 'oauth2',
 };
 
 /** Validates an integration's settings against its provider's rules and applies the defaults. */
 export function resolveProvider(config: IntegrationProviderConfig): ResolvedProvider {
+  if (!catalogueEntry(config.provider)) {
+    throw new ProviderConfigError(
+      `provider "${String(config.provider)}" is not in the catalogue (GET /admin/providers lists them: ${CATALOGUE_IDS.join(', ')})`,
+    );
+  }
   for (const [field, kind] of Object.entries(ONLY_FOR)) {
     if (config[field as keyof IntegrationProviderConfig] !== undefined && config.provider !== kind) {
       throw new ProviderConfigError(`${field} applies to provider "${kind}" only`);
     }
   }
   const resolved = resolveKind(config);
-  checkEndpoint('tokenUrl', resolved.tokenUrl);
+  checkEndpoint('tokenUrl', resolved.tokenUrl, resolved.configFields);
   if (resolved.grantType === 'authorization_code') {
     if (!resolved.authorizationUrl)
       throw new ProviderConfigError('authorizationUrl is required for the authorization code flow');
-    checkEndpoint('authorizationUrl', resolved.authorizationUrl);
+    checkEndpoint('authorizationUrl', resolved.authorizationUrl, resolved.configFields);
   }
   return resolved;
 }
@@ -171,11 +273,234 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
         scopes,
         sendScopeOnTokenRequest: true,
         extraTokenParams: { ...extra },
+        ...checkKnobs(config),
       };
     }
     default:
-      throw new ProviderConfigError(`provider must be one of bloomerang, bloom, oauth2`);
+      return resolveEntry(catalogueEntry(config.provider) as CatalogueEntry, config);
   }
+}
+
+/** A catalogue preset, with the admin's scopes and endpoint overrides. */
+function resolveEntry(entry: CatalogueEntry, config: IntegrationProviderConfig): ResolvedProvider {
+  const scopes = config.scopes ?? entry.defaultScopes ?? [];
+  if (entry.allowedScopes) {
+    const allowed = entry.allowedScopes;
+    const outside = scopes.find((scope) => !allowed.includes(scope));
+    if (outside !== undefined) {
+      throw new ProviderConfigError(
+        allowed.length === 0
+          ? `scopes: ${entry.name} takes no scopes ("${outside}" given)`
+          : `scopes: "${outside}" is not a scope ${entry.name} allows (${allowed.join(', ')})`,
+      );
+    }
+  }
+  const tokenUrl = config.tokenUrl ?? entry.tokenUrl;
+  if (!tokenUrl) throw new ProviderConfigError(`tokenUrl is required for provider "${entry.id}"`);
+  const refresh = entry.refreshToken;
+  return {
+    kind: entry.id,
+    name: entry.name,
+    grantType: entry.grantTypes[0],
+    authorizationUrl: config.authorizationUrl ?? entry.authorizationUrl,
+    tokenUrl,
+    tokenAuthMethod: entry.tokenAuthMethod ?? 'client_secret_basic',
+    basicAuthEncoding: entry.basicAuthEncoding ?? 'form',
+    scopes,
+    sendScopeOnTokenRequest: true,
+    extraTokenParams: {},
+    pkce: entry.pkce,
+    scopeSeparator: entry.scopeSeparator,
+    authorizationParams: entry.authorizationParams,
+    codeExchangeParams: entry.codeExchangeParams,
+    refreshParams: entry.refreshParams,
+    metadata: entry.metadata,
+    configFields: entry.config,
+    refreshTokenRotation: refresh?.rotation,
+    refreshTokenGraceSeconds: refresh?.graceSeconds,
+    refreshTokenLifetimeSeconds: refresh?.lifetimeSeconds,
+    refreshTokenIdleSeconds: refresh?.idleSeconds,
+    defaultExpiresInSeconds: entry.defaultExpiresInSeconds,
+    refreshWindowSeconds: entry.refreshWindowSeconds,
+    bearerTokenTypes: entry.bearerTokenTypes,
+    tokenTypeOptional: entry.tokenTypeOptional,
+    refreshTokenExpiresInField: entry.refreshTokenExpiresInField,
+    errorCodes: entry.errorCodes,
+  };
+}
+
+const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const CONFIG_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
+function checkParams(
+  field: string,
+  params: Record<string, string> | undefined,
+  reserved: Set<string>,
+): Record<string, string> | undefined {
+  if (params === undefined) return undefined;
+  const taken = Object.keys(params).find((name) => reserved.has(name));
+  if (taken) throw new ProviderConfigError(`${field} may not set "${taken}"`);
+  return { ...params };
+}
+
+function checkSeconds(field: string, value: number | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw new ProviderConfigError(`${field} must be an integer from 1 to ${max}`);
+  return value;
+}
+
+/** The oauth2 knobs an admin gave, checked; only those given are set. */
+function checkKnobs(config: ProtocolKnobs): Partial<ResolvedProvider> {
+  const knobs: Partial<ResolvedProvider> = {};
+  if (config.pkce !== undefined) {
+    if (config.pkce !== 'S256' && config.pkce !== 'none')
+      throw new ProviderConfigError('pkce must be "S256" or "none"');
+    knobs.pkce = config.pkce;
+  }
+  if (config.scopeSeparator !== undefined) {
+    if (!(SCOPE_SEPARATORS as readonly string[]).includes(config.scopeSeparator))
+      throw new ProviderConfigError('scopeSeparator must be " " or ","');
+    knobs.scopeSeparator = config.scopeSeparator;
+  }
+  knobs.authorizationParams = checkParams(
+    'authorizationParams',
+    config.authorizationParams,
+    RESERVED_AUTHORIZATION_PARAMS,
+  );
+  knobs.refreshParams = checkParams('refreshParams', config.refreshParams, RESERVED_PARAMS);
+  knobs.codeExchangeParams = checkParams('codeExchangeParams', config.codeExchangeParams, RESERVED_PARAMS);
+  if (config.metadata !== undefined) {
+    const metadata: MetadataFields = {
+      tokenResponse: [...(config.metadata.tokenResponse ?? [])],
+      callback: [...(config.metadata.callback ?? [])],
+    };
+    for (const [where, names] of Object.entries(metadata)) {
+      for (const name of names as string[]) {
+        if (!PARAM_NAME.test(name))
+          throw new ProviderConfigError(`metadata.${where}: "${name}" is not a field name`);
+        if (SECRET_FIELDS.has(name))
+          throw new ProviderConfigError(`metadata.${where}: "${name}" is a secret and is never kept`);
+      }
+    }
+    knobs.metadata = metadata;
+  }
+  if (config.config !== undefined) {
+    const seen = new Set<string>();
+    for (const field of config.config) {
+      if (!CONFIG_NAME.test(field.name))
+        throw new ProviderConfigError(
+          `config: "${field.name}" must be a letter then up to 31 letters, digits or "_"`,
+        );
+      if (seen.has(field.name)) throw new ProviderConfigError(`config: "${field.name}" is named twice`);
+      seen.add(field.name);
+      try {
+        new RegExp(`^(?:${field.pattern})$`, 'u');
+      } catch {
+        throw new ProviderConfigError(`config.${field.name}.pattern is not a valid regular expression`);
+      }
+    }
+    knobs.configFields = config.config.map((field) => ({ ...field }));
+  }
+  if (config.refreshTokenRotation !== undefined) {
+    if (!(REFRESH_TOKEN_ROTATIONS as readonly string[]).includes(config.refreshTokenRotation))
+      throw new ProviderConfigError(
+        `refreshTokenRotation must be one of ${REFRESH_TOKEN_ROTATIONS.join(', ')}`,
+      );
+    knobs.refreshTokenRotation = config.refreshTokenRotation;
+  }
+  if (config.refreshTokenGraceSeconds !== undefined && config.refreshTokenRotation !== 'grace')
+    throw new ProviderConfigError('refreshTokenGraceSeconds applies to refreshTokenRotation "grace" only');
+  knobs.refreshTokenGraceSeconds = checkSeconds(
+    'refreshTokenGraceSeconds',
+    config.refreshTokenGraceSeconds,
+    86_400,
+  );
+  const year = 366 * 86_400;
+  knobs.refreshTokenLifetimeSeconds = checkSeconds(
+    'refreshTokenLifetimeSeconds',
+    config.refreshTokenLifetimeSeconds,
+    10 * year,
+  );
+  knobs.refreshTokenIdleSeconds = checkSeconds(
+    'refreshTokenIdleSeconds',
+    config.refreshTokenIdleSeconds,
+    10 * year,
+  );
+  knobs.defaultExpiresInSeconds = checkSeconds(
+    'defaultExpiresInSeconds',
+    config.defaultExpiresInSeconds,
+    year,
+  );
+  knobs.refreshWindowSeconds = checkSeconds('refreshWindowSeconds', config.refreshWindowSeconds, 86_400);
+  if (config.errorCodes !== undefined) knobs.errorCodes = { ...config.errorCodes };
+  for (const key of Object.keys(knobs) as (keyof ResolvedProvider)[]) {
+    if (knobs[key] === undefined) delete knobs[key];
+  }
+  return knobs;
+}
+
+const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_]{0,31})\}/g;
+
+/**
+ * Checks a connection's `config` against its provider's fields: each one present and matching its
+ * pattern, nothing else. Returns the values to store (null when the provider takes none).
+ */
+export function checkConnectionConfig(
+  provider: ResolvedProvider,
+  values: Record<string, unknown> | null | undefined,
+): Record<string, string> | null {
+  const fields = provider.configFields ?? [];
+  const given = values ?? {};
+  const who = provider.name ?? `provider "${provider.kind}"`;
+  const unknown = Object.keys(given).find((name) => !fields.some((field) => field.name === name));
+  if (unknown !== undefined) {
+    throw new ProviderConfigError(
+      fields.length === 0
+        ? `config.${unknown}: ${who} takes no config`
+        : `config.${unknown} is not a setting of ${who} (it takes ${fields.map((field) => field.name).join(', ')})`,
+    );
+  }
+  if (fields.length === 0) return null;
+  const checked: Record<string, string> = {};
+  for (const field of fields) {
+    const value = given[field.name];
+    if (value === undefined || value === null || value === '') {
+      throw new ProviderConfigError(`config.${field.name} is required for ${who}: ${field.description}`);
+    }
+    if (
+      typeof value !== 'string' ||
+      value.length > 255 ||
+      !new RegExp(`^(?:${field.pattern})$`, 'u').test(value)
+    ) {
+      throw new ProviderConfigError(
+        `config.${field.name} must match ${field.pattern} (${field.description})`,
+      );
+    }
+    checked[field.name] = value;
+  }
+  return checked;
+}
+
+/**
+ * The provider's endpoints for one connection: its config values, URL-encoded, in place of the
+ * `{name}` placeholders. A placeholder the connection has no value for is a ProviderConfigError.
+ */
+export function bindConnectionConfig(
+  provider: ResolvedProvider,
+  values: Record<string, string> | null | undefined,
+): ResolvedProvider {
+  const bind = (field: string, url: string | undefined) =>
+    url?.replace(PLACEHOLDER, (_match, name: string) => {
+      const value = values?.[name];
+      if (value === undefined)
+        throw new ProviderConfigError(`the connection has no config.${name}, which ${field} needs`);
+      return encodeURIComponent(value);
+    });
+  const tokenUrl = bind('tokenUrl', provider.tokenUrl) as string;
+  const authorizationUrl = bind('authorizationUrl', provider.authorizationUrl);
+  if (tokenUrl === provider.tokenUrl && authorizationUrl === provider.authorizationUrl) return provider;
+  return { ...provider, tokenUrl, authorizationUrl };
 }
 
 /** Checks that the client id can travel the way the resolved provider sends it. */
@@ -198,8 +523,16 @@ export function isLoopbackUrl(url: string): boolean {
   return host === '::1';
 }
 
-function checkEndpoint(field: string, value: string): void {
+function checkEndpoint(field: string, template: string, fields: ConfigField[] = []): void {
   let url: URL;
+  const value = template.replace(PLACEHOLDER, (_match, name: string) => {
+    if (!fields.some((candidate) => candidate.name === name)) {
+      throw new ProviderConfigError(
+        `${field}: {${name}} is not a config field of this provider${fields.length ? ` (${fields.map((f) => f.name).join(', ')})` : ''}`,
+      );
+    }
+    return 'placeholder';
+  });
   try {
     url = new URL(value);
   } catch {

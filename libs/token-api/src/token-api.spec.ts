@@ -9,6 +9,7 @@ function stringified(token: AnswerableToken, now: number): string {
     expiresIn: secondsLeft(token.expiresAtMs, now),
     scope: token.scope,
   };
+  if (token.metadata) answer.metadata = token.metadata;
   return JSON.stringify(answer);
 }
 
@@ -38,6 +39,24 @@ describe('tokenAnswerJson', () => {
     [
       'non-ASCII text',
       { accessToken: 'tök€n😀', tokenType: 'Bearer', expiresAtMs: now + 10_000, scope: 'données' },
+    ],
+    [
+      "metadata with the provider's own names and nested values",
+      {
+        accessToken: 't',
+        tokenType: 'Bearer',
+        expiresAtMs: now + 7_200_000,
+        scope: null,
+        metadata: { instance_url: 'https://acme.my.salesforce.com', team: { id: 'T1', name: 'Ac"me' }, n: 1 },
+      },
+    ],
+    [
+      'empty metadata (the entry keeps some, none seen yet)',
+      { accessToken: 't', tokenType: 'Bearer', expiresAtMs: now + 1_000, scope: 'a', metadata: {} },
+    ],
+    [
+      'null metadata (left out)',
+      { accessToken: 't', tokenType: 'Bearer', expiresAtMs: now, scope: 'a', metadata: null },
     ],
     [
       'an expired token (0 seconds left)',

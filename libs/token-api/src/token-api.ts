@@ -30,6 +30,11 @@ export interface TokenAnswer {
   /** Seconds left at the time of the answer. */
   expiresIn: number;
   scope: string | null;
+  /**
+   * Fields the provider's catalogue entry keeps from its answers, under the provider's own names
+   * (`instance_url`, `realmId`…); present only when the entry keeps any. Never a secret.
+   */
+  metadata?: Record<string, unknown>;
 }
 
 /** What the 200 answer is made of: a token as the broker and the agent hold it. */
@@ -38,6 +43,8 @@ export interface AnswerableToken {
   tokenType: string;
   expiresAtMs: number;
   scope: string | null;
+  /** Answered as `metadata` when an object (null or absent: left out). */
+  metadata?: Record<string, unknown> | null;
 }
 
 /** Per token, the answer's JSON text before and after `expiresIn`. */
@@ -57,7 +64,9 @@ export function tokenAnswerJson(token: AnswerableToken, now = Date.now()): strin
       head:
         `{"accessToken":${JSON.stringify(token.accessToken)},"tokenType":${JSON.stringify(token.tokenType)},` +
         `"expiresAt":"${expiresAt}","expiresIn":`,
-      tail: `,"scope":${JSON.stringify(token.scope)}}`,
+      tail:
+        `,"scope":${JSON.stringify(token.scope)}` +
+        (token.metadata ? `,"metadata":${JSON.stringify(token.metadata)}}` : '}'),
     };
     answerTextParts.set(token, parts);
   }

@@ -1,12 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
+import { randomUUID } from 'node:crypto';
 import {
+  bindConnectionConfig,
   NeedsReauthorizationError,
+  ProviderConfigError,
   ProviderError,
   ProviderMisconfiguredError,
   protocolFor,
+  ResolvedProvider,
 } from '@broker/providers';
+import { SecretCipher } from '../security/secret-cipher';
 import { generateSecret, hashApiKey } from '@broker/crypto';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
@@ -31,6 +36,8 @@ export interface CallbackParams {
   code?: unknown;
   error?: unknown;
   error_description?: unknown;
+  /** Other callback parameters; the provider's entry may keep some as metadata (QuickBooks' realmId). */
+  [parameter: string]: unknown;
 }
 
 export interface CallbackResult {
@@ -57,6 +64,7 @@ export class AuthorizationFlow {
     private readonly store: TokenStore,
     private readonly env: BrokerEnvironment,
     private readonly audit: AuditLog,
+    private readonly cipher: SecretCipher,
   ) {}
 
   async start(connection: ConnectionEntity, integration: IntegrationEntity): Promise<StartedAuthorization> {
@@ -66,28 +74,34 @@ export class AuthorizationFlow {
         `integration "${integration.key}" uses client credentials: its connections need no authorization`,
       );
     }
+    const provider = boundOrReject(runtime.provider, connection);
+    const protocol = protocolFor(provider.kind);
     const state = generateSecret(32);
+    const pkce = await protocol.newPkce(provider);
+    const codeVerifier = pkce?.codeVerifier;
     const redirectUri = this.env.redirectUri;
     const authorizationExpiresAt = new Date(Date.now() + AUTHORIZATION_TTL_MS);
+    const authorizationUrl = protocol.authorizationUrl(provider, runtime.client, {
+      state,
+      redirectUri,
+      scopes: connection.requestedScopes ?? undefined,
+      codeChallenge: pkce?.codeChallenge,
+    });
+    const id = randomUUID();
     await this.db.transaction(async (manager) => {
       // A new URL replaces any earlier one still outstanding for this connection.
       await manager.delete(OAuthStateEntity, { connectionId: connection.id, consumedAt: IsNull() });
       await manager.insert(OAuthStateEntity, {
+        id,
         connectionId: connection.id,
         stateHash: hashApiKey(state),
         redirectUri,
+        codeVerifier: codeVerifier
+          ? this.cipher.seal({ table: 'oauth_states', column: 'code_verifier' }, id, codeVerifier)
+          : null,
         expiresAt: authorizationExpiresAt,
       });
     });
-    const authorizationUrl = protocolFor(runtime.provider.kind).authorizationUrl(
-      runtime.provider,
-      runtime.client,
-      {
-        state,
-        redirectUri,
-        scopes: connection.requestedScopes ?? undefined,
-      },
-    );
     return { authorizationUrl, authorizationExpiresAt };
   }
 
@@ -108,17 +122,26 @@ export class AuthorizationFlow {
     if (hasError) return this.recordRefusal(connection, String(params.error), params.error_description);
 
     const runtime = await this.integrations.runtimeById(connection.integrationId);
+    const codeVerifier = state.codeVerifier
+      ? this.cipher.open({ table: 'oauth_states', column: 'code_verifier' }, state.id, state.codeVerifier)
+      : undefined;
     try {
-      const tokens = await protocolFor(runtime.provider.kind).exchangeCode(
-        runtime.provider,
+      const provider = bindOrFail(runtime.provider, connection);
+      const tokens = await protocolFor(provider.kind).exchangeCode(
+        provider,
         runtime.client,
-        { code: params.code as string, redirectUri: state.redirectUri },
+        { code: params.code as string, redirectUri: state.redirectUri, codeVerifier },
         {
           timeoutMs: this.env.BROKER_PROVIDER_TIMEOUT_MS,
           defaultExpiresInSeconds: this.env.BROKER_DEFAULT_EXPIRES_IN,
         },
       );
-      await this.refresher.storeAuthorized(runtime, connection, tokens);
+      const fromCallback = callbackMetadata(provider, params);
+      await this.refresher.storeAuthorized(
+        runtime,
+        connection,
+        fromCallback ? { ...tokens, metadata: { ...tokens.metadata, ...fromCallback } } : tokens,
+      );
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       return this.recordExchangeFailure(connection, error);
@@ -142,7 +165,8 @@ export class AuthorizationFlow {
     const [rows]: [OAuthStateEntity[]] = await this.db.query(
       `UPDATE oauth_states SET consumed_at = now()
         WHERE state_hash = $1 AND consumed_at IS NULL AND expires_at > now()
-        RETURNING id, connection_id AS "connectionId", redirect_uri AS "redirectUri"`,
+        RETURNING id, connection_id AS "connectionId", redirect_uri AS "redirectUri",
+                  code_verifier AS "codeVerifier"`,
       [stateHash],
     );
     if (rows[0]) return rows[0];
@@ -197,4 +221,40 @@ export class AuthorizationFlow {
     }
     throw new BrokerError('provider_unavailable', `connection "${connection.key}": ${message}`);
   }
+}
+
+/** The provider's endpoints for this connection (its config in the URL placeholders); a 400 when it lacks a value. */
+function boundOrReject(provider: ResolvedProvider, connection: ConnectionEntity): ResolvedProvider {
+  try {
+    return bindConnectionConfig(provider, connection.config);
+  } catch (error) {
+    if (error instanceof ProviderConfigError)
+      throw BrokerError.badRequest(`connection "${connection.key}": ${error.message}`);
+    throw error;
+  }
+}
+
+/** As `boundOrReject`, for a call whose failure is recorded on the connection. */
+export function bindOrFail(provider: ResolvedProvider, connection: ConnectionEntity): ResolvedProvider {
+  try {
+    return bindConnectionConfig(provider, connection.config);
+  } catch (error) {
+    if (error instanceof ProviderConfigError) throw new ProviderMisconfiguredError(error.message);
+    throw error;
+  }
+}
+
+/** The callback parameters the provider keeps as metadata (short strings only), or undefined. */
+function callbackMetadata(
+  provider: ResolvedProvider,
+  params: CallbackParams,
+): Record<string, string> | undefined {
+  const names = provider.metadata?.callback ?? [];
+  if (names.length === 0) return undefined;
+  const kept: Record<string, string> = {};
+  for (const name of names) {
+    const value = params[name];
+    if (typeof value === 'string' && value.length > 0 && value.length <= 1000) kept[name] = value;
+  }
+  return kept;
 }

@@ -153,8 +153,11 @@ export class ConnectionImporter {
     const integration = integrations.get(dto.integration);
     if (!integration) return { problem: `integration "${dto.integration}" does not exist` };
     let grantType: string;
+    let config: Record<string, string> | null;
     try {
-      grantType = connectionProvider(integration, dto.scopes).grantType;
+      const checked = connectionProvider(integration, dto.scopes, dto.config);
+      grantType = checked.provider.grantType;
+      config = checked.config;
     } catch (error) {
       // Refused here, an item becomes `invalid` with the reason; nothing is written for it.
       if (error instanceof BrokerError) return { problem: error.message };
@@ -186,6 +189,7 @@ export class ConnectionImporter {
         key: dto.key,
         integrationId: integration.id,
         requestedScopes: dto.scopes ?? null,
+        config,
         refreshToken: dto.refreshToken,
         accessToken: dto.accessToken ?? null,
         expiresAt,

@@ -5,6 +5,8 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsObject,
+  ValidateBy,
   IsIn,
   IsInt,
   IsISO8601,
@@ -65,6 +67,32 @@ export class CreateConnectionDto {
   @Optional()
   @ScopeList()
   scopes?: string[];
+
+  /**
+   * The values the provider's catalogue entry asks of each connection (`GET /admin/providers`
+   * lists them with their patterns), e.g. Shopify's `shop`; substituted, URL-encoded, into the
+   * `{name}` placeholders of the authorization and token URLs. Not secret.
+   * @example { "shop": "acme" }
+   */
+  @Optional()
+  @IsObject()
+  @ValidateBy({
+    name: 'isConfigRecord',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length <= 10 &&
+        Object.entries(value).every(
+          ([name, v]) =>
+            /^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name) && typeof v === 'string' && v.length <= 255,
+        ),
+      defaultMessage: () =>
+        '$property must be an object of at most 10 string values (each at most 255 characters)',
+    },
+  })
+  config?: Record<string, string>;
 
   /**
    * Import: the refresh token of a connection authorized elsewhere (another broker, your own
@@ -246,6 +274,17 @@ export class ConnectionView {
    * @example "2026-12-01T11:00:00.000Z"
    */
   refreshTokenExpiresAt: Date | null;
+  /**
+   * The values given for the provider's config fields (absent when it has none).
+   * @example { "shop": "acme" }
+   */
+  config?: Record<string, string>;
+  /**
+   * Fields the provider's entry keeps from its answers, under the provider's names; also returned
+   * with each token. Absent when the entry keeps none.
+   * @example { "instance_url": "https://acme.my.salesforce.com" }
+   */
+  metadata?: Record<string, unknown>;
   /** @example "2026-05-04T09:30:00.000Z" */
   createdAt: Date;
   /** @example "2026-06-01T11:00:00.000Z" */

@@ -41,6 +41,17 @@ export class ConnectionEntity {
   @Column({ name: 'requested_scopes', type: 'text', array: true, nullable: true })
   requestedScopes: string[] | null;
 
+  /** The values the provider's entry asks of each connection (a shop, a subdomain); not secret. */
+  @Column({ type: 'jsonb', nullable: true })
+  config: Record<string, string> | null;
+
+  /**
+   * Fields the provider's entry keeps from its answers (`instance_url`, `realmId`…), returned with
+   * each token; null when the entry keeps none. Never a token or a secret.
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  metadata: Record<string, unknown> | null;
+
   /** Scope the provider granted with the current token. */
   @Column({ type: 'text', nullable: true })
   scope: string | null;

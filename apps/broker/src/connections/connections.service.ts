@@ -46,7 +46,7 @@ export class ConnectionsService {
     }
     const integration = await this.integrationRows.findOneBy({ key: dto.integration });
     if (!integration) throw BrokerError.badRequest(`integration "${dto.integration}" does not exist`);
-    const provider = connectionProvider(integration, dto.scopes);
+    const { provider, config } = connectionProvider(integration, dto.scopes, dto.config);
     const codeFlow = provider.grantType === 'authorization_code';
     const id = randomUUID();
     try {
@@ -58,6 +58,7 @@ export class ConnectionsService {
         // and next_refresh_at lets the reconciler fetch it should this process stop before that.
         status: codeFlow ? 'pending_authorization' : 'active',
         requestedScopes: dto.scopes ?? null,
+        config,
         nextRefreshAt: codeFlow ? null : new Date(),
       });
     } catch (error) {
@@ -186,6 +187,8 @@ export function view(row: ConnectionEntity, integrationKey: string): ConnectionV
     lastError: row.lastError,
     lastErrorCode: row.lastErrorCode,
     refreshTokenExpiresAt: row.refreshTokenExpiresAt,
+    config: row.config ?? undefined,
+    metadata: row.metadata ?? undefined,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -2,7 +2,7 @@ import { Controller, Get, Header, Query, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiErrors } from '../common/api-errors';
-import { AuthorizationFlow } from './authorization-flow';
+import { AuthorizationFlow, CallbackParams } from './authorization-flow';
 import { CallbackQuery, CallbackResultView } from './connection.dto';
 
 /** Where providers send the account's user back. Public: the single-use state is the credential. */
@@ -33,7 +33,8 @@ export class OAuthCallbackController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<unknown> {
-    const result = await this.flow.complete(query);
+    // The whole query: an entry may keep a callback parameter as metadata (QuickBooks' realmId).
+    const result = await this.flow.complete(query as CallbackParams);
     if (!(request.headers.accept ?? '').includes('text/html')) return result;
     void reply.type('text/html; charset=utf-8');
     return `<!doctype html><html><head><meta charset="utf-8"><title>Connected</title></head>

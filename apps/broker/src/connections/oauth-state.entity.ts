@@ -15,6 +15,7 @@ import { ConnectionEntity } from './connection.entity';
  */
 @Entity({ name: 'oauth_states' })
 export class OAuthStateEntity {
+  /** Given by the broker on insert when a verifier is sealed with it as associated data. */
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
@@ -32,6 +33,10 @@ export class OAuthStateEntity {
   /** The exact redirect_uri sent in the authorization URL; the code exchange must repeat it. */
   @Column({ name: 'redirect_uri', type: 'text' })
   redirectUri: string;
+
+  /** The PKCE code verifier (sealed), for providers that use PKCE; sent once, with the code. */
+  @Column({ name: 'code_verifier', type: 'text', nullable: true })
+  codeVerifier: string | null;
 
   @Column({ name: 'expires_at', type: 'timestamptz' })
   expiresAt: Date;

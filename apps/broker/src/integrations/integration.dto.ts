@@ -1,20 +1,36 @@
 import { Optional } from '../common/optional';
 import { ScopeList } from '../common/dto-rules';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsIn,
+  IsInt,
   IsNotEmpty,
   IsObject,
   IsString,
   Matches,
+  Max,
   MaxLength,
+  Min,
   ValidateBy,
+  ValidateNested,
   ValidationOptions,
 } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
-import { BASIC_AUTH_ENCODINGS, type BasicAuthEncoding } from '@broker/providers';
+import {
+  BASIC_AUTH_ENCODINGS,
+  CATALOGUE_IDS,
+  REFRESH_TOKEN_ROTATIONS,
+  SCOPE_SEPARATORS,
+  type BasicAuthEncoding,
+  type RefreshTokenRotation,
+} from '@broker/providers';
 
-export const PROVIDERS = ['bloomerang', 'bloom', 'oauth2'] as const;
+/** Every catalogue id (`GET /admin/providers`). */
+export const PROVIDERS = CATALOGUE_IDS;
+export const PKCE_METHODS = ['S256', 'none'] as const;
 export const BLOOM_ENVIRONMENTS = ['sandbox', 'production'] as const;
 export const BLOOM_AUTH_VERSIONS = ['v2', 'v1'] as const;
 export const GRANT_TYPES = ['authorization_code', 'client_credentials'] as const;
@@ -40,6 +56,61 @@ function IsStringRecord(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+const FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** oauth2: which answer fields to keep with the connection and return with each token. */
+export class MetadataFieldsDto {
+  /**
+   * Fields of the token endpoint's JSON answer, e.g. `instance_url`; updated on each answer that has them.
+   * @example ["instance_url"]
+   */
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(FIELD_NAME, { each: true, message: 'each value in $property must be a field name' })
+  tokenResponse?: string[];
+
+  /**
+   * Query parameters of the authorization callback, e.g. `realmId`.
+   * @example ["realmId"]
+   */
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(FIELD_NAME, { each: true, message: 'each value in $property must be a field name' })
+  callback?: string[];
+}
+
+/** oauth2: a value each connection supplies, substituted into `{name}` of the URLs. */
+export class ConfigFieldDto {
+  /**
+   * The `{name}` placeholder.
+   * @example "shop"
+   */
+  @IsString()
+  @Matches(/^[A-Za-z][A-Za-z0-9_]{0,31}$/, {
+    message: 'name must be a letter then up to 31 letters, digits or "_"',
+  })
+  name: string;
+
+  /**
+   * A regular expression the whole value must match.
+   * @example "[a-z0-9][a-z0-9-]{0,62}"
+   */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  pattern: string;
+
+  /** @example "the account's subdomain" */
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  description: string;
 }
 
 /** Settings shared by create and update; the per-provider rules are checked by `resolveProvider`. */
@@ -124,6 +195,121 @@ export class IntegrationSettingsDto {
   @IsObject()
   @IsStringRecord()
   extraTokenParams?: Record<string, string>;
+
+  /** oauth2: PKCE with an S256 code challenge, or none (default). */
+  @ApiPropertyOptional({ enum: PKCE_METHODS, example: 'S256' })
+  @Optional()
+  @IsIn(PKCE_METHODS)
+  pkce?: (typeof PKCE_METHODS)[number];
+
+  /**
+   * oauth2: extra query parameters of the authorization URL.
+   * @example { "access_type": "offline", "prompt": "consent" }
+   */
+  @Optional()
+  @IsObject()
+  @IsStringRecord()
+  authorizationParams?: Record<string, string>;
+
+  /** oauth2: how scopes are joined in the `scope` parameter; `" "` (default) or `","`. */
+  @ApiPropertyOptional({ enum: SCOPE_SEPARATORS, example: ' ' })
+  @Optional()
+  @IsIn(SCOPE_SEPARATORS)
+  scopeSeparator?: string;
+
+  /**
+   * oauth2: extra form parameters of each refresh.
+   * @example { "resource": "https://api.example.com" }
+   */
+  @Optional()
+  @IsObject()
+  @IsStringRecord()
+  refreshParams?: Record<string, string>;
+
+  /**
+   * oauth2: extra form parameters of the code exchange.
+   * @example { "expiring": "1" }
+   */
+  @Optional()
+  @IsObject()
+  @IsStringRecord()
+  codeExchangeParams?: Record<string, string>;
+
+  /** oauth2: answer fields kept with the connection and returned with each token as `metadata`. */
+  @Optional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => MetadataFieldsDto)
+  metadata?: MetadataFieldsDto;
+
+  /** oauth2: values each connection must give (`POST /admin/connections` `config`), used in `{name}` of the URLs. */
+  @ApiPropertyOptional({ type: [ConfigFieldDto] })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => ConfigFieldDto)
+  config?: ConfigFieldDto[];
+
+  /** oauth2: how the provider rotates refresh tokens (informational, and for the admin view). */
+  @ApiPropertyOptional({ enum: REFRESH_TOKEN_ROTATIONS, example: 'single_use' })
+  @Optional()
+  @IsIn(REFRESH_TOKEN_ROTATIONS)
+  refreshTokenRotation?: RefreshTokenRotation;
+
+  /** oauth2 with refreshTokenRotation "grace": how long the previous refresh token keeps working. */
+  @ApiPropertyOptional({ minimum: 1, maximum: 86400, example: 1800 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  refreshTokenGraceSeconds?: number;
+
+  /** oauth2: a refresh token's life from issue when the answer does not say (refresh_token_expires_in). */
+  @ApiPropertyOptional({ minimum: 1, example: 7776000 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 366 * 86_400)
+  refreshTokenLifetimeSeconds?: number;
+
+  /** oauth2: a refresh token dies when unused this long; the scheduler uses it in time. */
+  @ApiPropertyOptional({ minimum: 1, example: 5184000 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 366 * 86_400)
+  refreshTokenIdleSeconds?: number;
+
+  /** oauth2: the access token's lifetime when the answer has no expires_in (default `BROKER_DEFAULT_EXPIRES_IN`). */
+  @ApiPropertyOptional({ minimum: 1, example: 7200 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(366 * 86_400)
+  defaultExpiresInSeconds?: number;
+
+  /**
+   * oauth2: the provider refuses a refresh while the access token has more than this many seconds
+   * left; the broker refreshes no earlier and answers the current token meanwhile.
+   */
+  @ApiPropertyOptional({ minimum: 1, maximum: 86400, example: 30 })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  refreshWindowSeconds?: number;
+
+  /**
+   * oauth2: the provider's own error codes read as RFC 6749 codes (`invalid_grant` means the
+   * account must authorize again). Errors sent as HTTP 200 (`{ ok: false, error }`, `{ error }`)
+   * or as an object are recognised whatever this says.
+   * @example { "bad_refresh_token": "invalid_grant" }
+   */
+  @Optional()
+  @IsObject()
+  @IsStringRecord()
+  errorCodes?: Record<string, string>;
 }
 
 export class CreateIntegrationDto extends IntegrationSettingsDto {
@@ -135,10 +321,14 @@ export class CreateIntegrationDto extends IntegrationSettingsDto {
   @Matches(RESOURCE_KEY_PATTERN, { message: `key ${RESOURCE_KEY_RULE}` })
   key: string;
 
-  /** Which protocol rules apply. */
+  /** A catalogue id (`GET /admin/providers`): which protocol rules apply. */
   @ApiProperty({ enum: PROVIDERS, example: 'bloomerang' })
-  @IsIn(PROVIDERS)
-  provider: (typeof PROVIDERS)[number];
+  @IsString()
+  @IsIn(PROVIDERS, {
+    message: ({ value }) =>
+      `provider "${String(value).slice(0, 64)}" is not in the catalogue; GET /admin/providers lists the ids`,
+  })
+  provider: string;
 
   /**
    * The client id the provider issued.
@@ -221,6 +411,27 @@ export class IntegrationView {
   authVersion?: string;
   /** @example { "resource": "https://api.example.com" } */
   extraTokenParams?: Record<string, string>;
+  @ApiPropertyOptional({ enum: PKCE_METHODS })
+  pkce?: string;
+  /** @example ["shop"] */
+  scopeSeparator?: string;
+  /** @example { "access_type": "offline" } */
+  authorizationParams?: Record<string, string>;
+  refreshParams?: Record<string, string>;
+  codeExchangeParams?: Record<string, string>;
+  /** The answer fields kept as each connection's `metadata`. */
+  metadata?: MetadataFieldsDto;
+  /** What each connection must give as `config`. */
+  @ApiPropertyOptional({ type: [ConfigFieldDto] })
+  config?: ConfigFieldDto[];
+  @ApiPropertyOptional({ enum: REFRESH_TOKEN_ROTATIONS })
+  refreshTokenRotation?: string;
+  refreshTokenGraceSeconds?: number;
+  refreshTokenLifetimeSeconds?: number;
+  refreshTokenIdleSeconds?: number;
+  defaultExpiresInSeconds?: number;
+  refreshWindowSeconds?: number;
+  errorCodes?: Record<string, string>;
   /**
    * Register this redirect URI with the provider (authorization code flow only).
    * @example "https://broker.example.com/oauth/callback"

@@ -34,6 +34,20 @@ const SETTING_FIELDS = [
   'tokenAuthMethod',
   'basicAuthEncoding',
   'extraTokenParams',
+  'pkce',
+  'authorizationParams',
+  'scopeSeparator',
+  'refreshParams',
+  'codeExchangeParams',
+  'metadata',
+  'config',
+  'refreshTokenRotation',
+  'refreshTokenGraceSeconds',
+  'refreshTokenLifetimeSeconds',
+  'refreshTokenIdleSeconds',
+  'defaultExpiresInSeconds',
+  'refreshWindowSeconds',
+  'errorCodes',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
@@ -179,6 +193,20 @@ export class IntegrationsService {
       environment: config.environment,
       authVersion: config.authVersion,
       extraTokenParams: config.extraTokenParams,
+      pkce: resolved.pkce,
+      scopeSeparator: resolved.scopeSeparator,
+      authorizationParams: resolved.authorizationParams,
+      refreshParams: resolved.refreshParams,
+      codeExchangeParams: resolved.codeExchangeParams,
+      metadata: resolved.metadata,
+      config: resolved.configFields,
+      refreshTokenRotation: resolved.refreshTokenRotation,
+      refreshTokenGraceSeconds: resolved.refreshTokenGraceSeconds,
+      refreshTokenLifetimeSeconds: resolved.refreshTokenLifetimeSeconds,
+      refreshTokenIdleSeconds: resolved.refreshTokenIdleSeconds,
+      defaultExpiresInSeconds: resolved.defaultExpiresInSeconds,
+      refreshWindowSeconds: resolved.refreshWindowSeconds,
+      errorCodes: resolved.errorCodes,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
@@ -189,7 +217,8 @@ export class IntegrationsService {
 function pickSettings(dto: IntegrationSettingsDto): StoredProviderConfig {
   const config: Record<string, unknown> = {};
   for (const field of SETTING_FIELDS) {
-    if (dto[field] !== undefined) config[field] = dto[field];
+    // Plain JSON (the nested DTOs are class instances after validation).
+    if (dto[field] !== undefined) config[field] = JSON.parse(JSON.stringify(dto[field]));
   }
   return config as StoredProviderConfig;
 }

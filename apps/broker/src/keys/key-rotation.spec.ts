@@ -74,6 +74,7 @@ describe('rotateKeys (real Postgres)', () => {
       'integrations.client_secret': 1,
       'connections.access_token': 3,
       'connections.refresh_token': 2,
+      'oauth_states.code_verifier': 0,
     });
     const [integration] = await db.query('SELECT client_secret FROM integrations WHERE id = $1', [
       integrationId,

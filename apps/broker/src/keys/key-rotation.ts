@@ -6,6 +6,7 @@ const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'integrations', column: 'client_secret' },
   { table: 'connections', column: 'access_token' },
   { table: 'connections', column: 'refresh_token' },
+  { table: 'oauth_states', column: 'code_verifier' },
 ];
 
 const BATCH = 500;

@@ -35,3 +35,43 @@ export function planWithRefreshTokenLifetime(
     ? new Date(Math.max(deadline, issuedAtMs + MIN_REFRESH_INTERVAL_MS))
     : next;
 }
+
+/**
+ * When the stored refresh token lapses: the answer's own `refresh_token_expires_in` first; else an
+ * idle lifetime (Google's six months unused, Xero's 60 days), which each use starts again, whether
+ * or not the token rotated; else a lifetime from issue (Bloomerang's 90 days) when a new one was
+ * issued; else what was known of the one kept.
+ */
+export function planRefreshTokenExpiry(
+  lifetimeSeconds: number | undefined,
+  idleSeconds: number | undefined,
+  answer: { refreshToken?: string; refreshTokenExpiresIn?: number },
+  refreshToken: string | null,
+  known: Date | string | null,
+  issuedAtMs: number,
+): Date | null {
+  if (!refreshToken) return null;
+  if (answer.refreshToken && answer.refreshTokenExpiresIn)
+    return new Date(issuedAtMs + answer.refreshTokenExpiresIn * 1000);
+  if (idleSeconds) {
+    const idle = new Date(issuedAtMs + idleSeconds * 1000);
+    // A kept token's absolute expiry (told by the provider earlier) still bounds it.
+    return known && !answer.refreshToken && new Date(known) < idle ? new Date(known) : idle;
+  }
+  if (answer.refreshToken && lifetimeSeconds) return new Date(issuedAtMs + lifetimeSeconds * 1000);
+  return known ? new Date(known) : null;
+}
+
+/**
+ * A provider that refuses a refresh while the access token has more than `windowSeconds` left
+ * (Exact Online): the refresh is planned no earlier than one second inside that window.
+ */
+export function notBeforeRefreshWindow(
+  planned: Date,
+  issuedAtMs: number,
+  expiresInSeconds: number,
+  windowSeconds: number,
+): Date {
+  const earliest = issuedAtMs + Math.max(expiresInSeconds - windowSeconds + 1, 0) * 1000;
+  return planned.getTime() < earliest ? new Date(earliest) : planned;
+}

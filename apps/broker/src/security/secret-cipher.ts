@@ -5,7 +5,8 @@ import { BrokerEnvironment } from '../config/environment';
 /** Tables and columns whose values are sealed; the pair is part of each value's associated data. */
 export type SealedColumn =
   | { table: 'integrations'; column: 'client_secret' }
-  | { table: 'connections'; column: 'access_token' | 'refresh_token' };
+  | { table: 'connections'; column: 'access_token' | 'refresh_token' }
+  | { table: 'oauth_states'; column: 'code_verifier' };
 
 /** Seals and opens stored secrets with the keyring from `BROKER_ENCRYPTION_KEYS`. */
 @Injectable()

@@ -1,6 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import {
+  bindConnectionConfig,
   NeedsReauthorizationError,
+  ProviderConfigError,
   ProviderError,
   ProviderMisconfiguredError,
   protocolFor,
@@ -11,7 +13,12 @@ import { BrokerError } from '../common/broker-error';
 import { IntegrationRuntime, IntegrationsService } from '../integrations/integrations.service';
 import { ConnectionEntity } from '../connections/connection.entity';
 import { RefreshQueue } from '../scheduler/refresh-queue';
-import { planNextRefresh, planWithRefreshTokenLifetime } from '../scheduler/refresh-plan';
+import {
+  notBeforeRefreshWindow,
+  planNextRefresh,
+  planRefreshTokenExpiry,
+  planWithRefreshTokenLifetime,
+} from '../scheduler/refresh-plan';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ConnectionWebhooks } from '../events/connection-webhooks';
 import { ConcurrencyLimiter } from './concurrency-limiter';
@@ -166,6 +173,13 @@ export class TokenRefresher implements OnApplicationShutdown {
       this.throwIfUnusable(row);
       runtime = await this.integrations.runtimeById(row.integrationId);
       refreshToken = this.store.open(row).refreshToken;
+      if (current && this.refusedAsEarly(runtime, current)) {
+        // The provider refuses a refresh this early (Exact Online): the current token is the
+        // answer, whatever minValidity asked, and the scheduler comes back when it may.
+        await this.store.releaseLease(lease);
+        setActiveAttribute(ATTR.refreshResult, 'too_early');
+        return this.remember(current);
+      }
     } catch (error) {
       await this.store.releaseLease(lease).catch(() => undefined);
       throw error;
@@ -235,9 +249,15 @@ export class TokenRefresher implements OnApplicationShutdown {
       timeoutMs: this.env.BROKER_PROVIDER_TIMEOUT_MS,
       defaultExpiresInSeconds: this.env.BROKER_DEFAULT_EXPIRES_IN,
     };
-    const provider = row.requestedScopes
-      ? { ...runtime.provider, scopes: row.requestedScopes }
-      : runtime.provider;
+    let bound;
+    try {
+      bound = bindConnectionConfig(runtime.provider, row.config);
+    } catch (error) {
+      if (error instanceof ProviderConfigError)
+        return Promise.reject(new ProviderMisconfiguredError(error.message));
+      throw error;
+    }
+    const provider = row.requestedScopes ? { ...bound, scopes: row.requestedScopes } : bound;
     if (provider.grantType === 'client_credentials') {
       return protocol.clientCredentials(provider, runtime.client, options);
     }
@@ -266,36 +286,56 @@ export class TokenRefresher implements OnApplicationShutdown {
     return stored;
   }
 
+  /** The provider would refuse a refresh now: the token has more left than its refresh window. */
+  private refusedAsEarly(runtime: IntegrationRuntime, current: AccessToken): boolean {
+    const window = runtime.provider.refreshWindowSeconds;
+    return window !== undefined && current.expiresAtMs - Date.now() > window * 1000;
+  }
+
   private planWrite(
     runtime: IntegrationRuntime,
     row: ConnectionEntity,
     tokens: TokenSet,
     previousRefreshToken: string | null,
   ): TokenWrite {
-    if (tokens.expiresInDefaulted) {
+    if (tokens.expiresInDefaulted && runtime.provider.defaultExpiresInSeconds === undefined) {
       this.logger.warn(
         { integration: runtime.entity.key, connection: row.key },
         `provider omitted expires_in; assuming ${this.env.BROKER_DEFAULT_EXPIRES_IN} s`,
       );
     }
     const issuedAt = Date.now();
-    const refreshLifetime = tokens.refreshTokenExpiresIn ?? runtime.provider.refreshTokenLifetimeSeconds;
+    const { provider } = runtime;
     const refreshToken = tokens.refreshToken ?? previousRefreshToken;
-    const refreshTokenExpiresAt =
-      tokens.refreshToken && refreshLifetime
-        ? new Date(issuedAt + refreshLifetime * 1000)
-        : refreshToken && row.refreshTokenExpiresAt
-          ? new Date(row.refreshTokenExpiresAt)
-          : null;
+    const refreshTokenExpiresAt = planRefreshTokenExpiry(
+      provider.refreshTokenLifetimeSeconds,
+      provider.refreshTokenIdleSeconds,
+      tokens,
+      refreshToken,
+      row.refreshTokenExpiresAt,
+      issuedAt,
+    );
+    let nextRefreshAt = planWithRefreshTokenLifetime(
+      planNextRefresh(issuedAt, tokens.expiresIn),
+      issuedAt,
+      refreshTokenExpiresAt,
+    );
+    if (provider.refreshWindowSeconds !== undefined) {
+      nextRefreshAt = notBeforeRefreshWindow(
+        nextRefreshAt,
+        issuedAt,
+        tokens.expiresIn,
+        provider.refreshWindowSeconds,
+      );
+    }
     return {
       tokens,
       previousRefreshToken,
-      nextRefreshAt: planWithRefreshTokenLifetime(
-        planNextRefresh(issuedAt, tokens.expiresIn),
-        issuedAt,
-        refreshTokenExpiresAt,
-      ),
-      refreshTokenLifetimeSeconds: runtime.provider.refreshTokenLifetimeSeconds,
+      nextRefreshAt,
+      refreshTokenLifetimeSeconds: provider.refreshTokenLifetimeSeconds,
+      refreshTokenExpiresAt,
+      // Present (at least {}) exactly when the entry keeps metadata, so the answer carries it.
+      metadata: provider.metadata ? (tokens.metadata ?? {}) : undefined,
     };
   }
 
@@ -320,6 +360,7 @@ export class TokenRefresher implements OnApplicationShutdown {
         scope: write.tokens.scope ?? row.scope,
         tokenVersion: row.tokenVersion + 1,
         status: 'active',
+        metadata: write.metadata ? { ...row.metadata, ...write.metadata } : (row.metadata ?? null),
       };
       this.cache.set(interim);
       return interim;

@@ -18,6 +18,8 @@ export interface AccessToken {
   scope: string | null;
   tokenVersion: number;
   status: ConnectionStatus;
+  /** The provider's kept fields (`instance_url`…); null when its entry keeps none. */
+  metadata: Record<string, unknown> | null;
 }
 
 /** A connection row with its token columns opened, for a refresh. */
@@ -38,6 +40,10 @@ export interface TokenWrite {
   previousRefreshToken: string | null;
   nextRefreshAt: Date;
   refreshTokenLifetimeSeconds?: number;
+  /** When set (null included), the refresh token's expiry to store, instead of one derived from the lifetime. */
+  refreshTokenExpiresAt?: Date | null;
+  /** Merged into the stored metadata (fields the answer has replace the old ones); undefined leaves it. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface FailureWrite {
@@ -53,6 +59,8 @@ export interface ImportedConnection {
   key: string;
   integrationId: string;
   requestedScopes: string[] | null;
+  /** The entry's per-connection values, checked. */
+  config?: Record<string, string> | null;
   refreshToken: string;
   accessToken: string | null;
   expiresAt: Date | null;
@@ -61,10 +69,10 @@ export interface ImportedConnection {
   nextRefreshAt: Date | null;
 }
 
-/** Rows per INSERT of an import: 11 parameters each, far below Postgres's 65,535. */
+/** Rows per INSERT of an import: 12 parameters each, far below Postgres's 65,535. */
 const IMPORT_INSERT_CHUNK = 500;
 
-const COLUMNS = `id, key, integration_id AS "integrationId", status, requested_scopes AS "requestedScopes",
+const COLUMNS = `id, key, integration_id AS "integrationId", status, requested_scopes AS "requestedScopes", config, metadata,
   scope, access_token AS "accessToken", refresh_token AS "refreshToken", token_type AS "tokenType",
   expires_at AS "expiresAt", refresh_token_expires_at AS "refreshTokenExpiresAt", token_version AS "tokenVersion",
   last_refreshed_at AS "lastRefreshedAt", next_refresh_at AS "nextRefreshAt", last_error AS "lastError",
@@ -159,6 +167,7 @@ export class TokenStore {
       scope: row.scope,
       tokenVersion: row.tokenVersion,
       status: row.status,
+      metadata: row.metadata ?? null,
     };
   }
 
@@ -186,6 +195,12 @@ export class TokenStore {
       ? this.cipher.seal({ table: 'connections', column: 'refresh_token' }, connectionId, refreshToken)
       : null;
     const expiresAt = new Date(now + tokens.expiresIn * 1000);
+    const refreshTokenExpiresAt =
+      write.refreshTokenExpiresAt !== undefined
+        ? write.refreshTokenExpiresAt
+        : refreshLifetime
+          ? new Date(now + refreshLifetime * 1000)
+          : null;
     const params = [
       connectionId,
       sealedAccess,
@@ -194,8 +209,9 @@ export class TokenStore {
       expiresAt,
       tokens.scope ?? null,
       write.nextRefreshAt,
-      refreshLifetime ? new Date(now + refreshLifetime * 1000) : null,
+      refreshTokenExpiresAt,
       lease?.leaseToken ?? null,
+      write.metadata === undefined ? null : JSON.stringify(write.metadata),
     ];
     return this.db.transaction(async (manager) => {
       const [rows]: [ConnectionEntity[]] = await manager.query(
@@ -206,7 +222,9 @@ export class TokenStore {
                                                 WHEN $3::text IS NULL THEN NULL ELSE refresh_token_expires_at END,
                 status = 'active', last_error = NULL, last_error_code = NULL, consecutive_failures = 0,
                 last_refreshed_at = now(), updated_at = now(), token_version = token_version + 1,
-                lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+                lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                metadata = CASE WHEN $10::jsonb IS NULL THEN metadata
+                                ELSE COALESCE(metadata, '{}'::jsonb) || $10::jsonb END
           WHERE id = $1 AND ($9::uuid IS NULL OR lease_token = $9::uuid)
           RETURNING ${COLUMNS}`,
         params,
@@ -223,6 +241,7 @@ export class TokenStore {
         scope: row.scope,
         tokenVersion: row.tokenVersion,
         status: row.status,
+        metadata: row.metadata ?? null,
       };
     });
   }
@@ -293,15 +312,16 @@ export class TokenStore {
           connection.expiresAt,
           connection.refreshTokenExpiresAt,
           connection.nextRefreshAt,
+          connection.config ? JSON.stringify(connection.config) : null,
         );
         const at = (offset: number) => `$${base + offset}`;
         return `(${at(1)}::uuid, ${at(2)}, ${at(3)}::uuid, 'active', ${at(4)}::text[], ${at(5)}, ${at(6)}, ${at(7)},
-                 ${at(8)}, ${at(9)}::timestamptz, ${at(10)}::timestamptz, 1, ${at(11)}::timestamptz)`;
+                 ${at(8)}, ${at(9)}::timestamptz, ${at(10)}::timestamptz, 1, ${at(11)}::timestamptz, ${at(12)}::jsonb)`;
       });
       const rows: { id: string }[] = await this.db.query(
         `INSERT INTO connections (id, key, integration_id, status, requested_scopes, scope, access_token,
                                   refresh_token, token_type, expires_at, refresh_token_expires_at,
-                                  token_version, next_refresh_at)
+                                  token_version, next_refresh_at, config)
          VALUES ${tuples.join(',\n')}
          ON CONFLICT (key) DO NOTHING
          RETURNING id`,

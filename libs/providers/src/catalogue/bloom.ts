@@ -1,0 +1,11 @@
+import type { CatalogueEntry } from './entry';
+
+/** Behaviour lives in `resolveProvider` (audience, environment, authVersion); this is its listing. */
+export const bloom: CatalogueEntry = {
+  id: 'bloom',
+  name: 'Bloom',
+  grantTypes: ['client_credentials'],
+  tokenUrl: 'https://authn.bloom.dev/oauth2/token',
+  tokenAuthMethod: 'client_secret_post',
+  docs: ['https://developers.bloomcredit.io/docs/authentication'],
+};

@@ -1,0 +1,21 @@
+import type { CatalogueEntry } from './entry';
+
+export const exactOnline: CatalogueEntry = {
+  id: 'exact-online',
+  name: 'Exact Online',
+  grantTypes: ['authorization_code'],
+  // The Dutch site; other countries use their own host (.be, .de, .co.uk…) through the overrides.
+  authorizationUrl: 'https://start.exactonline.nl/api/oauth2/auth',
+  tokenUrl: 'https://start.exactonline.nl/api/oauth2/token',
+  tokenAuthMethod: 'client_secret_post',
+  accessTokenSeconds: 600,
+  // A refresh is accepted only when the access token has less than ~30 s left (30 s as the
+  // catalogue brief has it; not re-verified against Exact's own pages).
+  refreshWindowSeconds: 30,
+  // Single use; an unused refresh token lives 30 days.
+  refreshToken: { rotation: 'single_use', idleSeconds: 30 * 86_400 },
+  docs: [
+    'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
+    'https://forums.invantive.com/t/exact-online-error-message-old-refresh-token-used/2903',
+  ],
+};

@@ -1,0 +1,63 @@
+import { airtable } from './airtable';
+import { atlassian } from './atlassian';
+import { bloom } from './bloom';
+import { bloomerang } from './bloomerang';
+import { box } from './box';
+import { canva } from './canva';
+import { docusign } from './docusign';
+import { dropbox } from './dropbox';
+import type { CatalogueEntry } from './entry';
+import { exactOnline } from './exact-online';
+import { githubApp } from './github-app';
+import { google } from './google';
+import { hubspot } from './hubspot';
+import { microsoft } from './microsoft';
+import { oauth2 } from './oauth2';
+import { pipedrive } from './pipedrive';
+import { quickbooks } from './quickbooks';
+import { salesforce } from './salesforce';
+import { shopify } from './shopify';
+import { slack } from './slack';
+import { x } from './x';
+import { xero } from './xero';
+import { zendesk } from './zendesk';
+import { zoho } from './zoho';
+import { zoom } from './zoom';
+
+export * from './entry';
+
+/** Every provider `POST /admin/integrations` accepts, in the order `GET /admin/providers` lists them. */
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  bloomerang,
+  bloom,
+  oauth2,
+  google,
+  microsoft,
+  salesforce,
+  hubspot,
+  xero,
+  quickbooks,
+  zoom,
+  slack,
+  atlassian,
+  githubApp,
+  dropbox,
+  box,
+  docusign,
+  shopify,
+  zendesk,
+  pipedrive,
+  zoho,
+  x,
+  canva,
+  airtable,
+  exactOnline,
+];
+
+export const CATALOGUE_IDS: readonly string[] = CATALOGUE.map((entry) => entry.id);
+
+const BY_ID = new Map(CATALOGUE.map((entry) => [entry.id, entry]));
+
+export function catalogueEntry(id: string): CatalogueEntry | undefined {
+  return BY_ID.get(id);
+}

@@ -1,0 +1,31 @@
+import { COMMA, type CatalogueEntry } from './entry';
+
+export const shopify: CatalogueEntry = {
+  id: 'shopify',
+  name: 'Shopify',
+  grantTypes: ['authorization_code'],
+  authorizationUrl: 'https://{shop}.myshopify.com/admin/oauth/authorize',
+  tokenUrl: 'https://{shop}.myshopify.com/admin/oauth/access_token',
+  tokenAuthMethod: 'client_secret_post',
+  scopeSeparator: COMMA,
+  // Expiring offline tokens: asked for with expiring=1 on the code exchange.
+  codeExchangeParams: { expiring: '1' },
+  // Shopify's token answer names no token_type.
+  tokenTypeOptional: true,
+  config: [
+    {
+      name: 'shop',
+      pattern: '[a-zA-Z0-9][a-zA-Z0-9-]{0,59}',
+      description: 'the store\'s subdomain: "acme" for acme.myshopify.com',
+    },
+  ],
+  // One hour; Shopify replaces the refresh token on every use (since August 2026 it keeps the
+  // previous one until the new one is used); refresh_token_expires_in tells its lifetime.
+  accessTokenSeconds: 3600,
+  refreshToken: { rotation: 'rotating' },
+  docs: [
+    'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
+    'https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh',
+    'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant',
+  ],
+};

@@ -1,0 +1,17 @@
+import type { CatalogueEntry } from './entry';
+
+export const x: CatalogueEntry = {
+  id: 'x',
+  name: 'X (Twitter)',
+  grantTypes: ['authorization_code'],
+  authorizationUrl: 'https://x.com/i/oauth2/authorize',
+  tokenUrl: 'https://api.x.com/2/oauth2/token',
+  // Confidential clients authenticate with HTTP Basic.
+  tokenAuthMethod: 'client_secret_basic',
+  pkce: 'S256',
+  // offline.access is the scope that yields a refresh token.
+  defaultScopes: ['tweet.read', 'users.read', 'offline.access'],
+  accessTokenSeconds: 7200,
+  refreshToken: { rotation: 'single_use' },
+  docs: ['https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/authorization-code'],
+};
