@@ -136,7 +136,17 @@ function registerControls(app: FastifyInstance, sandbox: Sandbox, ctx: ProfileCo
     }
     return sandbox.settings();
   });
-  app.post('/_sandbox/expire-access-tokens', () => ({
-    expired: ctx.store.expireAccessTokens() + ctx.profiles.expireAccessTokens(),
-  }));
+  // `?profile=<id>` limits it to one catalogue profile, so suites running profiles side by side keep the rest.
+  app.post('/_sandbox/expire-access-tokens', (request, reply) => {
+    const { profile } = (request.query ?? {}) as { profile?: string };
+    if (profile === undefined) {
+      return { expired: ctx.store.expireAccessTokens() + ctx.profiles.expireAccessTokens() };
+    }
+    if (!PROVIDER_PROFILES.some((candidate) => candidate.id === profile)) {
+      return reply
+        .status(400)
+        .send({ error: 'invalid_request', error_description: `Unknown profile "${profile}".` });
+    }
+    return { expired: ctx.profiles.expireAccessTokens(profile) };
+  });
 }

@@ -291,7 +291,7 @@ describe('refresh-token rotation', () => {
     expect(stats('atlassian').lineageRevocations).toBe(1);
   });
 
-  it.each(['box', 'x', 'airtable', 'zoom', 'github-app'])(
+  it.each(['box', 'x', 'airtable', 'zoom', 'github-app', 'slack'])(
     '%s: single-use, a reuse is refused',
     async (id) => {
       server = await startTestSandbox();
@@ -299,9 +299,11 @@ describe('refresh-token rotation', () => {
       const first = (await connect(profile)).body.refresh_token;
       const second = (await refresh(profile, first)).json<{ refresh_token: string }>().refresh_token;
       const reused = await refresh(profile, first);
-      expect(reused.json()).toMatchObject(
-        profile.answerShape === 'github' ? { error: 'bad_refresh_token' } : { error: 'invalid_grant' },
-      );
+      const refusals: Record<string, object> = {
+        github: { error: 'bad_refresh_token' },
+        slack: { ok: false, error: 'invalid_refresh_token' },
+      };
+      expect(reused.json()).toMatchObject(refusals[profile.answerShape] ?? { error: 'invalid_grant' });
       expect(stats(id)).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 1 });
       expect((await refresh(profile, second)).status).toBe(200);
     },
@@ -389,7 +391,10 @@ describe('earliest refresh', () => {
     const late = await connect(profile);
     expect((await refresh(profile, late.body.refresh_token)).status).toBe(200);
     // The refused attempt spent nothing: the first token still works once the access token is expired.
-    await server.post('/_sandbox/expire-access-tokens');
+    expect((await server.post('/_sandbox/expire-access-tokens?profile=nowhere')).status).toBe(400);
+    expect((await server.post('/_sandbox/expire-access-tokens?profile=exact-online')).json()).toEqual({
+      expired: 3,
+    });
     expect((await refresh(profile, first)).status).toBe(200);
   });
 });

@@ -178,11 +178,12 @@ export class ProfileStore {
     this.offlineAccounts.add(key);
   }
 
-  expireAccessTokens(): number {
+  /** Expires every live access token now, or only those of one profile; returns how many. */
+  expireAccessTokens(profileId?: string): number {
     const now = Date.now();
     let expired = 0;
     for (const token of this.accessTokens.values()) {
-      if (token.expiresAt > now) {
+      if (token.expiresAt > now && (profileId === undefined || token.profileId === profileId)) {
         token.expiresAt = now;
         if (token.grant) token.grant.newestAccessExpiresAt = Math.min(token.grant.newestAccessExpiresAt, now);
         expired++;

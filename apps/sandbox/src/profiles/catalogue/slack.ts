@@ -13,9 +13,10 @@ export const slack: ProviderProfile = {
   grantTypes: ['authorization_code'],
   pkce: 'none',
   scopes: { separator: ',' },
-  // Token rotation: expiring access tokens (12 hours) that come with a refresh token.
+  // Token rotation: expiring access tokens (12 hours) that come with a refresh token, each used once.
   accessToken: { ttlSeconds: 43200, reportsExpiresIn: true, tokenType: 'bot' },
-  refreshToken: { rotation: 'keep-old' },
+  // "The refresh token is then revoked, and a new refresh token is used" for the next exchange.
+  refreshToken: { rotation: 'single-use' },
   answerShape: 'slack',
   tokenAnswerExtras: {
     app_id: 'A0SANDBOX01',
