@@ -1,4 +1,10 @@
-import { MAX_REFRESH_LEAD_MS, planNextRefresh, planWithRefreshTokenLifetime } from './refresh-plan';
+import {
+  MAX_REFRESH_LEAD_MS,
+  notBeforeRefreshWindow,
+  planNextRefresh,
+  planRefreshTokenExpiry,
+  planWithRefreshTokenLifetime,
+} from './refresh-plan';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const noJitter = () => 0;
@@ -33,5 +39,55 @@ describe('planWithRefreshTokenLifetime', () => {
     const next = new Date(T0 + 100 * 86_400_000);
     const planned = planWithRefreshTokenLifetime(next, T0, new Date(T0 + 90 * 86_400_000));
     expect(planned.getTime()).toBe(T0 + 89 * 86_400_000);
+  });
+});
+
+describe('planRefreshTokenExpiry', () => {
+  const now = Date.parse('2026-12-01T12:00:00Z');
+  const day = 86_400_000;
+
+  it('takes the answer’s own refresh_token_expires_in first', () => {
+    expect(
+      planRefreshTokenExpiry(
+        90 * 86_400,
+        undefined,
+        { refreshToken: 'r2', refreshTokenExpiresIn: 3600 },
+        'r2',
+        null,
+        now,
+      ),
+    ).toEqual(new Date(now + 3_600_000));
+  });
+
+  it('starts an idle lifetime again on every use, even when the token did not rotate (Google)', () => {
+    const plannedAtLastUse = new Date(now + 181 * day);
+    expect(planRefreshTokenExpiry(undefined, 182 * 86_400, {}, 'r1', plannedAtLastUse, now)).toEqual(
+      new Date(now + 182 * day),
+    );
+  });
+
+  it('keeps Bloomerang’s rule: a lifetime from issue for a new token, the known expiry for a kept one', () => {
+    expect(planRefreshTokenExpiry(90 * 86_400, undefined, { refreshToken: 'r2' }, 'r2', null, now)).toEqual(
+      new Date(now + 90 * day),
+    );
+    const known = new Date(now + 5 * day);
+    expect(planRefreshTokenExpiry(90 * 86_400, undefined, {}, 'r1', known, now)).toEqual(known);
+    expect(planRefreshTokenExpiry(90 * 86_400, undefined, {}, null, known, now)).toBeNull();
+  });
+});
+
+describe('notBeforeRefreshWindow', () => {
+  const now = Date.parse('2026-12-01T12:00:00Z');
+
+  it('plans no refresh before the provider accepts one (Exact Online: less than 30 s left)', () => {
+    const planned = planNextRefresh(now, 600, () => 0);
+    const next = notBeforeRefreshWindow(planned, now, 600, 30);
+    expect(next).toEqual(new Date(now + 571_000));
+    expect(now + 600_000 - next.getTime()).toBeLessThan(30_000);
+  });
+
+  it('leaves a plan that is already inside the window', () => {
+    const planned = new Date(now + 590_000);
+    expect(notBeforeRefreshWindow(planned, now, 600, 30)).toBe(planned);
   });
 });

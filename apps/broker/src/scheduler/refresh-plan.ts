@@ -53,11 +53,9 @@ export function planRefreshTokenExpiry(
   if (!refreshToken) return null;
   if (answer.refreshToken && answer.refreshTokenExpiresIn)
     return new Date(issuedAtMs + answer.refreshTokenExpiresIn * 1000);
-  if (idleSeconds) {
-    const idle = new Date(issuedAtMs + idleSeconds * 1000);
-    // A kept token's absolute expiry (told by the provider earlier) still bounds it.
-    return known && !answer.refreshToken && new Date(known) < idle ? new Date(known) : idle;
-  }
+  // The stored expiry of a kept token cannot bound this: it is most often the idle expiry planned
+  // at the previous use, which this use pushes back.
+  if (idleSeconds) return new Date(issuedAtMs + idleSeconds * 1000);
   if (answer.refreshToken && lifetimeSeconds) return new Date(issuedAtMs + lifetimeSeconds * 1000);
   return known ? new Date(known) : null;
 }

@@ -7,5 +7,6 @@ export const bloom: CatalogueEntry = {
   grantTypes: ['client_credentials'],
   tokenUrl: 'https://authn.bloom.dev/oauth2/token',
   tokenAuthMethod: 'client_secret_post',
+  // "API Authentication" (kept in the project's seed documents); the public address is not re-verified.
   docs: ['https://developers.bloomcredit.io/docs/authentication'],
 };

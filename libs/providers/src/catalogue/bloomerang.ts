@@ -10,6 +10,10 @@ export const bloomerang: CatalogueEntry = {
   tokenAuthMethod: 'client_secret_basic',
   basicAuthEncoding: 'raw',
   allowedScopes: ['Standard', 'StandardEditFinancialData', 'OrgAdmin'],
-  refreshToken: { rotation: 'rotating', lifetimeSeconds: 90 * 86_400 },
+  // "The refresh tokens expire in 90 days. Any attempt to use a refresh token that has already
+  // been used will result in the revocation of all tokens associated" (the seed document).
+  refreshToken: { rotation: 'single_use', lifetimeSeconds: 90 * 86_400 },
+  // "How to Integrate with the Bloomerang REST API" (kept in the project's seed documents); the
+  // page's public address is not re-verified.
   docs: ['https://bloomerang.co/product/integrations-data-management/api/rest-api/'],
 };
