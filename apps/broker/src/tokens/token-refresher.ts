@@ -173,9 +173,10 @@ export class TokenRefresher implements OnApplicationShutdown {
       this.throwIfUnusable(row);
       runtime = await this.integrations.runtimeById(row.integrationId);
       refreshToken = this.store.open(row).refreshToken;
-      if (current && this.refusedAsEarly(runtime, current)) {
-        // The provider refuses a refresh this early (Exact Online): the current token is the
-        // answer, whatever minValidity asked, and the scheduler comes back when it may.
+      // The provider refuses a refresh this early (Exact Online): the current token is the answer,
+      // whatever minValidity asked, and the scheduler comes back when it may. An admin's "refresh
+      // now" still asks the provider: the admin may know the token is gone (revoked, expired early).
+      if (current && request.reason !== 'admin' && this.refusedAsEarly(runtime, current)) {
         await this.store.releaseLease(lease);
         setActiveAttribute(ATTR.refreshResult, 'too_early');
         return this.remember(current);

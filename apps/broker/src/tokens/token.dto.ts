@@ -18,4 +18,10 @@ export class TokenView {
   expiresIn: number;
   /** @example "OrgAdmin" */
   scope: string | null;
+  /**
+   * Fields the provider's catalogue entry keeps from its answers, under the provider's own names;
+   * present only when the entry keeps any. Never a secret.
+   * @example { "instance_url": "https://acme.my.salesforce.com" }
+   */
+  metadata?: Record<string, unknown>;
 }
