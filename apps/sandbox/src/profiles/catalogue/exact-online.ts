@@ -1,6 +1,9 @@
 import type { ProviderProfile } from '../profile';
 
-/** Exact Online: ten-minute access tokens that may only be refreshed in their last 30 seconds. */
+/**
+ * Exact Online: ten-minute access tokens, and a new one may be acquired only once every 9.5 minutes: a
+ * refresh is refused while the access token has more than 30 seconds left.
+ */
 export const exactOnline: ProviderProfile = {
   id: 'exact-online',
   name: 'Exact Online',
@@ -12,7 +15,8 @@ export const exactOnline: ProviderProfile = {
   pkce: 'none',
   scopes: { separator: ' ' },
   accessToken: { ttlSeconds: 600, reportsExpiresIn: true, tokenType: 'bearer' },
-  refreshToken: { rotation: 'single-use', unusedTtlSeconds: 30 * 86400 },
+  // The previous refresh token expires once the new one is used; an unused one lasts 30 days.
+  refreshToken: { rotation: 'until-successor-used', unusedTtlSeconds: 30 * 86400 },
   earliestRefreshSeconds: 30,
   answerShape: 'oauth',
 };

@@ -7,6 +7,8 @@ export const zendesk: ProviderProfile = {
   docs: [
     'https://developer.zendesk.com/documentation/ticketing/working-with-oauth/creating-and-using-oauth-tokens-with-the-api/',
     'https://developer.zendesk.com/api-reference/ticketing/oauth/grant_type_tokens/',
+    'https://support.zendesk.com/hc/en-us/articles/9182123625370',
+    'https://support.zendesk.com/hc/en-us/articles/10212201463962',
   ],
   host: { name: 'subdomain', pattern: '^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$' },
   clientAuthentication: 'post',
