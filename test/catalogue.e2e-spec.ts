@@ -313,6 +313,45 @@ describe('provider catalogue through the broker against strict sandbox profiles'
       });
       expect((await getToken(broker.url, apiKey, key, 86_400)).status).toBe(409);
     });
+    it('atlassian: a replay after the 10-minute leeway (shortened) invalidates every refresh token; the broker asks for re-authorization', async () => {
+      const { key } = await flows.get('atlassian')!;
+      sandbox.configure({ profiles: { atlassian: { graceSeconds: 0.5 } } });
+      const spent = await storedRefreshToken(db.url, key);
+      expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(await replay('atlassian', spent)).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_grant' },
+      });
+      expect(counters('atlassian').lineageRevocations).toBe(1);
+      await api.post(`/admin/connections/${key}/refresh`);
+      expect((await api.get(`/admin/connections/${key}`)).body).toMatchObject({
+        status: 'needs_reauthorization',
+      });
+    });
+
+    it.each([
+      ['slack', { ok: false, error: 'invalid_refresh_token' }],
+      ['github-app', { error: 'bad_refresh_token' }],
+      ['zoho', { error: 'invalid_code' }],
+    ])(
+      '%s: a dead refresh token answered with HTTP 200 and an error body is read as a refusal',
+      async (id, refusal) => {
+        const { key } = await flows.get(id)!;
+        const entry = CASES.find((candidate) => candidate.id === id)!;
+        sandbox.configure({ profiles: { [id]: { refreshTokenUnusedTtlSeconds: 0.5 } } });
+        expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+        const dead = await storedRefreshToken(db.url, key);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        const upstream = await replay(id, dead, entry.config);
+        expect(upstream).toMatchObject({ status: 200, body: refusal });
+        await api.post(`/admin/connections/${key}/refresh`);
+        expect((await api.get(`/admin/connections/${key}`)).body).toMatchObject({
+          status: 'needs_reauthorization',
+        });
+        expect((await getToken(broker.url, apiKey, key, 86_400)).status).toBe(409);
+      },
+    );
   });
 
   describe('bad input', () => {
@@ -356,7 +395,7 @@ describe('provider catalogue through the broker against strict sandbox profiles'
   });
 
   /** Presents a refresh token at the profile directly, as a leaked or replayed copy would be. */
-  async function replay(id: string, refreshToken: string) {
+  async function replay(id: string, refreshToken: string, config?: Record<string, string>) {
     const profile = profileOf(id);
     const { clientId, clientSecret } = profileClient(profile);
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
@@ -367,7 +406,12 @@ describe('provider catalogue through the broker against strict sandbox profiles'
     } else {
       headers.authorization = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
     }
-    const response = await fetch(`${sandboxUrl}/${id}/token`, { method: 'POST', headers, body: form });
+    headers.accept = 'application/json';
+    const response = await fetch(`${sandboxUrl}${sandboxPath(id, config)}/token`, {
+      method: 'POST',
+      headers,
+      body: form,
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 });
