@@ -39,6 +39,12 @@ export interface ProtocolKnobs {
   defaultExpiresInSeconds?: number;
   refreshWindowSeconds?: number;
   errorCodes?: Record<string, string>;
+  /** token_type values (lowercase) the provider sends for a bearer token (Slack's `bot`). */
+  bearerTokenTypes?: string[];
+  /** The provider's answer has no token_type (Shopify). */
+  tokenTypeOptional?: boolean;
+  /** A non-standard answer field with the refresh token's lifetime (QuickBooks' `x_refresh_token_expires_in`). */
+  refreshTokenExpiresInField?: string;
 }
 
 /** What the admin stores on an integration (its non-secret part). */
@@ -177,6 +183,9 @@ const ONLY_FOR: Record<string, ProviderKind> = {
   defaultExpiresInSeconds: 'oauth2',
   refreshWindowSeconds: 'oauth2',
   errorCodes: 'oauth2',
+  bearerTokenTypes: 'oauth2',
+  tokenTypeOptional: 'oauth2',
+  refreshTokenExpiresInField: 'oauth2',
 };
 
 /** Validates an integration's settings against its provider's rules and applies the defaults. */
@@ -434,6 +443,14 @@ function checkKnobs(config: ProtocolKnobs): Partial<ResolvedProvider> {
   );
   knobs.refreshWindowSeconds = checkSeconds('refreshWindowSeconds', config.refreshWindowSeconds, 86_400);
   if (config.errorCodes !== undefined) knobs.errorCodes = { ...config.errorCodes };
+  if (config.bearerTokenTypes !== undefined)
+    knobs.bearerTokenTypes = config.bearerTokenTypes.map((type) => type.toLowerCase());
+  if (config.tokenTypeOptional !== undefined) knobs.tokenTypeOptional = config.tokenTypeOptional;
+  if (config.refreshTokenExpiresInField !== undefined) {
+    if (!PARAM_NAME.test(config.refreshTokenExpiresInField))
+      throw new ProviderConfigError('refreshTokenExpiresInField must be a field name');
+    knobs.refreshTokenExpiresInField = config.refreshTokenExpiresInField;
+  }
   for (const key of Object.keys(knobs) as (keyof ResolvedProvider)[]) {
     if (knobs[key] === undefined) delete knobs[key];
   }

@@ -5,6 +5,7 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -310,6 +311,32 @@ export class IntegrationSettingsDto {
   @IsObject()
   @IsStringRecord()
   errorCodes?: Record<string, string>;
+
+  /**
+   * oauth2: `token_type` values the provider sends for what is a bearer token.
+   * @example ["bot", "user"]
+   */
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsString({ each: true })
+  @Matches(/^[A-Za-z0-9_.-]{1,32}$/, { each: true, message: 'each value in $property must be a token type' })
+  bearerTokenTypes?: string[];
+
+  /** oauth2: the provider's token answer has no `token_type`; its tokens are bearer tokens. */
+  @ApiPropertyOptional({ example: true })
+  @Optional()
+  @IsBoolean()
+  tokenTypeOptional?: boolean;
+
+  /**
+   * oauth2: a non-standard answer field holding the refresh token's lifetime in seconds.
+   * @example "x_refresh_token_expires_in"
+   */
+  @Optional()
+  @IsString()
+  @Matches(FIELD_NAME, { message: 'refreshTokenExpiresInField must be a field name' })
+  refreshTokenExpiresInField?: string;
 }
 
 export class CreateIntegrationDto extends IntegrationSettingsDto {
@@ -432,6 +459,9 @@ export class IntegrationView {
   defaultExpiresInSeconds?: number;
   refreshWindowSeconds?: number;
   errorCodes?: Record<string, string>;
+  bearerTokenTypes?: string[];
+  tokenTypeOptional?: boolean;
+  refreshTokenExpiresInField?: string;
   /**
    * Register this redirect URI with the provider (authorization code flow only).
    * @example "https://broker.example.com/oauth/callback"

@@ -48,6 +48,9 @@ const SETTING_FIELDS = [
   'defaultExpiresInSeconds',
   'refreshWindowSeconds',
   'errorCodes',
+  'bearerTokenTypes',
+  'tokenTypeOptional',
+  'refreshTokenExpiresInField',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
@@ -207,6 +210,9 @@ export class IntegrationsService {
       defaultExpiresInSeconds: resolved.defaultExpiresInSeconds,
       refreshWindowSeconds: resolved.refreshWindowSeconds,
       errorCodes: resolved.errorCodes,
+      bearerTokenTypes: resolved.bearerTokenTypes,
+      tokenTypeOptional: resolved.tokenTypeOptional,
+      refreshTokenExpiresInField: resolved.refreshTokenExpiresInField,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
