@@ -1,3 +1,4 @@
+import { CATALOGUE_IDS } from '@broker/providers';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES } from '../common/broker-error';
@@ -162,8 +163,9 @@ describe('the committed OpenAPI document', () => {
       expect(enumOf(schema, 'grantType')).toEqual(['authorization_code', 'client_credentials']);
       expect(enumOf(schema, 'tokenAuthMethod')).toEqual(['client_secret_basic', 'client_secret_post']);
     }
-    expect(enumOf('CreateIntegrationDto', 'provider')).toEqual(['bloomerang', 'bloom', 'oauth2']);
-    expect(enumOf('IntegrationView', 'provider')).toEqual(['bloomerang', 'bloom', 'oauth2']);
+    expect(enumOf('CreateIntegrationDto', 'provider')).toEqual([...CATALOGUE_IDS]);
+    expect(enumOf('IntegrationView', 'provider')).toEqual([...CATALOGUE_IDS]);
+    expect(CATALOGUE_IDS.slice(0, 3)).toEqual(['bloomerang', 'bloom', 'oauth2']);
     expect(enumOf('ConnectionView', 'status')).toEqual([...CONNECTION_STATUSES]);
     expect(enumOf('AuditEventView', 'action')).toEqual([...AUDIT_ACTIONS]);
     expect(enumOf('AuditEventView', 'outcome')).toEqual(
