@@ -1,6 +1,6 @@
 /** The sandbox as a process: `node dist/apps/sandbox/src/main.js`, configured through SANDBOX_* variables. */
 import { readSandboxEnv, SandboxEnvError } from './env';
-import { createSandbox } from './sandbox';
+import { createSandbox, PROVIDER_PROFILES } from './sandbox';
 
 async function main(): Promise<void> {
   const { port, host, options } = readSandboxEnv(process.env);
@@ -8,7 +8,8 @@ async function main(): Promise<void> {
   const baseUrl = await sandbox.listen(port, host);
   sandbox.app.log.info(
     `Provider sandbox ready at ${baseUrl}: Bloomerang ${baseUrl}/bloomerang, Bloom ${baseUrl}/bloom, ` +
-      `generic OAuth ${baseUrl}/generic, controls ${baseUrl}/_sandbox`,
+      `generic OAuth ${baseUrl}/generic, ${PROVIDER_PROFILES.length} catalogue profiles at ${baseUrl}/<id> ` +
+      `(${PROVIDER_PROFILES.map((profile) => profile.id).join(', ')}), controls ${baseUrl}/_sandbox`,
   );
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {

@@ -1,7 +1,7 @@
 /**
- * The provider sandbox: one Fastify server imitating Bloomerang (`/bloomerang`), Bloom Credit (`/bloom`)
- * and a generic OAuth 2.0 provider (`/generic`), enforcing their rules, with test controls under
- * `/_sandbox`. Everything lives in memory.
+ * The provider sandbox: one Fastify server imitating Bloomerang (`/bloomerang`), Bloom Credit (`/bloom`),
+ * a generic OAuth 2.0 provider (`/generic`) and every catalogue provider as a profile (`/<id>`, see
+ * profiles/), enforcing their rules, with test controls under `/_sandbox`. Everything lives in memory.
  */
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance } from 'fastify';
