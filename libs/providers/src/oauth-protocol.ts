@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { clientSecretBasic } from './client-auth';
-import { isLoopbackUrl, ProviderKind, ResolvedProvider } from './provider-config';
+import { isLoopbackUrl, ProviderKind, ResolvedProvider, SECRET_FIELDS } from './provider-config';
 import {
   InvalidProviderResponseError,
   NeedsReauthorizationError,
@@ -326,14 +326,29 @@ function toTokenSet(
   };
 }
 
-/** The kept fields the answer has; values as the provider sent them (a string, a number, an object). */
+/**
+ * The kept fields the answer has, values as the provider sent them (a string, a number, an
+ * object), but without any secret nested in them: Slack's `authed_user`, for one, may carry the
+ * user's own access and refresh tokens.
+ */
 function pickMetadata(body: Record<string, unknown>, fields: string[]): Record<string, unknown> {
   const metadata: Record<string, unknown> = {};
   for (const field of fields) {
     if (Object.hasOwn(body, field) && body[field] !== undefined && body[field] !== null)
-      metadata[field] = body[field];
+      metadata[field] = withoutSecrets(body[field]);
   }
   return metadata;
+}
+
+function withoutSecrets(value: unknown, depth = 0): unknown {
+  if (depth > 8) return undefined;
+  if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, depth + 1));
+  if (!isJsonObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([name]) => !SECRET_FIELDS.has(name))
+      .map(([name, inner]) => [name, withoutSecrets(inner, depth + 1)]),
+  );
 }
 
 /**

@@ -147,8 +147,8 @@ const RESERVED_AUTHORIZATION_PARAMS = new Set([
   'code_challenge_method',
 ]);
 
-/** Answer fields that are secrets: never kept as metadata. */
-const SECRET_FIELDS = new Set([
+/** Answer fields that are secrets: never kept as metadata, at any depth. */
+export const SECRET_FIELDS = new Set([
   'access_token',
   'refresh_token',
   'id_token',

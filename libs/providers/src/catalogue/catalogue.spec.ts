@@ -287,11 +287,18 @@ describe('catalogue entries on the wire', () => {
       team: { id: 'T1', name: 'Acme' },
       app_id: 'A1',
       bot_user_id: 'U1',
+      enterprise: { id: 'E1', access_token: 'xoxp-leak', nested: [{ refresh_token: 'xoxe-leak', ok: 1 }] },
     });
     const slack = entry('slack');
     const tokens = await protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' });
     expect(tokens.tokenType).toBe('Bearer');
-    expect(tokens.metadata).toEqual({ team: { id: 'T1', name: 'Acme' }, app_id: 'A1', bot_user_id: 'U1' });
+    // A secret nested in a kept field is never kept.
+    expect(tokens.metadata).toEqual({
+      team: { id: 'T1', name: 'Acme' },
+      app_id: 'A1',
+      bot_user_id: 'U1',
+      enterprise: { id: 'E1', nested: [{ ok: 1 }] },
+    });
     respond = json(200, { ok: false, error: 'invalid_refresh_token' });
     await expect(protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' })).rejects.toThrow(
       NeedsReauthorizationError,

@@ -10,7 +10,9 @@ export const slack: CatalogueEntry = {
   scopeSeparator: COMMA,
   // Slack answers token_type "bot" (or "user") for what is a bearer token.
   bearerTokenTypes: ['bot', 'user'],
-  metadata: { tokenResponse: ['team', 'enterprise', 'app_id', 'bot_user_id', 'authed_user'], callback: [] },
+  // Not authed_user: with user scopes it carries the user's own tokens (they would be stripped,
+  // but the rest of it says nothing a caller of the bot token needs).
+  metadata: { tokenResponse: ['team', 'enterprise', 'app_id', 'bot_user_id'], callback: [] },
   // With token rotation on, access tokens last 12 hours and each refresh token is used once.
   accessTokenSeconds: 43_200,
   refreshToken: { rotation: 'single_use' },
