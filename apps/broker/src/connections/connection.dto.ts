@@ -182,7 +182,7 @@ export class ListConnectionsQuery {
   status?: (typeof CONNECTION_STATUSES)[number];
 
   /**
-   * At most this many, oldest first (default 100, at most 1000).
+   * At most this many, oldest first, or in key order with `after` (default 100, at most 1000).
    * @example 100
    */
   @Optional()
@@ -193,7 +193,7 @@ export class ListConnectionsQuery {
   limit?: number;
 
   /**
-   * Skip this many.
+   * Skip this many. On a large table prefer `after`: skipping reads every skipped row.
    * @example 0
    */
   @Optional()
@@ -201,6 +201,17 @@ export class ListConnectionsQuery {
   @IsInt()
   @Min(0)
   offset?: number;
+
+  /**
+   * Cursor paging: only connections whose key sorts after this one, in key order (instead of
+   * oldest first). Pass the last key of a page to get the next; each page costs the same, however
+   * deep. An empty page is the end.
+   * @example "acme-crm-000999"
+   */
+  @Optional()
+  @IsString()
+  @Matches(RESOURCE_KEY_PATTERN, { message: `after ${RESOURCE_KEY_RULE}` })
+  after?: string;
 }
 
 export class ConnectionView {

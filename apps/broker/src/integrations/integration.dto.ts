@@ -13,6 +13,7 @@ import {
 } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
 import { BASIC_AUTH_ENCODINGS, type BasicAuthEncoding } from '@broker/providers';
+import { REFRESH_AHEAD_POLICIES, type RefreshAhead } from './integration.entity';
 
 export const PROVIDERS = ['bloomerang', 'bloom', 'oauth2'] as const;
 export const BLOOM_ENVIRONMENTS = ['sandbox', 'production'] as const;
@@ -124,6 +125,16 @@ export class IntegrationSettingsDto {
   @IsObject()
   @IsStringRecord()
   extraTokenParams?: Record<string, string>;
+
+  /**
+   * Refresh policy: `always` (default) refreshes every token before it expires; `when_read`
+   * refreshes ahead only connections read recently, the rest when they are next read. Under both,
+   * a refresh token is used before it would expire unused.
+   */
+  @ApiPropertyOptional({ enum: REFRESH_AHEAD_POLICIES, example: 'always' })
+  @Optional()
+  @IsIn(REFRESH_AHEAD_POLICIES)
+  refreshAhead?: RefreshAhead;
 }
 
 export class CreateIntegrationDto extends IntegrationSettingsDto {
@@ -221,6 +232,9 @@ export class IntegrationView {
   authVersion?: string;
   /** @example { "resource": "https://api.example.com" } */
   extraTokenParams?: Record<string, string>;
+  /** Refresh policy (contract "Refresh policy"). */
+  @ApiProperty({ enum: REFRESH_AHEAD_POLICIES, example: 'always' })
+  refreshAhead: RefreshAhead;
   /**
    * Register this redirect URI with the provider (authorization code flow only).
    * @example "https://broker.example.com/oauth/callback"

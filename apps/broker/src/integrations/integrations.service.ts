@@ -68,6 +68,7 @@ export class IntegrationsService {
         dto.clientSecret,
       ),
       config,
+      refreshAhead: dto.refreshAhead ?? 'always',
     });
     try {
       await this.integrations.insert(entity);
@@ -99,6 +100,7 @@ export class IntegrationsService {
     resolveOrReject({ provider: entity.provider, ...config }, dto.clientId ?? entity.clientId);
     const changes: Partial<IntegrationEntity> = { config };
     if (dto.clientId !== undefined) changes.clientId = dto.clientId;
+    if (dto.refreshAhead !== undefined) changes.refreshAhead = dto.refreshAhead;
     if (dto.clientSecret !== undefined) {
       changes.clientSecret = this.cipher.seal(
         { table: 'integrations', column: 'client_secret' },
@@ -179,6 +181,7 @@ export class IntegrationsService {
       environment: config.environment,
       authVersion: config.authVersion,
       extraTokenParams: config.extraTokenParams,
+      refreshAhead: entity.refreshAhead,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
