@@ -14,6 +14,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
 import { CONNECTION_STATUSES } from './connection-status';
@@ -203,14 +204,15 @@ export class ListConnectionsQuery {
   offset?: number;
 
   /**
-   * Cursor paging: only connections whose key sorts after this one, in key order (instead of
-   * oldest first). Pass the last key of a page to get the next; each page costs the same, however
-   * deep. An empty page is the end.
+   * Cursor paging, in key order (instead of oldest first): only connections whose key sorts
+   * after this one. Start with `after=` (empty), then pass the last key of each page; an empty
+   * page is the end. Every page costs the same, however deep.
    * @example "acme-crm-000999"
    */
   @Optional()
   @IsString()
-  @Matches(RESOURCE_KEY_PATTERN, { message: `after ${RESOURCE_KEY_RULE}` })
+  @ValidateIf((query: ListConnectionsQuery) => query.after !== '')
+  @Matches(RESOURCE_KEY_PATTERN, { message: `after must be empty or a key: ${RESOURCE_KEY_RULE}` })
   after?: string;
 }
 

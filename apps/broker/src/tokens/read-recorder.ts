@@ -3,13 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BrokerEnvironment } from '../config/environment';
 
-const FLUSH_INTERVAL_MS = 30_000;
+/** At most this long between flushes (an eighth of the read window when that is shorter). */
+const MAX_FLUSH_INTERVAL_MS = 30_000;
 /** Keys per UPDATE when flushing. */
 const FLUSH_CHUNK = 5_000;
 
 /**
  * Remembers which connections callers read, for `refreshAhead: when_read`, without a database
- * write per read: reads are collected in a set and flushed every 30 s, and a connection's
+ * write per read: reads are collected in a set and flushed every 30 s (or an eighth of the read
+ * window), and a connection's
  * `last_read_at` is written at most once per quarter of the read window (per replica, and in
  * the database too), and only for integrations with that policy.
  */
@@ -21,16 +23,18 @@ export class ReadRecorder implements OnModuleInit, OnApplicationShutdown {
   private readonly written = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private readonly resendMs: number;
+  private readonly flushIntervalMs: number;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     env: BrokerEnvironment,
   ) {
     this.resendMs = (env.BROKER_READ_WINDOW_SECONDS * 1000) / 4;
+    this.flushIntervalMs = Math.min(MAX_FLUSH_INTERVAL_MS, (env.BROKER_READ_WINDOW_SECONDS * 1000) / 8);
   }
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.timer = setInterval(() => void this.flush(), this.flushIntervalMs);
     this.timer.unref();
   }
 

@@ -3,7 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectionEntity } from '../connections/connection.entity';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { ClientsModule } from '../clients/clients.module';
-import { ConnectionEvents } from './connection-events';
+import { ConnectionEventsModule } from './connection-events.module';
 import { ReadRecorder } from './read-recorder';
 import { TokenEvents } from './token-events';
 import { TokenCache } from './token-cache';
@@ -14,12 +14,12 @@ import { TokensService } from './tokens.service';
 
 /**
  * Token storage, the per-replica cache, the single-flight refresher and what they announce
- * (changes across replicas, planned refreshes, status changes), shared by every role.
+ * (planned refreshes, status changes), shared by every role.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ConnectionEntity]), IntegrationsModule],
-  providers: [TokenStore, TokenCache, TokenRefresher, ConnectionEvents, TokenEvents, ReadRecorder],
-  exports: [TokenStore, TokenCache, TokenRefresher, ConnectionEvents, TokenEvents, ReadRecorder],
+  imports: [TypeOrmModule.forFeature([ConnectionEntity]), IntegrationsModule, ConnectionEventsModule],
+  providers: [TokenStore, TokenCache, TokenRefresher, TokenEvents, ReadRecorder],
+  exports: [TokenStore, TokenCache, TokenRefresher, TokenEvents, ReadRecorder, ConnectionEventsModule],
 })
 export class TokensModule {}
 
