@@ -1,6 +1,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The broker's feature rooms, which common/ must not import. */
+const FEATURE_ROOMS = [
+  'audit',
+  'clients',
+  'connections',
+  'events',
+  'health',
+  'integrations',
+  'keys',
+  'openapi',
+  'scheduler',
+  'tokens',
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -32,6 +46,58 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  // The shape of the house (README "Architecture"): arrows point down. Each glob gets its own
+  // no-restricted-imports entry; ESLint keeps only the last one that matches a file, so the
+  // globs do not overlap.
+  {
+    files: ['apps/broker/src/tokens/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/scheduler/*', '**/scheduler', '**/events/*', '**/events'],
+              message:
+                'tokens/ announces (TokenEvents); the scheduler and the webhooks listen. It imports neither.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/broker/src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: FEATURE_ROOMS.flatMap((room) => [`**/${room}/*`, `**/${room}`]),
+              message: 'common/ uses no feature room: each room registers its own providers.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/broker/**', '**/apps/broker/**'],
+              message: 'The agent never imports the broker: share code through libs/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -12,6 +12,9 @@ import { TokensHttpModule } from './tokens/tokens.module';
 import { WorkerModule } from './scheduler/worker.module';
 import { AuditHttpModule } from './audit/audit.module';
 import { ProvidersHttpModule } from './providers/providers.module';
+import { AuditLogModule } from './audit/audit-log.module';
+import { EventsModule } from './events/events.module';
+import { RefreshQueueModule } from './scheduler/refresh-queue.module';
 
 /**
  * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
@@ -40,6 +43,10 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         BullModule.forRoot({ connection: redisConnection(env.REDIS_URL), prefix: 'broker' }),
         CommonModule.forRoot(env),
+        AuditLogModule,
+        // Listeners of the token room's announcements, wherever tokens are written.
+        RefreshQueueModule,
+        EventsModule,
         HealthModule,
         ...roleModules,
       ],

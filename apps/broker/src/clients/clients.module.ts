@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConnectionEventsModule } from '../tokens/connection-events.module';
 import { ClientEntity } from './client.entity';
 import { CallerGuard } from './caller.guard';
 import { CallerController } from './caller.controller';
@@ -9,7 +10,7 @@ import { SA_TOKEN_CACHE_ENTRIES, ServiceAccountVerifier } from './service-accoun
 import { VerifiedTokenCache } from './verified-token-cache';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ClientEntity])],
+  imports: [TypeOrmModule.forFeature([ClientEntity]), ConnectionEventsModule],
   providers: [
     ClientsService,
     CallerGuard,

@@ -1,14 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { BrokerEnvironment } from '../config/environment';
 import { SecretCipher } from '../security/secret-cipher';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import { ConnectionEvents } from '../tokens/connection-events';
-import { AuditLog } from '../audit/audit-log';
-import { AuditEventEntity } from '../audit/audit-event.entity';
 import { FailedAuthThrottle } from '../security/failed-auth-throttle';
 
-/** What every feature uses: the validated environment, the keyring, metrics, change events, audit. */
+/**
+ * What every feature uses: the validated environment, the keyring, metrics, the failed-auth
+ * throttle. Nothing of a feature room: each room registers its own providers.
+ */
 @Global()
 @Module({})
 export class CommonModule {
@@ -17,22 +16,12 @@ export class CommonModule {
       { provide: BrokerEnvironment, useValue: env },
       SecretCipher,
       BrokerMetrics,
-      ConnectionEvents,
-      AuditLog,
       FailedAuthThrottle,
     ];
     return {
       module: CommonModule,
-      imports: [TypeOrmModule.forFeature([AuditEventEntity])],
       providers,
-      exports: [
-        BrokerEnvironment,
-        SecretCipher,
-        BrokerMetrics,
-        ConnectionEvents,
-        AuditLog,
-        FailedAuthThrottle,
-      ],
+      exports: [BrokerEnvironment, SecretCipher, BrokerMetrics, FailedAuthThrottle],
     };
   }
 }

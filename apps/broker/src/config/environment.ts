@@ -111,10 +111,34 @@ export class BrokerEnvironment {
   @Max(1000)
   BROKER_INTEGRATION_CONCURRENCY = 5;
 
+  /**
+   * How often the horizon sweep runs (and the housekeeping with it: gauges, expired states, old
+   * audit rows). Every tenth sweep re-reads the whole horizon, which also re-queues failed jobs.
+   */
   @Transform(toInteger)
   @IsInt()
   @Min(5)
   BROKER_RECONCILE_INTERVAL_SECONDS = 60;
+
+  /**
+   * Redis holds only the refreshes due within this many seconds; the rest of the schedule is
+   * `next_refresh_at` in Postgres, read by the sweep as it comes within reach. Keep it several
+   * sweep intervals long: a flushed Redis is rebuilt by the next sweep.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(10)
+  @Max(86_400)
+  BROKER_SCHEDULE_HORIZON_SECONDS = 600;
+
+  /**
+   * `refreshAhead: when_read`: a connection read within this many seconds is refreshed ahead;
+   * one read longer ago is left to refresh when it is next read (its refresh token still kept alive).
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(60)
+  BROKER_READ_WINDOW_SECONDS = 3600;
 
   /** How long SIGTERM waits for requests and refreshes in flight before the process exits anyway. */
   @Transform(toInteger)

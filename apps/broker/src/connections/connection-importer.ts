@@ -6,8 +6,9 @@ import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
 import { IntegrationEntity } from '../integrations/integration.entity';
-import { planNextRefresh, planWithRefreshTokenLifetime } from '../scheduler/refresh-plan';
+import { planNextRefresh, planWithRefreshTokenLifetime } from '../tokens/refresh-plan';
 import { PlannedRefresh, RefreshQueue } from '../scheduler/refresh-queue';
+import { TableStatistics } from './table-statistics';
 import { ConcurrencyLimiter } from '../tokens/concurrency-limiter';
 import { TokenRefresher } from '../tokens/token-refresher';
 import { ImportedConnection, TokenStore } from '../tokens/token-store';
@@ -52,6 +53,7 @@ export class ConnectionImporter {
     private readonly refresher: TokenRefresher,
     private readonly queue: RefreshQueue,
     private readonly audit: AuditLog,
+    private readonly statistics: TableStatistics,
     env: BrokerEnvironment,
   ) {
     this.limiter = new ConcurrencyLimiter(2 * env.BROKER_INTEGRATION_CONCURRENCY);
@@ -112,6 +114,7 @@ export class ConnectionImporter {
     });
 
     const inserted = await this.store.insertImported(planned.map((plan) => plan.row));
+    this.statistics.rowsAdded(inserted.size);
     const created = planned.filter((plan) => inserted.has(plan.row.id));
     for (const plan of planned) {
       if (!inserted.has(plan.row.id)) {
@@ -201,19 +204,15 @@ export class ConnectionImporter {
   }
 
   /**
-   * Schedules connections that came with a usable access token like any other, and refreshes the
-   * others once now: through the refresher, at most the per-integration limit at once.
+   * Schedules connections that came with a usable access token like any other (queued now when
+   * due within the horizon; the sweep brings the rest later), and refreshes the others once now:
+   * through the refresher, at most the per-integration limit at once.
    */
   private async activate(created: PlannedImport[]): Promise<void> {
     const scheduled: PlannedRefresh[] = created
       .filter((plan) => !plan.refreshNow && plan.row.nextRefreshAt)
       .map((plan) => ({ connectionId: plan.row.id, tokenVersion: 1, runAt: plan.row.nextRefreshAt! }));
-    try {
-      await this.queue.scheduleMany(scheduled);
-    } catch (error) {
-      // Postgres holds next_refresh_at: the reconciler schedules them from there.
-      this.logger.warn({ err: error, count: scheduled.length }, 'imported refreshes not scheduled yet');
-    }
+    await this.queue.scheduleWithinHorizon(scheduled);
     await Promise.all(
       created
         .filter((plan) => plan.refreshNow)

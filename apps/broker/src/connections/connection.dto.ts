@@ -16,6 +16,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
 } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
 import { CONNECTION_STATUSES } from './connection-status';
@@ -210,7 +211,7 @@ export class ListConnectionsQuery {
   status?: (typeof CONNECTION_STATUSES)[number];
 
   /**
-   * At most this many, oldest first (default 100, at most 1000).
+   * At most this many, oldest first, or in key order with `after` (default 100, at most 1000).
    * @example 100
    */
   @Optional()
@@ -221,7 +222,7 @@ export class ListConnectionsQuery {
   limit?: number;
 
   /**
-   * Skip this many.
+   * Skip this many. On a large table prefer `after`: skipping reads every skipped row.
    * @example 0
    */
   @Optional()
@@ -229,6 +230,18 @@ export class ListConnectionsQuery {
   @IsInt()
   @Min(0)
   offset?: number;
+
+  /**
+   * Cursor paging, in key order (instead of oldest first): only connections whose key sorts
+   * after this one. Start with `after=` (empty), then pass the last key of each page; an empty
+   * page is the end. Every page costs the same, however deep.
+   * @example "acme-crm-000999"
+   */
+  @Optional()
+  @IsString()
+  @ValidateIf((query: ListConnectionsQuery) => query.after !== '')
+  @Matches(RESOURCE_KEY_PATTERN, { message: `after must be empty or a key: ${RESOURCE_KEY_RULE}` })
+  after?: string;
 }
 
 export class ConnectionView {

@@ -17,7 +17,17 @@ import type { ConnectionStatus } from './connection-status';
  * (a writer must hold the lease it took) and tells replicas' caches which token is current.
  */
 @Entity({ name: 'connections' })
-@Index('connections_due_idx', ['status', 'nextRefreshAt'])
+// The horizon sweep reads only what is due, whatever the table's size or its statistics.
+@Index('connections_schedule_idx', ['nextRefreshAt', 'id'], {
+  where: `status IN ('active', 'error') AND next_refresh_at IS NOT NULL`,
+})
+// Admin paging by key (`after`), within an integration or a status.
+@Index('connections_integration_key_idx', ['integrationId', 'key'])
+@Index('connections_status_key_idx', ['status', 'key'])
+// The refresh-token expiry gauge: one index probe per integration.
+@Index('connections_refresh_token_expiry_idx', ['integrationId', 'refreshTokenExpiresAt'], {
+  where: `status = 'active' AND refresh_token_expires_at IS NOT NULL`,
+})
 export class ConnectionEntity {
   @PrimaryColumn('uuid')
   id: string;
@@ -25,7 +35,6 @@ export class ConnectionEntity {
   @Column({ type: 'varchar', length: 63, unique: true })
   key: string;
 
-  @Index('connections_integration_idx')
   @Column({ name: 'integration_id', type: 'uuid' })
   integrationId: string;
 
@@ -79,6 +88,13 @@ export class ConnectionEntity {
 
   @Column({ name: 'next_refresh_at', type: 'timestamptz', nullable: true })
   nextRefreshAt: Date | null;
+
+  /**
+   * When a caller last read the token (recorded at most once per few minutes per replica), for
+   * integrations that refresh ahead only what is read (`refreshAhead: when_read`).
+   */
+  @Column({ name: 'last_read_at', type: 'timestamptz', nullable: true })
+  lastReadAt: Date | null;
 
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;

@@ -11,6 +11,7 @@ import { ConnectionsController } from './connections.controller';
 import { ConnectionsService } from './connections.service';
 import { OAuthCallbackController } from './oauth-callback.controller';
 import { OAuthStateEntity } from './oauth-state.entity';
+import { TableStatistics } from './table-statistics';
 
 @Module({
   imports: [
@@ -19,7 +20,7 @@ import { OAuthStateEntity } from './oauth-state.entity';
     TokensModule,
     RefreshQueueModule,
   ],
-  providers: [ConnectionsService, AuthorizationFlow, ConnectionImporter],
+  providers: [ConnectionsService, AuthorizationFlow, ConnectionImporter, TableStatistics],
   exports: [ConnectionsService, AuthorizationFlow],
 })
 export class ConnectionsModule {}

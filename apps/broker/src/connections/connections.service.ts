@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { FindOptionsWhere, Repository } from 'typeorm';
+import { FindOptionsWhere, MoreThan, Repository } from 'typeorm';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { AuditLog, AuditOutcome } from '../audit/audit-log';
 import { IntegrationEntity } from '../integrations/integration.entity';
@@ -98,9 +98,11 @@ export class ConnectionsService {
       if (!integration) return [];
       where.integrationId = integration.id;
     }
+    if (query.after !== undefined) where.key = MoreThan(query.after);
     const rows = await this.connections.find({
       where,
-      order: { createdAt: 'ASC', key: 'ASC' },
+      // By key with a cursor: an index range (connections_*_key_idx) however deep the page.
+      order: query.after !== undefined ? { key: 'ASC' } : { createdAt: 'ASC', key: 'ASC' },
       take: query.limit ?? 100,
       skip: query.offset ?? 0,
     });

@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
@@ -6,26 +6,25 @@ import { BrokerEnvironment } from '../config/environment';
 import type { ConnectionStatus } from '../connections/connection-status';
 import { ConnectionEventPayload, ConnectionEventType, WEBHOOK_JOB, WEBHOOK_QUEUE } from './webhook.constants';
 
-export interface StatusChange {
-  connection: string;
-  integration: string;
-  from: ConnectionStatus;
-  to: ConnectionStatus;
-  lastError: string | null;
-}
+import { StatusChange, TokenEvents } from '../tokens/token-events';
 
 /**
  * Turns connection status changes into events for BROKER_WEBHOOK_URL, queued in BullMQ so a
  * receiver that is down gets them later (retries with backoff), and never delays the token path.
  */
 @Injectable()
-export class ConnectionWebhooks {
+export class ConnectionWebhooks implements OnModuleInit {
   private readonly logger = new Logger(ConnectionWebhooks.name);
 
   constructor(
     private readonly env: BrokerEnvironment,
     @InjectQueue(WEBHOOK_QUEUE) private readonly queue: Queue,
+    private readonly tokenEvents: TokenEvents,
   ) {}
+
+  onModuleInit(): void {
+    this.tokenEvents.onStatusChanged((change) => this.statusChanged(change));
+  }
 
   statusChanged(change: StatusChange): void {
     const type = eventType(change.from, change.to);

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { TokensModule } from '../tokens/tokens.module';
 import { ConnectionWebhooks } from './connection-webhooks';
 import { WEBHOOK_QUEUE } from './webhook.constants';
 
-/** The producer side of connection events, used wherever a connection's status changes. */
+/** The producer side of connection events: listens to the token room's status changes. */
 @Module({
-  imports: [BullModule.registerQueue({ name: WEBHOOK_QUEUE })],
+  imports: [BullModule.registerQueue({ name: WEBHOOK_QUEUE }), TokensModule],
   providers: [ConnectionWebhooks],
   exports: [ConnectionWebhooks],
 })

@@ -28,6 +28,7 @@ import {
   type BasicAuthEncoding,
   type RefreshTokenRotation,
 } from '@broker/providers';
+import { REFRESH_AHEAD_POLICIES, type RefreshAhead } from './integration.entity';
 
 /** Every catalogue id (`GET /admin/providers`). */
 export const PROVIDERS = CATALOGUE_IDS;
@@ -337,6 +338,15 @@ export class IntegrationSettingsDto {
   @IsString()
   @Matches(FIELD_NAME, { message: 'refreshTokenExpiresInField must be a field name' })
   refreshTokenExpiresInField?: string;
+  /**
+   * Refresh policy: `always` (default) refreshes every token before it expires; `when_read`
+   * refreshes ahead only connections read recently, the rest when they are next read. Under both,
+   * a refresh token is used before it would expire unused.
+   */
+  @ApiPropertyOptional({ enum: REFRESH_AHEAD_POLICIES, example: 'always' })
+  @Optional()
+  @IsIn(REFRESH_AHEAD_POLICIES)
+  refreshAhead?: RefreshAhead;
 }
 
 export class CreateIntegrationDto extends IntegrationSettingsDto {
@@ -462,6 +472,9 @@ export class IntegrationView {
   bearerTokenTypes?: string[];
   tokenTypeOptional?: boolean;
   refreshTokenExpiresInField?: string;
+  /** Refresh policy (contract "Refresh policy"). */
+  @ApiProperty({ enum: REFRESH_AHEAD_POLICIES, example: 'always' })
+  refreshAhead: RefreshAhead;
   /**
    * Register this redirect URI with the provider (authorization code flow only).
    * @example "https://broker.example.com/oauth/callback"

@@ -1,6 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { IntegrationProviderConfig, ProviderKind } from '@broker/providers';
 
+export const REFRESH_AHEAD_POLICIES = ['always', 'when_read'] as const;
+export type RefreshAhead = (typeof REFRESH_AHEAD_POLICIES)[number];
+
 /** Provider settings stored beside the integration; everything but the kind and the secret. */
 export type StoredProviderConfig = Omit<IntegrationProviderConfig, 'provider'>;
 
@@ -26,6 +29,10 @@ export class IntegrationEntity {
 
   @Column({ type: 'jsonb' })
   config: StoredProviderConfig;
+
+  /** `always`: every token refreshed ahead; `when_read`: only those read recently (contract "Refresh policy"). */
+  @Column({ name: 'refresh_ahead', type: 'varchar', length: 16, default: 'always' })
+  refreshAhead: RefreshAhead;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -85,6 +85,7 @@ export class IntegrationsService {
         dto.clientSecret,
       ),
       config,
+      refreshAhead: dto.refreshAhead ?? 'always',
     });
     try {
       await this.integrations.insert(entity);
@@ -116,6 +117,7 @@ export class IntegrationsService {
     resolveOrReject({ provider: entity.provider, ...config }, dto.clientId ?? entity.clientId);
     const changes: Partial<IntegrationEntity> = { config };
     if (dto.clientId !== undefined) changes.clientId = dto.clientId;
+    if (dto.refreshAhead !== undefined) changes.refreshAhead = dto.refreshAhead;
     if (dto.clientSecret !== undefined) {
       changes.clientSecret = this.cipher.seal(
         { table: 'integrations', column: 'client_secret' },
@@ -213,6 +215,7 @@ export class IntegrationsService {
       bearerTokenTypes: resolved.bearerTokenTypes,
       tokenTypeOptional: resolved.tokenTypeOptional,
       refreshTokenExpiresInField: resolved.refreshTokenExpiresInField,
+      refreshAhead: entity.refreshAhead,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,

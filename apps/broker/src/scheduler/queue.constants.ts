@@ -4,11 +4,17 @@ export const REFRESH_QUEUE = 'token-refresh';
 export const JOB = {
   /** Refresh one connection's token ahead of its expiry. */
   refreshConnection: 'refresh-connection',
-  /** Rebuild missing refresh jobs from Postgres, prune expired states and old audit rows. */
+  /**
+   * The horizon sweep (queue what comes due within the horizon) and housekeeping (gauges,
+   * expired authorization states, old audit rows).
+   */
   reconcile: 'reconcile',
 } as const;
 
 export const RECONCILE_SCHEDULER_ID = 'reconcile-schedule';
+
+/** Redis hash (under the queue's prefix) recording how far ahead the near schedule is filled. */
+export const HORIZON_KEY = 'horizon';
 
 export interface RefreshJobData {
   connectionId: string;
@@ -16,6 +22,8 @@ export interface RefreshJobData {
   tokenVersion: number;
   /** When the refresh was planned to run (epoch ms), to measure how late it started. */
   runAt?: number;
+  /** W3C trace context of the request or sweep that scheduled it: the job's span links to it. */
+  trace?: Record<string, string>;
 }
 
 /** Deterministic: one job per connection and token version, whoever schedules it. */

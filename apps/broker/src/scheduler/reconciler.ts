@@ -5,14 +5,12 @@ import { AuditLog } from '../audit/audit-log';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { CONNECTION_STATUSES } from '../connections/connection-status';
-import { RefreshQueue } from './refresh-queue';
-
-const BATCH = 1_000;
+import { HorizonSweep, SweepResult } from './horizon-sweep';
 
 /**
- * Rebuilds the schedule from Postgres, the truth: every active connection gets its refresh job
- * (job ids are deterministic, so jobs that exist are left alone), including connections whose
- * refresh is overdue, which run at once. Also prunes used authorization states and old audit rows.
+ * The recurring job: the horizon sweep, then housekeeping. Every query here reads through an
+ * index bounded by what it returns, or a table kept small: its cost does not grow with the
+ * number of connections.
  */
 @Injectable()
 export class Reconciler {
@@ -20,73 +18,54 @@ export class Reconciler {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly queue: RefreshQueue,
+    private readonly sweep: HorizonSweep,
     private readonly audit: AuditLog,
     private readonly metrics: BrokerMetrics,
     private readonly env: BrokerEnvironment,
   ) {}
 
-  async reconcile(): Promise<{ scheduled: number }> {
-    let scheduled = 0;
-    let after = '00000000-0000-0000-0000-000000000000';
-    for (;;) {
-      const rows: { id: string; tokenVersion: number; nextRefreshAt: Date }[] = await this.db.query(
-        `SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt"
-           FROM connections
-          WHERE status IN ('active', 'error') AND next_refresh_at IS NOT NULL AND id > $1
-          ORDER BY id LIMIT $2`,
-        [after, BATCH],
-      );
-      if (rows.length === 0) break;
-      await this.queue.scheduleMany(
-        rows.map((row) => ({
-          connectionId: row.id,
-          tokenVersion: row.tokenVersion,
-          runAt: new Date(row.nextRefreshAt),
-        })),
-      );
-      scheduled += rows.length;
-      after = rows[rows.length - 1].id;
-    }
-    const [soonest] = await this.db.query(
-      `SELECT min(expires_at) AS "soonest" FROM connections WHERE status = 'active' AND expires_at IS NOT NULL`,
-    );
-    this.metrics.setSoonestExpiry(soonest?.soonest ? new Date(soonest.soonest) : null);
+  async reconcile(): Promise<SweepResult | { skipped: true }> {
+    const swept = await this.sweep.sweep();
     await this.countConnections();
     await this.db.query(
       `DELETE FROM oauth_states WHERE expires_at < now() - interval '1 day' OR consumed_at < now() - interval '1 day'`,
     );
     await this.audit.prune(this.env.BROKER_AUDIT_RETENTION_DAYS);
-    this.logger.debug({ scheduled }, 'schedule reconciled');
-    return { scheduled };
+    this.logger.debug({ ...swept }, 'reconciled');
+    return swept ?? { skipped: true };
   }
 
-  /** The connection gauges the alerts watch: every status of every integration, zeros included. */
+  /**
+   * The connection gauges the alerts watch. Counts come from `connection_counts`, kept by
+   * statement triggers on `connections`; the soonest refresh-token expiry is one index probe per
+   * integration; overdue refreshes are counted through the schedule index, so the count reads
+   * only the overdue rows.
+   */
   private async countConnections(): Promise<void> {
     const byStatus: { integration: string; status: string; count: string }[] = await this.db.query(
-      `SELECT i.key AS integration, s.status, count(c.id) AS count
+      `SELECT i.key AS integration, s.status, COALESCE(cc.count, 0) AS count
          FROM integrations i
         CROSS JOIN unnest($1::text[]) AS s(status)
-         LEFT JOIN connections c ON c.integration_id = i.id AND c.status = s.status
-        GROUP BY i.key, s.status`,
+         LEFT JOIN connection_counts cc ON cc.integration_id = i.id AND cc.status = s.status`,
       [CONNECTION_STATUSES],
     );
-    const refreshTokenSoonestExpiry: { integration: string; expiresAt: Date }[] = await this.db.query(
-      `SELECT i.key AS integration, min(c.refresh_token_expires_at) AS "expiresAt"
-         FROM connections c JOIN integrations i ON i.id = c.integration_id
-        WHERE c.status = 'active' AND c.refresh_token_expires_at IS NOT NULL
-        GROUP BY i.key`,
+    const refreshTokenSoonestExpiry: { integration: string; expiresAt: Date | null }[] = await this.db.query(
+      `SELECT i.key AS integration,
+              (SELECT c.refresh_token_expires_at FROM connections c
+                WHERE c.integration_id = i.id AND c.status = 'active' AND c.refresh_token_expires_at IS NOT NULL
+                ORDER BY c.refresh_token_expires_at LIMIT 1) AS "expiresAt"
+         FROM integrations i`,
     );
     const [overdue]: { count: string }[] = await this.db.query(
       `SELECT count(*) AS count FROM connections
-        WHERE status = 'active' AND next_refresh_at < now() - interval '60 seconds'`,
+        WHERE status IN ('active', 'error') AND next_refresh_at IS NOT NULL
+          AND next_refresh_at < now() - interval '60 seconds' AND status = 'active'`,
     );
     this.metrics.setConnectionState({
       byStatus: byStatus.map((row) => ({ ...row, count: Number(row.count) })),
-      refreshTokenSoonestExpiry: refreshTokenSoonestExpiry.map((row) => ({
-        integration: row.integration,
-        expiresAt: new Date(row.expiresAt),
-      })),
+      refreshTokenSoonestExpiry: refreshTokenSoonestExpiry.flatMap((row) =>
+        row.expiresAt ? [{ integration: row.integration, expiresAt: new Date(row.expiresAt) }] : [],
+      ),
       overdue: Number(overdue.count),
     });
   }

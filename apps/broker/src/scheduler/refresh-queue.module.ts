@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
+import { TokensModule } from '../tokens/tokens.module';
 import { REFRESH_QUEUE } from './queue.constants';
 import { RefreshQueue } from './refresh-queue';
 
-/** The producer side of the schedule, needed by every role that stores tokens. */
+/**
+ * The producer side of the schedule, on every role that stores tokens: it listens to the token
+ * room's planned refreshes and puts those due within the horizon on the queue.
+ */
 @Module({
-  imports: [BullModule.registerQueue({ name: REFRESH_QUEUE })],
+  imports: [BullModule.registerQueue({ name: REFRESH_QUEUE }), TokensModule],
   providers: [RefreshQueue],
   exports: [RefreshQueue],
 })

@@ -1,33 +1,49 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
+import { BrokerEnvironment } from '../config/environment';
+import { RefreshPlanned, TokenEvents } from '../tokens/token-events';
 import { JOB, REFRESH_QUEUE, RefreshJobData, refreshJobId } from './queue.constants';
 
-export interface PlannedRefresh {
-  connectionId: string;
-  tokenVersion: number;
-  runAt: Date;
-}
+export type PlannedRefresh = RefreshPlanned;
 
 /**
- * Puts refresh jobs on the queue. Redis holds only this schedule: when it is lost the reconciler
- * rebuilds it from Postgres, so a failure here is logged and never fails the caller.
+ * Puts refresh jobs on the queue: the near schedule. Redis holds only refreshes due within the
+ * horizon; Postgres (`next_refresh_at`) holds the rest and the horizon sweep brings them in as
+ * they come within reach. A refresh planned inside the horizon (a token written, a connection
+ * imported) is queued at once. A failure here is logged and never fails the caller: the sweep
+ * rebuilds the near schedule from Postgres.
  */
 @Injectable()
-export class RefreshQueue {
+export class RefreshQueue implements OnModuleInit {
   private readonly logger = new Logger(RefreshQueue.name);
 
-  constructor(@InjectQueue(REFRESH_QUEUE) readonly queue: Queue) {}
+  constructor(
+    @InjectQueue(REFRESH_QUEUE) readonly queue: Queue,
+    private readonly env: BrokerEnvironment,
+    private readonly tokenEvents: TokenEvents,
+  ) {}
 
-  async schedule(plan: PlannedRefresh): Promise<void> {
+  onModuleInit(): void {
+    this.tokenEvents.onRefreshPlanned((plans) => void this.scheduleWithinHorizon(plans));
+  }
+
+  /** Epoch ms up to which refreshes belong in Redis now. */
+  horizonEnd(now = Date.now()): number {
+    return now + this.env.BROKER_SCHEDULE_HORIZON_SECONDS * 1000;
+  }
+
+  /** Queues those of the plans due within the horizon; returns how many. Never throws. */
+  async scheduleWithinHorizon(plans: PlannedRefresh[]): Promise<number> {
+    const reach = this.horizonEnd();
+    const near = plans.filter((plan) => plan.runAt.getTime() < reach);
+    if (near.length === 0) return 0;
     try {
-      await this.queue.add(JOB.refreshConnection, toData(plan), jobOptions(plan));
+      await this.scheduleMany(near);
     } catch (error) {
-      this.logger.warn(
-        { err: error, connectionId: plan.connectionId },
-        'refresh not scheduled; the reconciler will',
-      );
+      this.logger.warn({ err: error, count: near.length }, 'refreshes not queued; the sweep will');
     }
+    return near.length;
   }
 
   /** Adds many at once; jobs that already exist (same id) are left as they are. */
@@ -48,7 +64,13 @@ export class RefreshQueue {
 }
 
 function toData(plan: PlannedRefresh): RefreshJobData {
-  return { connectionId: plan.connectionId, tokenVersion: plan.tokenVersion, runAt: plan.runAt.getTime() };
+  const data: RefreshJobData = {
+    connectionId: plan.connectionId,
+    tokenVersion: plan.tokenVersion,
+    runAt: plan.runAt.getTime(),
+  };
+  if (plan.trace) data.trace = plan.trace;
+  return data;
 }
 
 function jobOptions(plan: PlannedRefresh) {

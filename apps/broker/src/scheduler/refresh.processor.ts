@@ -9,7 +9,7 @@ import { TokenStore } from '../tokens/token-store';
 import { JOB, RECONCILE_SCHEDULER_ID, REFRESH_QUEUE, RefreshJobData } from './queue.constants';
 import { Reconciler } from './reconciler';
 import { RefreshQueue } from './refresh-queue';
-import { ATTR, inSpan, ROOT_CONTEXT, setActiveAttribute, SpanKind } from '../tracing/spans';
+import { ATTR, inSpan, linkTo, ROOT_CONTEXT, setActiveAttribute, SpanKind } from '../tracing/spans';
 
 const SCHEDULE_WATCH_MS = 5_000;
 
@@ -48,8 +48,9 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     if (this.watchTimer) clearInterval(this.watchTimer);
   }
 
-  /** Each job is the root of its own trace. */
+  /** Each job is the root of its own trace, linked to the request or sweep that scheduled it. */
   process(job: Job): Promise<unknown> {
+    const scheduledBy = (job.data as Partial<RefreshJobData> | undefined)?.trace;
     return inSpan(
       `scheduler ${job.name}`,
       { [ATTR.jobName]: job.name, [ATTR.jobId]: job.id ?? '', [ATTR.jobAttempt]: job.attemptsMade + 1 },
@@ -58,7 +59,7 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
         if (typeof result === 'string') span.setAttribute(ATTR.jobResult, result);
         return result;
       },
-      { parent: ROOT_CONTEXT, kind: SpanKind.CONSUMER },
+      { parent: ROOT_CONTEXT, kind: SpanKind.CONSUMER, links: linkTo(scheduledBy) },
     );
   }
 
@@ -73,6 +74,13 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     const row = await this.store.findById(connectionId);
     if (!row || row.tokenVersion !== tokenVersion || !['active', 'error'].includes(row.status))
       return 'superseded';
+    // The plan moved later since this job was queued (a `when_read` connection left cold): the
+    // job has nothing to do now; the sweep queues the new plan when it comes within reach.
+    if (
+      job.data.runAt &&
+      (!row.nextRefreshAt || new Date(row.nextRefreshAt).getTime() > job.data.runAt + 1_000)
+    )
+      return 'moved';
     if (job.attemptsMade === 0 && job.data.runAt) {
       const lagSeconds = (Date.now() - job.data.runAt) / 1000;
       this.metrics.schedulerLagSeconds(lagSeconds);

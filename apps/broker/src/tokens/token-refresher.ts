@@ -12,15 +12,14 @@ import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { IntegrationRuntime, IntegrationsService } from '../integrations/integrations.service';
 import { ConnectionEntity } from '../connections/connection.entity';
-import { RefreshQueue } from '../scheduler/refresh-queue';
 import {
   notBeforeRefreshWindow,
   planNextRefresh,
   planRefreshTokenExpiry,
   planWithRefreshTokenLifetime,
-} from '../scheduler/refresh-plan';
+} from './refresh-plan';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import { ConnectionWebhooks } from '../events/connection-webhooks';
+import { TokenEvents } from './token-events';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { ConnectionEvents } from './connection-events';
 import { TokenCache } from './token-cache';
@@ -79,9 +78,8 @@ export class TokenRefresher implements OnApplicationShutdown {
     private readonly cache: TokenCache,
     private readonly events: ConnectionEvents,
     private readonly integrations: IntegrationsService,
-    private readonly queue: RefreshQueue,
     private readonly metrics: BrokerMetrics,
-    private readonly webhooks: ConnectionWebhooks,
+    private readonly tokenEvents: TokenEvents,
   ) {
     this.upstreamLimiter = new ConcurrencyLimiter(env.BROKER_INTEGRATION_CONCURRENCY);
   }
@@ -230,7 +228,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       this.storeTokens(lease, row, write),
     );
     setActiveAttribute(ATTR.refreshResult, 'refreshed');
-    this.webhooks.statusChanged({
+    this.tokenEvents.statusChanged({
       connection: row.key,
       integration: runtime.entity.key,
       from: row.status,
@@ -393,11 +391,9 @@ export class TokenRefresher implements OnApplicationShutdown {
       kind: 'tokens',
     });
     this.metrics.tokenStored(stored.expiresAtMs);
-    void this.queue.schedule({
-      connectionId: stored.connectionId,
-      tokenVersion: stored.tokenVersion,
-      runAt: nextRefreshAt,
-    });
+    this.tokenEvents.refreshPlanned([
+      { connectionId: stored.connectionId, tokenVersion: stored.tokenVersion, runAt: nextRefreshAt },
+    ]);
   }
 
   private schedulePendingWrites(): void {
@@ -475,7 +471,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     );
     try {
       await this.store.writeFailure(row.id, lease, failure);
-      this.webhooks.statusChanged({
+      this.tokenEvents.statusChanged({
         connection: row.key,
         integration: runtime.entity.key,
         from: row.status,

@@ -2,25 +2,24 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectionEntity } from '../connections/connection.entity';
 import { IntegrationsModule } from '../integrations/integrations.module';
-import { RefreshQueueModule } from '../scheduler/refresh-queue.module';
 import { ClientsModule } from '../clients/clients.module';
-import { EventsModule } from '../events/events.module';
+import { ConnectionEventsModule } from './connection-events.module';
+import { ReadRecorder } from './read-recorder';
+import { TokenEvents } from './token-events';
 import { TokenCache } from './token-cache';
 import { TokenRefresher } from './token-refresher';
 import { TokenStore } from './token-store';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
 
-/** Token storage, the per-replica cache and the single-flight refresher, shared by every role. */
+/**
+ * Token storage, the per-replica cache, the single-flight refresher and what they announce
+ * (planned refreshes, status changes), shared by every role.
+ */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([ConnectionEntity]),
-    IntegrationsModule,
-    RefreshQueueModule,
-    EventsModule,
-  ],
-  providers: [TokenStore, TokenCache, TokenRefresher],
-  exports: [TokenStore, TokenCache, TokenRefresher],
+  imports: [TypeOrmModule.forFeature([ConnectionEntity]), IntegrationsModule, ConnectionEventsModule],
+  providers: [TokenStore, TokenCache, TokenRefresher, TokenEvents, ReadRecorder],
+  exports: [TokenStore, TokenCache, TokenRefresher, TokenEvents, ReadRecorder, ConnectionEventsModule],
 })
 export class TokensModule {}
 

@@ -8,6 +8,7 @@ import type { Caller } from '../clients/clients.service';
 import { TokenCache } from './token-cache';
 import { RefreshFailedError, TokenRefresher } from './token-refresher';
 import { AccessToken, TokenStore } from './token-store';
+import { ReadRecorder } from './read-recorder';
 import { ATTR, setActiveAttribute } from '../tracing/spans';
 
 /** `minValidity` as the contract has it (the rule is shared with the sidecar agent). */
@@ -31,6 +32,7 @@ export class TokensService {
     private readonly refresher: TokenRefresher,
     private readonly metrics: BrokerMetrics,
     private readonly audit: AuditLog,
+    private readonly reads: ReadRecorder,
   ) {}
 
   /**
@@ -73,6 +75,8 @@ export class TokensService {
    * cache hit) and an aggregated audit row.
    */
   private counted(caller: Caller, key: string, outcome: TokenOutcome, started?: bigint): void {
+    if (outcome === 'cache_hit' || outcome === 'stored' || outcome === 'refreshed' || outcome === 'degraded')
+      this.reads.record(key);
     this.metrics.tokenRequest(outcome, started);
     setActiveAttribute(ATTR.tokenOutcome, outcome);
     this.audit.countTokenRead(caller.name, key, outcome);

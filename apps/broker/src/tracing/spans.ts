@@ -3,6 +3,7 @@ import {
   Attributes,
   Context,
   context,
+  Link,
   INVALID_SPAN_CONTEXT,
   propagation,
   ROOT_CONTEXT,
@@ -91,12 +92,12 @@ export function inSpan<T>(
   name: string,
   attributes: Attributes,
   work: (span: Span) => Promise<T>,
-  options: { parent?: Context; kind?: SpanKind } = {},
+  options: { parent?: Context; kind?: SpanKind; links?: Link[] } = {},
 ): Promise<T> {
   if (!tracingState.enabled) return work(NOT_RECORDING);
   return tracer.startActiveSpan(
     name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes },
+    { kind: options.kind ?? SpanKind.INTERNAL, attributes, links: options.links },
     options.parent ?? context.active(),
     async (span) => {
       try {
@@ -109,6 +110,13 @@ export function inSpan<T>(
       }
     },
   );
+}
+
+/** A link to the span that W3C trace headers (as a job carries them) name; none without tracing. */
+export function linkTo(headers: Record<string, string> | undefined): Link[] | undefined {
+  if (!tracingState.enabled || !headers) return undefined;
+  const spanContext = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, headers));
+  return spanContext && trace.isSpanContextValid(spanContext) ? [{ context: spanContext }] : undefined;
 }
 
 /** Sets an attribute on the span of the current context (a no-op without one). */

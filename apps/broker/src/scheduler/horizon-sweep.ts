@@ -1,0 +1,146 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { BrokerEnvironment } from '../config/environment';
+import { currentTraceContext } from '../tokens/token-events';
+import { HORIZON_KEY } from './queue.constants';
+import { RefreshQueue } from './refresh-queue';
+
+const BATCH = 1_000;
+/** Every this many sweeps, the whole horizon is read again (failed jobs come back with it). */
+export const FULL_SWEEP_EVERY = 10;
+const HIGHEST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+
+export interface SweepResult {
+  full: boolean;
+  queued: number;
+  /** `refreshAhead: when_read` connections left cold: moved to their refresh token's keep-alive. */
+  deferred: number;
+}
+
+/**
+ * Fills Redis with what is due within the horizon, from Postgres, the schedule's truth.
+ *
+ * Each sweep reads only the slice that came within reach since the last one: connections whose
+ * `next_refresh_at` lies between the previous horizon's end (kept in Redis) and the new one,
+ * through the partial index `connections_schedule_idx`, so its cost follows the refreshes due,
+ * not the table. When that mark is missing (Redis flushed or new) or every tenth sweep, it reads
+ * the whole horizon instead, overdue rows included. Job ids are deterministic, so what is queued
+ * already stays as it is. Refreshes planned inside the horizon between sweeps are queued by
+ * `RefreshQueue` as they are planned.
+ *
+ * A generation id in the mark tells a flush that happened during a sweep: the sweep that started
+ * before it does not write a mark the flushed Redis no longer deserves.
+ */
+@Injectable()
+export class HorizonSweep {
+  private readonly logger = new Logger(HorizonSweep.name);
+  private running = false;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly queue: RefreshQueue,
+    private readonly env: BrokerEnvironment,
+  ) {}
+
+  async sweep(): Promise<SweepResult | null> {
+    // A slow sweep in this process is not joined by the next one.
+    if (this.running) return null;
+    this.running = true;
+    try {
+      return await this.run();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async run(): Promise<SweepResult> {
+    const redis = await this.queue.queue.getBackend().client;
+    const key = this.queue.queue.toKey(HORIZON_KEY);
+    const mark = await redis.hgetall(key);
+    let generation = mark.gen;
+    if (!generation) {
+      generation = randomUUID();
+      await redis.hset(key, { gen: generation });
+    }
+    const sweeps = Number(mark.sweeps ?? 0);
+    const full = !mark.gen || !mark.reach || sweeps % FULL_SWEEP_EVERY === 0;
+    const reach = this.queue.horizonEnd();
+
+    const deferred = await this.deferColdConnections(reach);
+    const queued = await this.queueSlice(full ? null : Number(mark.reach), reach);
+
+    if ((await redis.hget(key, 'gen')) === generation) {
+      // A flush between these two calls leaves a mark without `gen`: the next sweep reads it all.
+      await redis.hset(key, { reach, sweeps: sweeps + 1 });
+    }
+    this.logger.debug({ full, queued, deferred }, 'horizon swept');
+    return { full, queued, deferred };
+  }
+
+  /** Queues connections due in [from, reach), or everything due before reach when from is null. */
+  private async queueSlice(from: number | null, reach: number): Promise<number> {
+    let afterAt: Date | string = from === null ? '-infinity' : new Date(from - 1);
+    let afterId = HIGHEST_UUID;
+    let queued = 0;
+    const trace = currentTraceContext();
+    for (;;) {
+      const rows: { id: string; tokenVersion: number; nextRefreshAt: Date }[] = await this.db.query(
+        `SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt"
+           FROM connections
+          WHERE status IN ('active', 'error') AND next_refresh_at IS NOT NULL
+            AND (next_refresh_at, id) > ($1::timestamptz, $2::uuid) AND next_refresh_at < $3
+          ORDER BY next_refresh_at, id
+          LIMIT ${BATCH}`,
+        [afterAt, afterId, new Date(reach)],
+      );
+      if (rows.length === 0) break;
+      await this.queue.scheduleMany(
+        rows.map((row) => ({
+          connectionId: row.id,
+          tokenVersion: row.tokenVersion,
+          runAt: new Date(row.nextRefreshAt),
+          trace,
+        })),
+      );
+      queued += rows.length;
+      const last = rows[rows.length - 1];
+      afterAt = new Date(last.nextRefreshAt);
+      afterId = last.id;
+      if (rows.length < BATCH) break;
+    }
+    return queued;
+  }
+
+  /**
+   * `refreshAhead: when_read`: a connection coming due that nobody read within the read window is
+   * not refreshed ahead. Its next refresh moves to the keep-alive of its refresh token (a day
+   * before it would lapse, or half its remaining life if shorter), or nowhere when it never
+   * lapses; a read refreshes it on demand meanwhile. One whose keep-alive falls inside the
+   * horizon stays due: that refresh keeps the refresh token alive.
+   */
+  private async deferColdConnections(reach: number): Promise<number> {
+    const keepAlive = `CASE WHEN c.refresh_token_expires_at IS NULL THEN NULL
+        ELSE c.refresh_token_expires_at - LEAST(interval '1 day',
+               (c.refresh_token_expires_at - COALESCE(c.last_refreshed_at, c.created_at)) / 2) END`;
+    let deferred = 0;
+    for (;;) {
+      const [, count]: [unknown, number] = await this.db.query(
+        `UPDATE connections d SET next_refresh_at = cold.keep_alive
+           FROM (SELECT c.id, ${keepAlive} AS keep_alive
+                   FROM connections c JOIN integrations i ON i.id = c.integration_id
+                  WHERE c.status IN ('active', 'error') AND c.next_refresh_at IS NOT NULL
+                    AND c.next_refresh_at < $1 AND i.refresh_ahead = 'when_read'
+                    AND (c.last_read_at IS NULL OR c.last_read_at < now() - make_interval(secs => $2))
+                    AND (c.refresh_token_expires_at IS NULL OR ${keepAlive} >= $1)
+                  LIMIT ${BATCH * 5}) cold
+          WHERE d.id = cold.id`,
+        [new Date(reach), this.env.BROKER_READ_WINDOW_SECONDS],
+      );
+      deferred += count;
+      if (count < BATCH * 5) break;
+    }
+    return deferred;
+  }
+}
