@@ -1,6 +1,14 @@
 import { PROVIDER_NAMES, type ProviderName } from './clients';
 
-export const FAULT_MODES = ['none', 'html500', 'invalidJson', 'hang', 'rateLimited', 'unavailable'] as const;
+export const FAULT_MODES = [
+  'none',
+  'html500',
+  'invalidJson',
+  'hang',
+  'rateLimited',
+  'unavailable',
+  'absurdLifetime',
+] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
 /** The settings tests may change while the sandbox runs (`configure()` or `POST /_sandbox/config`). */
