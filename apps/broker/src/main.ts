@@ -41,6 +41,8 @@ async function bootstrap(): Promise<void> {
     new BrokerFastifyAdapter({
       bodyLimit: 64 * 1024,
       return503OnClosing: true,
+      // Whose X-Forwarded-For names the client (request.ip): by default no one's.
+      trustProxy: env.trustedProxies,
       routerOptions: { maxParamLength: 500 },
       // The broker uses no Nest middleware: without this, @fastify/middie adds an onRequest hook
       // to every request, the token path included. (Middleware added later fails at start-up.)

@@ -12,7 +12,20 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { isIP } from 'node:net';
 import { Keyring, KeyringConfigError } from '@broker/crypto';
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address or CIDR as proxy-addr reads it (which throws at start-up on anything else). */
+function isAddressOrCidr(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 export const BROKER_ROLES = ['all', 'api', 'worker'] as const;
 export type BrokerRole = (typeof BROKER_ROLES)[number];
@@ -128,6 +141,15 @@ export class BrokerEnvironment {
   @Min(1)
   BROKER_AUTH_FAILURE_LIMIT = 20;
 
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (comma-separated addresses or CIDRs, or
+   * proxy-addr's names `loopback`, `linklocal`, `uniquelocal`); none by default: the socket's peer
+   * is the client. Behind an ingress, the failed-auth throttle must see clients, not the ingress.
+   */
+  @IsOptional()
+  @IsString()
+  BROKER_TRUSTED_PROXIES?: string;
+
   /** Days of audit events kept; older ones are pruned by the reconciler. */
   @Transform(toInteger)
   @IsInt()
@@ -164,6 +186,15 @@ export class BrokerEnvironment {
   @IsString()
   @MinLength(16)
   BROKER_WEBHOOK_SECRET?: string;
+
+  /** Fastify's `trustProxy`: the trusted proxies, or false to believe no forwarded header. */
+  get trustedProxies(): string[] | false {
+    const list = (this.BROKER_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    return list.length > 0 ? list : false;
+  }
 
   get serviceAccountsEnabled(): boolean {
     return Boolean(this.BROKER_SA_JWKS_URL || this.BROKER_SA_JWKS_FILE);
@@ -211,6 +242,12 @@ export function validateEnvironment(raw: Record<string, unknown>): BrokerEnviron
   } catch (error) {
     if (error instanceof KeyringConfigError) throw new EnvironmentError(error.message);
     throw error;
+  }
+  const badProxy = (env.trustedProxies || []).find((entry) => !isAddressOrCidr(entry));
+  if (badProxy !== undefined) {
+    throw new EnvironmentError(
+      `BROKER_TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs (e.g. 10.0.0.0/8,fd00::/8), got "${badProxy}"`,
+    );
   }
   if (env.serviceAccountsEnabled && !env.BROKER_SA_ISSUER) {
     throw new EnvironmentError('BROKER_SA_ISSUER is required with BROKER_SA_JWKS_URL or BROKER_SA_JWKS_FILE');
