@@ -10,6 +10,7 @@ import {
   safeDescription,
   TransientProviderError,
 } from './provider-errors';
+import { boundTokenLifetimes } from './token-lifetimes';
 
 export interface ClientCredentials {
   clientId: string;
@@ -27,6 +28,8 @@ export interface TokenSet {
   refreshTokenExpiresIn?: number;
   /** The provider omitted expires_in and `defaultExpiresInSeconds` was used. */
   expiresInDefaulted: boolean;
+  /** A lifetime the provider claimed was out of bounds and was clamped (token-lifetimes.ts). */
+  lifetimeWarning?: string;
 }
 
 export interface ProtocolCallOptions {
@@ -254,7 +257,7 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
         secrets,
       });
     }
-    return toTokenSet(body, options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN);
+    return boundTokenLifetimes(toTokenSet(body, options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN));
   }
 }
 

@@ -17,6 +17,7 @@ import { ConnectionWebhooks } from '../events/connection-webhooks';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { ConnectionEvents } from './connection-events';
 import { TokenCache } from './token-cache';
+import { RotatedTokenGuard } from './rotated-token-guard';
 import { AccessToken, FailureWrite, Lease, TokenStore, TokenWrite } from './token-store';
 import { ATTR, errorType, inSpan, setActiveAttribute } from '../tracing/spans';
 
@@ -75,6 +76,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     private readonly queue: RefreshQueue,
     private readonly metrics: BrokerMetrics,
     private readonly webhooks: ConnectionWebhooks,
+    private readonly rotatedTokens: RotatedTokenGuard,
   ) {
     this.upstreamLimiter = new ConcurrencyLimiter(env.BROKER_INTEGRATION_CONCURRENCY);
   }
@@ -278,6 +280,9 @@ export class TokenRefresher implements OnApplicationShutdown {
         `provider omitted expires_in; assuming ${this.env.BROKER_DEFAULT_EXPIRES_IN} s`,
       );
     }
+    if (tokens.lifetimeWarning) {
+      this.logger.warn({ integration: runtime.entity.key, connection: row.key }, tokens.lifetimeWarning);
+    }
     const issuedAt = Date.now();
     const refreshLifetime = tokens.refreshTokenExpiresIn ?? runtime.provider.refreshTokenLifetimeSeconds;
     const refreshToken = tokens.refreshToken ?? previousRefreshToken;
@@ -311,6 +316,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       );
       this.pendingWrites.set(row.id, { lease, write });
       this.schedulePendingWrites();
+      if (write.tokens.refreshToken) await this.rotatedTokens.writeFailed(row, lease, error);
       const interim: AccessToken = {
         connectionId: row.id,
         connectionKey: row.key,

@@ -7,6 +7,7 @@ import { ClientsModule } from '../clients/clients.module';
 import { EventsModule } from '../events/events.module';
 import { TokenCache } from './token-cache';
 import { TokenRefresher } from './token-refresher';
+import { RotatedTokenGuard } from './rotated-token-guard';
 import { TokenStore } from './token-store';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
@@ -19,7 +20,7 @@ import { TokensService } from './tokens.service';
     RefreshQueueModule,
     EventsModule,
   ],
-  providers: [TokenStore, TokenCache, TokenRefresher],
+  providers: [TokenStore, TokenCache, TokenRefresher, RotatedTokenGuard],
   exports: [TokenStore, TokenCache, TokenRefresher],
 })
 export class TokensModule {}
