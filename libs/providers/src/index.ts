@@ -29,3 +29,12 @@ export {
 export type { ClientCredentials, OAuthProtocol, ProtocolCallOptions, TokenSet } from './oauth-protocol';
 export type { ProviderFailureContext, TokenEndpointExchange } from './oauth-protocol';
 export { classifyProviderFailure, OAuth4WebApiProtocol, protocolFor } from './oauth-protocol';
+export { boundTokenLifetimes } from './token-lifetimes';
+export type { HostLookup } from './provider-hosts';
+export {
+  checkProviderHosts,
+  configureProviderHosts,
+  guardProviderRequest,
+  internalAddressKind,
+  providerHostProblem,
+} from './provider-hosts';

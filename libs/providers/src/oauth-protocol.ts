@@ -11,6 +11,7 @@ import {
   TransientProviderError,
 } from './provider-errors';
 import { boundTokenLifetimes } from './token-lifetimes';
+import { guardProviderRequest } from './provider-hosts';
 
 export interface ClientCredentials {
   clientId: string;
@@ -232,6 +233,7 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
       signal,
       [oauth.allowInsecureRequests]: isLoopbackUrl(provider.tokenUrl),
       [oauth.customFetch]: async (url, init) => {
+        await guardProviderRequest(url);
         const response = await fetch(url, init as RequestInit);
         exchange.status = response.status;
         exchange.contentType = response.headers.get('content-type') ?? undefined;

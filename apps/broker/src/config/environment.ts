@@ -150,6 +150,11 @@ export class BrokerEnvironment {
   @IsString()
   BROKER_TRUSTED_PROXIES?: string;
 
+  /** Provider endpoints in private or link-local ranges are refused unless this is true; loopback is always allowed. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS = false;
+
   /** Days of audit events kept; older ones are pruned by the reconciler. */
   @Transform(toInteger)
   @IsInt()
