@@ -110,6 +110,16 @@ export class BrokerEnvironment {
   @Max(600)
   BROKER_REFRESH_LEASE_SECONDS = 30;
 
+  /**
+   * Least time between two upstream refreshes of one connection that readers can cause: within it
+   * a still-valid token is answered as it is, whatever `minValidity` asks (0 turns it off).
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  BROKER_MIN_REFRESH_INTERVAL_SECONDS = 30;
+
   /** Scheduled refreshes running at once in one worker process. */
   @Transform(toInteger)
   @IsInt()

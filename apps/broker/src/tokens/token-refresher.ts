@@ -18,6 +18,7 @@ import { ConcurrencyLimiter } from './concurrency-limiter';
 import { ConnectionEvents } from './connection-events';
 import { TokenCache } from './token-cache';
 import { RotatedTokenGuard } from './rotated-token-guard';
+import { refreshHeldBack } from './refresh-interval';
 import { AccessToken, FailureWrite, Lease, TokenStore, TokenWrite } from './token-store';
 import { ATTR, errorType, inSpan, setActiveAttribute } from '../tracing/spans';
 
@@ -112,7 +113,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     const startVersion = first.tokenVersion;
     const firstToken = this.store.accessTokenOf(first);
     setActiveAttribute(ATTR.connection, first.key);
-    if (!request.force && firstToken && this.satisfies(firstToken, request)) {
+    if (!request.force && firstToken && this.answersAsItIs(first, firstToken, request)) {
       setActiveAttribute(ATTR.refreshResult, 'already_fresh');
       return this.remember(firstToken);
     }
@@ -160,7 +161,10 @@ export class TokenRefresher implements OnApplicationShutdown {
       current = this.store.accessTokenOf(row);
       const movedOn =
         row.tokenVersion > startVersion || (request.expectedVersion ?? row.tokenVersion) !== row.tokenVersion;
-      if (current && ((movedOn && !request.force) || (!request.force && this.satisfies(current, request)))) {
+      if (
+        current &&
+        ((movedOn && !request.force) || (!request.force && this.answersAsItIs(row, current, request)))
+      ) {
         await this.store.releaseLease(lease);
         setActiveAttribute(ATTR.refreshResult, 'already_fresh');
         return this.remember(current);
@@ -464,6 +468,15 @@ export class TokenRefresher implements OnApplicationShutdown {
     if (row.status === 'pending_authorization') {
       throw new BrokerError('needs_reauthorization', `connection "${row.key}" has not been authorized yet`);
     }
+  }
+
+  /** The token has the asked validity, or an on-demand refresh is held back (see refresh-interval.ts). */
+  private answersAsItIs(row: ConnectionEntity, token: AccessToken, request: RefreshRequest): boolean {
+    if (this.satisfies(token, request)) return true;
+    return (
+      request.reason === 'on_demand' &&
+      refreshHeldBack(row.lastRefreshedAt, token, this.env.BROKER_MIN_REFRESH_INTERVAL_SECONDS)
+    );
   }
 
   private satisfies(token: AccessToken, request: RefreshRequest): boolean {
