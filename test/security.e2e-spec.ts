@@ -51,6 +51,8 @@ describe('security review', () => {
       REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
       BROKER_AUTH_FAILURE_LIMIT: String(AUTH_FAILURE_LIMIT),
       BROKER_TRUSTED_PROXIES: '127.0.0.1/32',
+      // The production default of the refresh interval (30 s), not the test suites' 0.
+      BROKER_MIN_REFRESH_INTERVAL_SECONDS: undefined,
     });
     expect((await createBloomIntegration(broker.url, sandboxUrl, 'bloom')).status).toBe(201);
     await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang');
