@@ -193,6 +193,14 @@ describe('security review', () => {
     });
   });
 
+  describe('smaller points', () => {
+    it('Swagger UI does not keep the admin credential in the browser', async () => {
+      const init = await request(broker.url, 'GET', '/docs/swagger-ui-init.js', { token: null });
+      expect(init.status).toBe(200);
+      expect(init.text).toMatch(/"persistAuthorization":\s*false/);
+    });
+  });
+
   // Last: it blocks the test's proxy client address.
   describe('finding 3: failed-auth throttle behind a proxy', () => {
     const from = (address: string, token?: string) =>

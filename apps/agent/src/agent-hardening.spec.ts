@@ -40,7 +40,7 @@ describe('agent hardening settings', () => {
     afterAll(() => agent.close());
 
     it('answers /tokens/* 400 without the header or with another value, and asks nothing of the broker', async () => {
-      for (const headers of [{}, { 'metadata-flavor': 'other' }]) {
+      for (const headers of [{}, { 'metadata-flavor': 'other' }] as Record<string, string>[]) {
         const response = await fetch(`${agent.url}/tokens/conn-1`, { headers });
         expect(response.status).toBe(400);
         expect(await response.json()).toEqual({

@@ -83,3 +83,24 @@ describe('BROKER_TRUSTED_PROXIES', () => {
     expect(problem({ ...base, BROKER_TRUSTED_PROXIES: entry })).toMatch(/^BROKER_TRUSTED_PROXIES must be/);
   });
 });
+
+describe('BROKER_WEBHOOK_URL', () => {
+  const base = {
+    BROKER_ENCRYPTION_KEYS: KEYS,
+    BROKER_ADMIN_TOKEN: ADMIN,
+    BROKER_WEBHOOK_SECRET: 's'.repeat(16),
+  };
+
+  it('refuses plain http outside loopback', () => {
+    expect(problem({ ...base, BROKER_WEBHOOK_URL: 'http://hooks.example.com/broker' })).toBe(
+      'BROKER_WEBHOOK_URL must use https (plain http is allowed for loopback hosts only)',
+    );
+  });
+
+  it.each(['https://hooks.example.com/broker', 'http://127.0.0.1:9000/hook', 'http://localhost/hook'])(
+    'accepts %s',
+    (url) => {
+      expect(validateEnvironment({ ...base, BROKER_WEBHOOK_URL: url }).BROKER_WEBHOOK_URL).toBe(url);
+    },
+  );
+});

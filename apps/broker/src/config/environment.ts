@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { isIP } from 'node:net';
 import { Keyring, KeyringConfigError } from '@broker/crypto';
+import { isLoopbackUrl } from '@broker/providers';
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
@@ -191,6 +192,12 @@ export class BrokerEnvironment {
   @MinLength(1)
   BROKER_SA_AUDIENCE = 'token-broker';
 
+  /** ServiceAccount tokens issued (`iat`) longer ago than this many seconds are refused. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(60)
+  BROKER_SA_MAX_TOKEN_AGE = 86_400;
+
   /** Where connection events are POSTed, HMAC-signed; unset, no events are sent. */
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
@@ -266,6 +273,11 @@ export function validateEnvironment(raw: Record<string, unknown>): BrokerEnviron
   }
   if (env.serviceAccountsEnabled && !env.BROKER_SA_ISSUER) {
     throw new EnvironmentError('BROKER_SA_ISSUER is required with BROKER_SA_JWKS_URL or BROKER_SA_JWKS_FILE');
+  }
+  if (env.BROKER_WEBHOOK_URL?.startsWith('http:') && !isLoopbackUrl(env.BROKER_WEBHOOK_URL)) {
+    throw new EnvironmentError(
+      'BROKER_WEBHOOK_URL must use https (plain http is allowed for loopback hosts only)',
+    );
   }
   if (env.BROKER_WEBHOOK_URL && !env.BROKER_WEBHOOK_SECRET) {
     throw new EnvironmentError('BROKER_WEBHOOK_SECRET is required with BROKER_WEBHOOK_URL');
