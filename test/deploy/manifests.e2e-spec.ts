@@ -359,14 +359,19 @@ describe('the central overlay: who may reach the api', () => {
   const policy = find(objects, 'NetworkPolicy', 'token-broker-api');
   const agentPod = find(render('sidecar-example'), 'Deployment', 'billing').spec.template.metadata.labels;
 
-  it('admits agent pods from any namespace, and labelled namespaces, to the api port only', () => {
+  it('admits agent pods from agent-labelled namespaces only, and labelled namespaces, to the api port only', () => {
     const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
       Object.entries(selector).every(([k, v]) => labels[k] === v);
     expect(matches(policy.spec.podSelector.matchLabels, api.spec.template.metadata.labels)).toBe(true);
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
     const [agents, others] = policy.spec.ingress;
+    // A pod label alone admits nothing (a pod may give itself any label): its namespace must be
+    // labelled for agents too, which only the cluster admin may do.
     expect(agents.from).toEqual([
-      { namespaceSelector: {}, podSelector: { matchLabels: expect.any(Object) } },
+      {
+        namespaceSelector: { matchLabels: { 'token-broker/agents': 'true' } },
+        podSelector: { matchLabels: expect.any(Object) },
+      },
     ]);
     // The example application's pods carry the label the policy admits.
     expect(matches(agents.from[0].podSelector.matchLabels, agentPod)).toBe(true);

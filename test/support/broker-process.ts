@@ -43,6 +43,10 @@ export function brokerEnv(overrides: Record<string, string | undefined>): NodeJS
     BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
     BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
     BROKER_HOST: '127.0.0.1',
+    // Suites force an upstream refresh with a large minValidity, one read after another; the
+    // production default (30 s between reader-driven refreshes) is tested by security.e2e-spec.ts,
+    // which passes `BROKER_MIN_REFRESH_INTERVAL_SECONDS: undefined` to get it.
+    BROKER_MIN_REFRESH_INTERVAL_SECONDS: '0',
     ...overrides,
   };
 }

@@ -29,6 +29,11 @@ export class AgentMetrics {
     help: "Token reads answered with a held 403, 404 or 409 of the broker's, without asking it",
     registers: [this.registry],
   });
+  private readonly evictions = new Counter({
+    name: 'agent_cache_evictions_total',
+    help: 'Connections forgotten because the cache was full (AGENT_CACHE_MAX_CONNECTIONS)',
+    registers: [this.registry],
+  });
   private readonly readAheads = new Counter({
     name: 'agent_read_ahead_total',
     help: 'Tokens fetched again before readers needed them, by result',
@@ -69,6 +74,10 @@ export class AgentMetrics {
 
   negativeHit(): void {
     this.negativeHits.inc();
+  }
+
+  evicted(): void {
+    this.evictions.inc();
   }
 
   readAhead(result: 'ok' | 'failed'): void {

@@ -49,7 +49,11 @@ export async function startAgent(
   const api = new BrokerApi(client, credential, metrics, logger);
   const cache = new TokenCache(
     (key, minValidity, purpose) => api.fetchToken(key, minValidity, purpose),
-    { negativeHoldMs: env.negativeCacheSeconds * 1000, forgetAfterMs: env.forgetAfterSeconds * 1000 },
+    {
+      negativeHoldMs: env.negativeCacheSeconds * 1000,
+      forgetAfterMs: env.forgetAfterSeconds * 1000,
+      maxConnections: env.cacheMaxConnections,
+    },
     metrics,
     logger,
   );
@@ -86,6 +90,11 @@ export async function startAgent(
     const queryAt = url.indexOf('?');
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     if (request.method === 'GET' && path.startsWith('/tokens/')) {
+      const required = env.requireHeader;
+      if (required && request.headers[required.name] !== required.value) {
+        const message = `token requests must carry the ${required.name} header this agent requires`;
+        return send(response, 400, JSON.stringify(errorBody(400, 'bad_request', message)));
+      }
       return readToken(path.slice('/tokens/'.length), queryAt === -1 ? '' : url.slice(queryAt + 1), response);
     }
     if (request.method === 'GET' && path === '/health/live') return send(response, 200, '{"status":"ok"}');

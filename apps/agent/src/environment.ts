@@ -21,6 +21,10 @@ export interface AgentEnvironment {
   forgetAfterSeconds: number;
   /** How long SIGTERM waits for requests in flight. */
   shutdownGraceMs: number;
+  /** Connections the cache remembers at most (least recently read forgotten first). */
+  cacheMaxConnections: number;
+  /** When set, `/tokens/*` answers only requests carrying this header with this value (400 otherwise). */
+  requireHeader: { name: string; value: string } | null;
   logLevel: LogLevel;
 }
 
@@ -38,6 +42,8 @@ const KNOWN = [
   'AGENT_FORGET_AFTER_SECONDS',
   'AGENT_SHUTDOWN_GRACE_MS',
   'AGENT_LOG_LEVEL',
+  'AGENT_CACHE_MAX_CONNECTIONS',
+  'AGENT_REQUIRE_HEADER',
 ] as const;
 
 /**
@@ -119,7 +125,27 @@ export function parseAgentEnvironment(env: NodeJS.ProcessEnv): AgentEnvironment 
     ),
     shutdownGraceMs: integer(value('AGENT_SHUTDOWN_GRACE_MS'), 'AGENT_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     logLevel: oneOf(value('AGENT_LOG_LEVEL'), 'AGENT_LOG_LEVEL', 'info', LOG_LEVELS),
+    cacheMaxConnections: integer(
+      value('AGENT_CACHE_MAX_CONNECTIONS'),
+      'AGENT_CACHE_MAX_CONNECTIONS',
+      1_000,
+      1,
+      1_000_000,
+    ),
+    requireHeader: requiredHeader(value('AGENT_REQUIRE_HEADER')),
   };
+}
+
+/** `Name: value`, e.g. `Metadata-Flavor: token-agent`: a header a browser-driven or SSRF request cannot add. */
+function requiredHeader(raw: string | undefined): { name: string; value: string } | null {
+  if (raw === undefined) return null;
+  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(\S(?:.*\S)?)$/.exec(raw);
+  if (!match) {
+    throw new AgentEnvironmentError(
+      'AGENT_REQUIRE_HEADER must be "Name: value", e.g. "Metadata-Flavor: token-agent"',
+    );
+  }
+  return { name: match[1].toLowerCase(), value: match[2] };
 }
 
 function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): number {

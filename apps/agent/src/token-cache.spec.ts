@@ -96,6 +96,7 @@ describe('TokenCache (the agent cache rules, against a local broker stand-in)', 
   let metrics: AgentMetrics;
   let client: BrokerClient;
   let cache: TokenCache;
+  let api: BrokerApi;
 
   const counter = async (name: string, labels: Record<string, string> = {}) => {
     const metric = await metrics.registry.getSingleMetric(name)!.get();
@@ -117,7 +118,7 @@ describe('TokenCache (the agent cache rules, against a local broker stand-in)', 
     metrics = new AgentMetrics();
     const logger = pino({ level: 'silent' });
     client = new BrokerClient(new URL(broker.url), 2_000, 8);
-    const api = new BrokerApi(client, await CredentialSource.fromFile(tokenFile), metrics, logger);
+    api = new BrokerApi(client, await CredentialSource.fromFile(tokenFile), metrics, logger);
     cache = new TokenCache(
       (key, minValidity, purpose) => api.fetchToken(key, minValidity, purpose),
       { negativeHoldMs: 400, forgetAfterMs: 60_000 },
@@ -156,6 +157,34 @@ describe('TokenCache (the agent cache rules, against a local broker stand-in)', 
     const longer = tokenOf(await cache.get('c1', 3_599));
     expect(broker.callsFor('c1').map((call) => call.minValidity)).toEqual([60, 3_599]);
     expect(longer.accessToken).toBe('token-2');
+  });
+
+  it('stays within its bound when flooded with distinct keys, evicting the least recently read', async () => {
+    cache.close();
+    cache = new TokenCache(
+      (key, minValidity, purpose) => api.fetchToken(key, minValidity, purpose),
+      { negativeHoldMs: 400, forgetAfterMs: 60_000, maxConnections: 50 },
+      metrics,
+      pino({ level: 'silent' }),
+    );
+    expect(tokenOf(await cache.get('kept', 60)).accessToken).toBe('token-1');
+    for (let i = 0; i < 300; i++) {
+      broker.denials.set(`flood-${i}`, { status: 404, error: 'not_found' });
+      await cache.get(`flood-${i}`, 60);
+      if (i % 10 === 0) await cache.get('kept', 60); // read often: never the least recently read
+      expect(cache.size).toBeLessThanOrEqual(50);
+    }
+    expect(tokenOf(await cache.get('kept', 60)).accessToken).toBe('token-1');
+    expect(broker.callsFor('kept')).toHaveLength(1);
+  });
+
+  it('forgets a key the broker does not know once its hold is over, not after forgetAfter', async () => {
+    broker.denials.set('unknown', { status: 404, error: 'not_found' });
+    await cache.get('unknown', 60);
+    expect(cache.size).toBe(1);
+    await sleep(450);
+    cache.sweep();
+    expect(cache.size).toBe(0);
   });
 
   it("holds the broker's 404 a few seconds, unchanged, then asks again", async () => {

@@ -17,7 +17,11 @@ export interface TokenCacheOptions {
   negativeHoldMs: number;
   /** A connection not read for this long is dropped, and with it its read-ahead. */
   forgetAfterMs: number;
+  /** Connections remembered at most; past it the least recently read is forgotten (default 1,000). */
+  maxConnections?: number;
 }
+
+export const DEFAULT_MAX_CONNECTIONS = 1_000;
 
 /**
  * When the broker's answer has less validity than asked (its provider grants shorter tokens), the
@@ -53,6 +57,7 @@ interface Entry {
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly maxConnections: number;
 
   constructor(
     private readonly fetchToken: FetchToken,
@@ -60,7 +65,10 @@ export class TokenCache {
     private readonly metrics: AgentMetrics,
     private readonly logger: Logger,
   ) {
-    this.sweeper = setInterval(() => this.forgetIdle(), Math.max(1_000, options.forgetAfterMs / 4));
+    this.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    // Often enough that a key the broker does not know is gone soon after its hold.
+    const sweepMs = Math.min(options.forgetAfterMs / 4, Math.max(options.negativeHoldMs, 1_000));
+    this.sweeper = setInterval(() => this.sweep(), Math.max(1_000, sweepMs));
     this.sweeper.unref();
   }
 
@@ -116,6 +124,7 @@ export class TokenCache {
   private entryFor(key: string, now: number): Entry {
     let entry = this.entries.get(key);
     if (!entry) {
+      if (this.entries.size >= this.maxConnections) this.evictLeastRecentlyRead();
       entry = {
         key,
         token: null,
@@ -260,10 +269,31 @@ export class TokenCache {
     this.metrics.setCachedConnections(this.entries.size);
   }
 
-  private forgetIdle(): void {
-    const now = Date.now();
+  /**
+   * Forgets connections nobody read for `forgetAfterMs`, and at once those the broker refused
+   * (404, 403) once their hold is over: a flood of unknown keys leaves nothing behind.
+   */
+  sweep(now = Date.now()): void {
     for (const entry of this.entries.values()) {
-      if (!entry.inFlight && now - entry.lastReadAt > this.options.forgetAfterMs) this.forget(entry);
+      if (entry.inFlight) continue;
+      const idle = now - entry.lastReadAt > this.options.forgetAfterMs;
+      const refusedAndHeld = !entry.token && entry.denied !== null && entry.denied.until <= now;
+      if (idle || refusedAndHeld) this.forget(entry);
+    }
+  }
+
+  /**
+   * Makes room for a new connection: the least recently read one goes (a scan, paid only when the
+   * cache is full; a call in flight for it still answers its readers).
+   */
+  private evictLeastRecentlyRead(): void {
+    let victim: Entry | undefined;
+    for (const entry of this.entries.values()) {
+      if (!victim || entry.lastReadAt < victim.lastReadAt) victim = entry;
+    }
+    if (victim) {
+      this.forget(victim);
+      this.metrics.evicted();
     }
   }
 }

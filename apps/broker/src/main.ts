@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { configureProviderHosts } from '@broker/providers';
 import { loadEnvironmentOrExit } from './config/load-environment';
 import { runMigrations } from './database/run-migrations';
 import { AppModule } from './app.module';
@@ -26,6 +27,7 @@ class BrokerFastifyAdapter extends FastifyAdapter {
 
 async function bootstrap(): Promise<void> {
   const { env, configModule } = await loadEnvironmentOrExit();
+  configureProviderHosts({ allowPrivate: env.BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS });
   const logger = createAppLogger(env);
   if (env.BROKER_AUTO_MIGRATE) {
     try {
@@ -41,6 +43,8 @@ async function bootstrap(): Promise<void> {
     new BrokerFastifyAdapter({
       bodyLimit: 64 * 1024,
       return503OnClosing: true,
+      // Whose X-Forwarded-For names the client (request.ip): by default no one's.
+      trustProxy: env.trustedProxies,
       routerOptions: { maxParamLength: 500 },
       // The broker uses no Nest middleware: without this, @fastify/middie adds an onRequest hook
       // to every request, the token path included. (Middleware added later fails at start-up.)

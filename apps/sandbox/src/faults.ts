@@ -21,8 +21,26 @@ export function takeFault(holder: { settings: SandboxSettings }, provider: strin
   return fault;
 }
 
+/** Seconds `absurdLifetime` claims a token lasts: past what a JavaScript Date can hold once added to now. */
+export const ABSURD_LIFETIME_SECONDS = 1e15;
+
+/**
+ * `absurdLifetime`: the grant is processed as usual (a refresh token is consumed and rotated), but
+ * the answer claims lifetimes no date can hold, as a provider with a unit bug would.
+ */
+export function withAbsurdLifetime<T extends Readonly<Record<string, string | number>>>(body: T): T {
+  return {
+    ...body,
+    expires_in: ABSURD_LIFETIME_SECONDS,
+    ...('refresh_token' in body ? { refresh_token_expires_in: ABSURD_LIFETIME_SECONDS } : {}),
+  };
+}
+
 /** Answers a token request the way a broken upstream would; `hang` is handled by {@link hang}. */
-export function sendFault(fault: Exclude<FaultMode, 'none' | 'hang'>, reply: FastifyReply): FastifyReply {
+export function sendFault(
+  fault: Exclude<FaultMode, 'none' | 'hang' | 'absurdLifetime'>,
+  reply: FastifyReply,
+): FastifyReply {
   switch (fault) {
     case 'html500':
       return reply

@@ -6,7 +6,15 @@ const PROFILE_IDS = PROVIDER_PROFILES.map((profile) => profile.id);
 /** The built-in providers and every catalogue profile: what a fault may be limited to. */
 const FAULT_TARGETS: readonly string[] = [...PROVIDER_NAMES, ...PROFILE_IDS];
 
-export const FAULT_MODES = ['none', 'html500', 'invalidJson', 'hang', 'rateLimited', 'unavailable'] as const;
+export const FAULT_MODES = [
+  'none',
+  'html500',
+  'invalidJson',
+  'hang',
+  'rateLimited',
+  'unavailable',
+  'absurdLifetime',
+] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
 /** The settings tests may change while the sandbox runs (`configure()` or `POST /_sandbox/config`). */

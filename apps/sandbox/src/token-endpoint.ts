@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientOf, ProviderName } from './clients';
 import type { SandboxContext } from './context';
-import { hang, sendFault, takeFault } from './faults';
+import { hang, sendFault, takeFault, withAbsurdLifetime } from './faults';
 import {
   invalidClient,
   invalidRequest,
@@ -38,6 +38,9 @@ export function tokenRoute(ctx: SandboxContext, provider: ProviderName, handle: 
       }
       const fault = takeFault(ctx, provider);
       if (fault === 'hang') return await hang(reply, ctx.shutdown);
+      if (fault === 'absurdLifetime') {
+        return reply.headers(NO_STORE).send(withAbsurdLifetime(handle(readFormBody(request), request)));
+      }
       if (fault !== 'none') return sendFault(fault, reply);
       return reply.headers(NO_STORE).send(handle(readFormBody(request), request));
     } catch (error) {

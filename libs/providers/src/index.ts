@@ -46,3 +46,12 @@ export type {
 export { CATALOGUE, CATALOGUE_IDS, catalogueEntry, REFRESH_TOKEN_ROTATIONS } from './catalogue';
 export type { ProtocolKnobs } from './provider-config';
 export { bindConnectionConfig, checkConnectionConfig, SCOPE_SEPARATORS } from './provider-config';
+export { boundTokenLifetimes } from './token-lifetimes';
+export type { HostLookup } from './provider-hosts';
+export {
+  checkProviderHosts,
+  configureProviderHosts,
+  guardProviderRequest,
+  internalAddressKind,
+  providerHostProblem,
+} from './provider-hosts';

@@ -10,6 +10,8 @@ import {
   safeDescription,
   TransientProviderError,
 } from './provider-errors';
+import { boundTokenLifetimes } from './token-lifetimes';
+import { guardProviderRequest } from './provider-hosts';
 
 export interface ClientCredentials {
   clientId: string;
@@ -27,6 +29,8 @@ export interface TokenSet {
   refreshTokenExpiresIn?: number;
   /** The provider omitted expires_in and `defaultExpiresInSeconds` was used. */
   expiresInDefaulted: boolean;
+  /** A lifetime the provider claimed was out of bounds and was clamped (token-lifetimes.ts). */
+  lifetimeWarning?: string;
   /** The answer's fields the provider keeps as metadata (`ResolvedProvider.metadata.tokenResponse`), when any. */
   metadata?: Record<string, unknown>;
 }
@@ -256,6 +260,7 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
       signal,
       [oauth.allowInsecureRequests]: isLoopbackUrl(provider.tokenUrl),
       [oauth.customFetch]: async (url, init) => {
+        await guardProviderRequest(url);
         const response = await normalizeTokenResponse(await fetch(url, init as RequestInit), provider);
         exchange.status = response.status;
         exchange.contentType = response.headers.get('content-type') ?? undefined;
@@ -281,10 +286,12 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
         secrets,
       });
     }
-    return toTokenSet(
-      body,
-      provider.defaultExpiresInSeconds ?? options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN,
-      provider.metadata?.tokenResponse ?? [],
+    return boundTokenLifetimes(
+      toTokenSet(
+        body,
+        provider.defaultExpiresInSeconds ?? options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN,
+        provider.metadata?.tokenResponse ?? [],
+      ),
     );
   }
 }

@@ -62,6 +62,8 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 /** An upstream error_description, shortened and stripped of control characters. */
 export function safeDescription(text: unknown): string | undefined {
   if (typeof text !== 'string' || text.trim() === '') return undefined;
-  const clean = text.replace(/\p{Cc}+/gu, ' ').trim();
+  // Control and format characters (bidi overrides, zero-width) could rewrite how a log line or
+  // an admin's terminal shows the rest.
+  const clean = text.replace(/[\p{Cc}\p{Cf}]+/gu, ' ').trim();
   return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean;
 }

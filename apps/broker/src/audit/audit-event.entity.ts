@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Facts about an event: field names, counts, outcomes; never a secret or token value. */
-export type AuditDetails = Record<string, string | number | boolean | null | string[]>;
+export type AuditDetails = { [name: string]: AuditDetail };
+type AuditDetail = string | number | boolean | null | string[] | AuditDetails | undefined;
 
 /** Who did what to which object, and how it ended. Never holds a secret or token value. */
 @Entity({ name: 'audit_events' })

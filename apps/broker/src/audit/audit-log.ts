@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 import { ERROR_CODES } from '../common/broker-error';
-import { TOKEN_OUTCOMES, TokenOutcome } from '../metrics/broker-metrics';
+import { BrokerMetrics, TOKEN_OUTCOMES, TokenOutcome } from '../metrics/broker-metrics';
 import { AuditDetails, AuditEventEntity } from './audit-event.entity';
 
 /** The actor recorded for calls made with the admin token. */
@@ -64,7 +64,10 @@ export class AuditLog implements OnApplicationShutdown {
   private pendingRows = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {
+  constructor(
+    @InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>,
+    private readonly metrics: BrokerMetrics,
+  ) {
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
     this.timer.unref();
   }
@@ -102,12 +105,12 @@ export class AuditLog implements OnApplicationShutdown {
     const batch = this.pending;
     this.pending = new Map();
     this.pendingRows = 0;
-    const rows: Partial<AuditEventEntity>[] = [];
+    const rows: { row: Partial<AuditEventEntity>; requeue: () => void }[] = [];
     for (const [actor, byConnection] of batch) {
       for (const [connection, byOutcome] of byConnection) {
         for (const [outcome, count] of byOutcome) {
-          rows.push(
-            toRow({
+          rows.push({
+            row: toRow({
               action: 'token.read',
               actor,
               targetType: 'connection',
@@ -115,20 +118,51 @@ export class AuditLog implements OnApplicationShutdown {
               outcome,
               details: { count },
             }),
-          );
+            requeue: () => this.addTokenReads(actor, connection, outcome, count),
+          });
         }
       }
     }
     try {
-      await this.events.insert(rows);
+      await this.events.insert(rows.map(({ row }) => row));
     } catch (error) {
-      // While Postgres is away the counts are kept (bounded); the audit trail must not block tokens.
-      for (const [actor, byConnection] of batch) {
-        for (const [connection, byOutcome] of byConnection) {
-          for (const [outcome, count] of byOutcome) this.addTokenReads(actor, connection, outcome, count);
-        }
+      if (!isRowRefusal(error)) {
+        // While Postgres is away the counts are kept (bounded); the audit trail must not block tokens.
+        for (const { requeue } of rows) requeue();
+        this.logger.warn({ err: error, pending: this.pendingRows }, 'audit batch not written yet');
+        return;
       }
-      this.logger.warn({ err: error, pending: this.pendingRows }, 'audit batch not written yet');
+      await this.insertOneByOne(rows);
+    }
+  }
+
+  /**
+   * Postgres refused the batch for what one row holds: each row is written alone, so one bad row
+   * never blocks the others; refused rows are dropped, counted and reported, never retried.
+   */
+  private async insertOneByOne(
+    rows: { row: Partial<AuditEventEntity>; requeue: () => void }[],
+  ): Promise<void> {
+    let dropped = 0;
+    let firstRefusal: unknown;
+    for (const { row, requeue } of rows) {
+      try {
+        await this.events.insert(row);
+      } catch (error) {
+        if (!isRowRefusal(error)) {
+          requeue();
+          continue;
+        }
+        dropped += 1;
+        firstRefusal ??= error;
+      }
+    }
+    if (dropped > 0) {
+      this.metrics.auditRowDropped(dropped);
+      this.logger.error(
+        { dropped, reason: (firstRefusal as { message?: string })?.message },
+        'audit rows refused by Postgres were dropped; the others were written',
+      );
     }
   }
 
@@ -153,4 +187,15 @@ function toRow(event: AuditRecord): Partial<AuditEventEntity> {
     outcome: event.outcome ?? 'ok',
     details: event.details ?? null,
   };
+}
+
+/**
+ * Postgres refused the data itself (SQLSTATE class 22 data exception or 23 integrity violation):
+ * the same row would fail again, unlike a connection that is down.
+ */
+function isRowRefusal(error: unknown): boolean {
+  const code =
+    (error as { code?: unknown; driverError?: { code?: unknown } })?.driverError?.code ??
+    (error as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }

@@ -26,7 +26,6 @@ export class CallerGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<CallerRequest>();
-    this.throttle.assertNotBlocked(request.ip);
     const authorization = request.headers.authorization;
     const connection = request.raw.socket;
     const proven = connection && this.proven.recall(connection, authorization, this.clients.generation);
@@ -35,11 +34,7 @@ export class CallerGuard implements CanActivate {
       return true;
     }
     const credential = bearerToken(authorization);
-    if (!credential) {
-      throw new BrokerError('unauthorized', 'missing credentials: send Authorization: Bearer <apiKey>', {
-        'www-authenticate': 'Bearer',
-      });
-    }
+    if (!credential) return this.refuse(request, 'missing credentials: send Authorization: Bearer <apiKey>');
     // A caller this replica knows already is recognised without an await, as Nest's own guards
     // are: the token path's common case pays no promise chain for it.
     const generation = this.clients.generation;
@@ -66,14 +61,16 @@ export class CallerGuard implements CanActivate {
 
   private async identifyOrRefuse(request: CallerRequest, credential: string): Promise<boolean> {
     const caller = await this.identify(credential);
-    if (!caller) {
-      await this.throttle.recordFailure(request.ip);
-      throw new BrokerError('unauthorized', 'unknown API key or ServiceAccount token', {
-        'www-authenticate': 'Bearer',
-      });
-    }
+    if (!caller) return this.refuse(request, 'unknown API key or ServiceAccount token');
     request.caller = caller;
     return true;
+  }
+
+  /** Only a failure meets the throttle: a valid credential is served whoever shares its address. */
+  private async refuse(request: CallerRequest, message: string): Promise<never> {
+    this.throttle.assertNotBlocked(request.ip);
+    await this.throttle.recordFailure(request.ip);
+    throw new BrokerError('unauthorized', message, { 'www-authenticate': 'Bearer' });
   }
 
   private identify(credential: string): Promise<Caller | null> {

@@ -91,6 +91,23 @@ describe('ServiceAccountVerifier, verified-token cache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('refuses a token issued longer ago than BROKER_SA_MAX_TOKEN_AGE (default a day), and forgets one that ages past it', async () => {
+    const { verifier: fresh } = verifier();
+    const issuedAt = clock;
+    clock = issuedAt - 2 * 86_400_000; // signed two days ago, valid for three
+    const old = await sign('system:serviceaccount:shop:cart', {
+      expiresAt: Math.floor(issuedAt / 1000) + 86_400,
+    });
+    clock = issuedAt;
+    expect(await fresh.verify(old)).toBeNull();
+    // Issued now and valid for two days: accepted, and remembered only until it is a day old.
+    const young = await sign('system:serviceaccount:shop:cart', {
+      expiresAt: Math.floor(clock / 1000) + 2 * 86_400,
+    });
+    expect(await fresh.verify(young)).toBe('shop/cart');
+    expect(fresh.remembered(young)?.expiresAtMs).toBeLessThanOrEqual(clock + 86_400_000);
+  });
+
   it('does not cache refused tokens as valid', async () => {
     const { verifier: sa, cache } = verifier();
     const wrongIssuer = await sign('system:serviceaccount:apps:billing', { issuer: 'https://elsewhere' });

@@ -77,13 +77,16 @@ export class ServiceAccountVerifier {
         issuer: this.env.BROKER_SA_ISSUER,
         audience: this.env.BROKER_SA_AUDIENCE,
         algorithms: ALGORITHMS,
-        requiredClaims: ['exp', 'sub'],
+        requiredClaims: ['exp', 'sub', 'iat'],
+        // A token stolen from a pod is useful only this long after it was issued, whatever its exp.
+        maxTokenAge: this.env.BROKER_SA_MAX_TOKEN_AGE,
         currentDate: new Date(this.verified.now()),
       });
       const match = SUBJECT.exec(payload.sub ?? '');
       if (!match) return null;
       const account = `${match[1]}/${match[3]}`;
-      this.verified.set(key, account, payload.exp! * 1000);
+      const tooOldAtMs = (payload.iat! + this.env.BROKER_SA_MAX_TOKEN_AGE) * 1000;
+      this.verified.set(key, account, Math.min(payload.exp! * 1000, tooOldAtMs));
       return account;
     } catch (error) {
       this.logger.debug({ reason: (error as Error).message }, 'ServiceAccount token refused');

@@ -63,3 +63,44 @@ describe('validateEnvironment', () => {
     expect(message).not.toContain(Buffer.alloc(32, 1).toString('base64'));
   });
 });
+
+describe('BROKER_TRUSTED_PROXIES', () => {
+  const base = { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN };
+
+  it('trusts no proxy by default', () => {
+    expect(validateEnvironment(base).trustedProxies).toBe(false);
+  });
+
+  it('reads addresses, CIDRs and proxy-addr names', () => {
+    const env = validateEnvironment({
+      ...base,
+      BROKER_TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8,192.0.2.1,loopback',
+    });
+    expect(env.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8', '192.0.2.1', 'loopback']);
+  });
+
+  it.each(['10.0.0.0/33', 'ingress.local', '10.0.0.1/8/1', '::1/129'])('refuses %s', (entry) => {
+    expect(problem({ ...base, BROKER_TRUSTED_PROXIES: entry })).toMatch(/^BROKER_TRUSTED_PROXIES must be/);
+  });
+});
+
+describe('BROKER_WEBHOOK_URL', () => {
+  const base = {
+    BROKER_ENCRYPTION_KEYS: KEYS,
+    BROKER_ADMIN_TOKEN: ADMIN,
+    BROKER_WEBHOOK_SECRET: 's'.repeat(16),
+  };
+
+  it('refuses plain http outside loopback', () => {
+    expect(problem({ ...base, BROKER_WEBHOOK_URL: 'http://hooks.example.com/broker' })).toBe(
+      'BROKER_WEBHOOK_URL must use https (plain http is allowed for loopback hosts only)',
+    );
+  });
+
+  it.each(['https://hooks.example.com/broker', 'http://127.0.0.1:9000/hook', 'http://localhost/hook'])(
+    'accepts %s',
+    (url) => {
+      expect(validateEnvironment({ ...base, BROKER_WEBHOOK_URL: url }).BROKER_WEBHOOK_URL).toBe(url);
+    },
+  );
+});

@@ -12,7 +12,21 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { isIP } from 'node:net';
 import { Keyring, KeyringConfigError } from '@broker/crypto';
+import { isLoopbackUrl } from '@broker/providers';
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address or CIDR as proxy-addr reads it (which throws at start-up on anything else). */
+function isAddressOrCidr(entry: string): boolean {
+  if (PROXY_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 export const BROKER_ROLES = ['all', 'api', 'worker'] as const;
 export type BrokerRole = (typeof BROKER_ROLES)[number];
@@ -97,6 +111,16 @@ export class BrokerEnvironment {
   @Max(600)
   BROKER_REFRESH_LEASE_SECONDS = 30;
 
+  /**
+   * Least time between two upstream refreshes of one connection that readers can cause: within it
+   * a still-valid token is answered as it is, whatever `minValidity` asks (0 turns it off).
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  BROKER_MIN_REFRESH_INTERVAL_SECONDS = 30;
+
   /** Scheduled refreshes running at once in one worker process. */
   @Transform(toInteger)
   @IsInt()
@@ -152,6 +176,20 @@ export class BrokerEnvironment {
   @Min(1)
   BROKER_AUTH_FAILURE_LIMIT = 20;
 
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (comma-separated addresses or CIDRs, or
+   * proxy-addr's names `loopback`, `linklocal`, `uniquelocal`); none by default: the socket's peer
+   * is the client. Behind an ingress, the failed-auth throttle must see clients, not the ingress.
+   */
+  @IsOptional()
+  @IsString()
+  BROKER_TRUSTED_PROXIES?: string;
+
+  /** Provider endpoints in private or link-local ranges are refused unless this is true; loopback is always allowed. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS = false;
+
   /** Days of audit events kept; older ones are pruned by the reconciler. */
   @Transform(toInteger)
   @IsInt()
@@ -178,6 +216,12 @@ export class BrokerEnvironment {
   @MinLength(1)
   BROKER_SA_AUDIENCE = 'token-broker';
 
+  /** ServiceAccount tokens issued (`iat`) longer ago than this many seconds are refused. */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(60)
+  BROKER_SA_MAX_TOKEN_AGE = 86_400;
+
   /** Where connection events are POSTed, HMAC-signed; unset, no events are sent. */
   @IsOptional()
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
@@ -188,6 +232,15 @@ export class BrokerEnvironment {
   @IsString()
   @MinLength(16)
   BROKER_WEBHOOK_SECRET?: string;
+
+  /** Fastify's `trustProxy`: the trusted proxies, or false to believe no forwarded header. */
+  get trustedProxies(): string[] | false {
+    const list = (this.BROKER_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    return list.length > 0 ? list : false;
+  }
 
   get serviceAccountsEnabled(): boolean {
     return Boolean(this.BROKER_SA_JWKS_URL || this.BROKER_SA_JWKS_FILE);
@@ -236,8 +289,19 @@ export function validateEnvironment(raw: Record<string, unknown>): BrokerEnviron
     if (error instanceof KeyringConfigError) throw new EnvironmentError(error.message);
     throw error;
   }
+  const badProxy = (env.trustedProxies || []).find((entry) => !isAddressOrCidr(entry));
+  if (badProxy !== undefined) {
+    throw new EnvironmentError(
+      `BROKER_TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs (e.g. 10.0.0.0/8,fd00::/8), got "${badProxy}"`,
+    );
+  }
   if (env.serviceAccountsEnabled && !env.BROKER_SA_ISSUER) {
     throw new EnvironmentError('BROKER_SA_ISSUER is required with BROKER_SA_JWKS_URL or BROKER_SA_JWKS_FILE');
+  }
+  if (env.BROKER_WEBHOOK_URL?.startsWith('http:') && !isLoopbackUrl(env.BROKER_WEBHOOK_URL)) {
+    throw new EnvironmentError(
+      'BROKER_WEBHOOK_URL must use https (plain http is allowed for loopback hosts only)',
+    );
   }
   if (env.BROKER_WEBHOOK_URL && !env.BROKER_WEBHOOK_SECRET) {
     throw new EnvironmentError('BROKER_WEBHOOK_SECRET is required with BROKER_WEBHOOK_URL');

@@ -29,6 +29,9 @@ export class WebhookProcessor extends WorkerHost {
         [SIGNATURE_HEADER]: signWebhook(this.env.BROKER_WEBHOOK_SECRET!, body),
       },
       body,
+      // A redirect is not followed: the signed event goes to the configured receiver or nowhere
+      // (a 3xx is a failed delivery, retried and logged).
+      redirect: 'manual',
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
     if (!response.ok) {

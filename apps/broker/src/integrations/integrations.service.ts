@@ -16,6 +16,7 @@ import { SecretCipher } from '../security/secret-cipher';
 import { ConnectionEntity } from '../connections/connection.entity';
 import { AuditLog } from '../audit/audit-log';
 import { IntegrationEntity, StoredProviderConfig } from './integration.entity';
+import { checkEndpointHosts, endpointMoves, requireSecretForMoves } from './endpoint-changes';
 import {
   CreateIntegrationDto,
   IntegrationSettingsDto,
@@ -72,7 +73,7 @@ export class IntegrationsService {
 
   async create(dto: CreateIntegrationDto, actor: string): Promise<IntegrationView> {
     const config = pickSettings(dto);
-    resolveOrReject({ provider: dto.provider, ...config }, dto.clientId);
+    await checkEndpointHosts(resolveOrReject({ provider: dto.provider, ...config }, dto.clientId));
     const id = randomUUID();
     const entity = this.integrations.create({
       id,
@@ -114,7 +115,13 @@ export class IntegrationsService {
   async update(key: string, dto: UpdateIntegrationDto, actor: string): Promise<IntegrationView> {
     const entity = await this.findEntity(key);
     const config: StoredProviderConfig = { ...entity.config, ...pickSettings(dto) };
-    resolveOrReject({ provider: entity.provider, ...config }, dto.clientId ?? entity.clientId);
+    const resolved = resolveOrReject(
+      { provider: entity.provider, ...config },
+      dto.clientId ?? entity.clientId,
+    );
+    const moves = endpointMoves(resolveProvider({ provider: entity.provider, ...entity.config }), resolved);
+    requireSecretForMoves(moves, dto.clientSecret !== undefined);
+    await checkEndpointHosts(resolved);
     const changes: Partial<IntegrationEntity> = { config };
     if (dto.clientId !== undefined) changes.clientId = dto.clientId;
     if (dto.refreshAhead !== undefined) changes.refreshAhead = dto.refreshAhead;
@@ -131,7 +138,10 @@ export class IntegrationsService {
       actor,
       targetType: 'integration',
       targetKey: key,
-      details: { fields: Object.keys(dto) },
+      details: {
+        fields: Object.keys(dto).filter((field) => dto[field as keyof UpdateIntegrationDto] !== undefined),
+        ...(Object.keys(moves).length > 0 ? { endpoints: moves } : {}),
+      },
     });
     return this.view(await this.integrations.findOneByOrFail({ id: entity.id }));
   }

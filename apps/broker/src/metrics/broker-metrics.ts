@@ -161,4 +161,25 @@ export class BrokerMetrics {
     this.soonestExpiryMs = expiresAt ? expiresAt.getTime() : Number.POSITIVE_INFINITY;
     this.soonestExpiry.set(expiresAt ? Math.max(0, (expiresAt.getTime() - Date.now()) / 1000) : 0);
   }
+
+  // Hardening (security review): each names a condition an operator must act on.
+  private readonly auditRowsDropped = new Counter({
+    name: 'broker_audit_rows_dropped_total',
+    help: 'Audit rows Postgres refused (not a connectivity problem) and that were dropped so the others are written',
+    registers: [this.registry],
+  });
+
+  private readonly unsavedRotatedTokens = new Counter({
+    name: 'broker_rotated_refresh_token_write_failures_total',
+    help: 'Provider answers with a rotated refresh token whose write to Postgres failed',
+    registers: [this.registry],
+  });
+
+  auditRowDropped(count = 1): void {
+    this.auditRowsDropped.inc(count);
+  }
+
+  rotatedRefreshTokenWriteFailed(): void {
+    this.unsavedRotatedTokens.inc();
+  }
 }

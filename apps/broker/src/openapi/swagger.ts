@@ -21,7 +21,9 @@ export function mountSwagger(app: INestApplication): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: {
-      persistAuthorization: true,
+      // The admin token is not kept in the browser's localStorage, where any script on the origin
+      // (or whoever uses the machine next) could read it: an admin pastes it once per page load.
+      persistAuthorization: false,
       // No badge from validator.swagger.io: the page loads nothing from other origins (see HELMET_OPTIONS).
       validatorUrl: null,
     },

@@ -23,6 +23,8 @@ import { TokenEvents } from './token-events';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { ConnectionEvents } from './connection-events';
 import { TokenCache } from './token-cache';
+import { RotatedTokenGuard } from './rotated-token-guard';
+import { refreshHeldBack } from './refresh-interval';
 import { AccessToken, FailureWrite, Lease, TokenStore, TokenWrite } from './token-store';
 import { ATTR, errorType, inSpan, setActiveAttribute } from '../tracing/spans';
 
@@ -80,6 +82,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     private readonly integrations: IntegrationsService,
     private readonly metrics: BrokerMetrics,
     private readonly tokenEvents: TokenEvents,
+    private readonly rotatedTokens: RotatedTokenGuard,
   ) {
     this.upstreamLimiter = new ConcurrencyLimiter(env.BROKER_INTEGRATION_CONCURRENCY);
   }
@@ -115,7 +118,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     const startVersion = first.tokenVersion;
     const firstToken = this.store.accessTokenOf(first);
     setActiveAttribute(ATTR.connection, first.key);
-    if (!request.force && firstToken && this.satisfies(firstToken, request)) {
+    if (!request.force && firstToken && this.answersAsItIs(first, firstToken, request)) {
       setActiveAttribute(ATTR.refreshResult, 'already_fresh');
       return this.remember(firstToken);
     }
@@ -163,7 +166,10 @@ export class TokenRefresher implements OnApplicationShutdown {
       current = this.store.accessTokenOf(row);
       const movedOn =
         row.tokenVersion > startVersion || (request.expectedVersion ?? row.tokenVersion) !== row.tokenVersion;
-      if (current && ((movedOn && !request.force) || (!request.force && this.satisfies(current, request)))) {
+      if (
+        current &&
+        ((movedOn && !request.force) || (!request.force && this.answersAsItIs(row, current, request)))
+      ) {
         await this.store.releaseLease(lease);
         setActiveAttribute(ATTR.refreshResult, 'already_fresh');
         return this.remember(current);
@@ -303,6 +309,9 @@ export class TokenRefresher implements OnApplicationShutdown {
         `provider omitted expires_in; assuming ${this.env.BROKER_DEFAULT_EXPIRES_IN} s`,
       );
     }
+    if (tokens.lifetimeWarning) {
+      this.logger.warn({ integration: runtime.entity.key, connection: row.key }, tokens.lifetimeWarning);
+    }
     const issuedAt = Date.now();
     const { provider } = runtime;
     const refreshToken = tokens.refreshToken ?? previousRefreshToken;
@@ -350,6 +359,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       );
       this.pendingWrites.set(row.id, { lease, write });
       this.schedulePendingWrites();
+      if (write.tokens.refreshToken) await this.rotatedTokens.writeFailed(row, lease, error);
       const interim: AccessToken = {
         connectionId: row.id,
         connectionKey: row.key,
@@ -496,6 +506,15 @@ export class TokenRefresher implements OnApplicationShutdown {
     if (row.status === 'pending_authorization') {
       throw new BrokerError('needs_reauthorization', `connection "${row.key}" has not been authorized yet`);
     }
+  }
+
+  /** The token has the asked validity, or an on-demand refresh is held back (see refresh-interval.ts). */
+  private answersAsItIs(row: ConnectionEntity, token: AccessToken, request: RefreshRequest): boolean {
+    if (this.satisfies(token, request)) return true;
+    return (
+      request.reason === 'on_demand' &&
+      refreshHeldBack(row.lastRefreshedAt, token, this.env.BROKER_MIN_REFRESH_INTERVAL_SECONDS)
+    );
   }
 
   private satisfies(token: AccessToken, request: RefreshRequest): boolean {

@@ -8,6 +8,7 @@ import { ReadRecorder } from './read-recorder';
 import { TokenEvents } from './token-events';
 import { TokenCache } from './token-cache';
 import { TokenRefresher } from './token-refresher';
+import { RotatedTokenGuard } from './rotated-token-guard';
 import { TokenStore } from './token-store';
 import { TokensController } from './tokens.controller';
 import { TokensService } from './tokens.service';
@@ -18,7 +19,7 @@ import { TokensService } from './tokens.service';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([ConnectionEntity]), IntegrationsModule, ConnectionEventsModule],
-  providers: [TokenStore, TokenCache, TokenRefresher, TokenEvents, ReadRecorder],
+  providers: [TokenStore, TokenCache, TokenRefresher, TokenEvents, ReadRecorder, RotatedTokenGuard],
   exports: [TokenStore, TokenCache, TokenRefresher, TokenEvents, ReadRecorder, ConnectionEventsModule],
 })
 export class TokensModule {}

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MIN_VALIDITY_RULE, readMinValidity, tokenAnswerJson } from '@broker/token-api';
 import { BrokerError } from '../common/broker-error';
-import { RESOURCE_KEY_PATTERN } from '../common/keys';
+import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
 import { AuditLog } from '../audit/audit-log';
 import { BrokerMetrics, TokenOutcome } from '../metrics/broker-metrics';
 import type { Caller } from '../clients/clients.service';
@@ -52,7 +52,16 @@ export class TokensService {
         return tokenAnswerJson(cached, now);
       }
     }
+    // A key no connection can have is refused before anything is counted, cached or logged: its
+    // text must never reach the audit trail (whose column holds a valid key) or a metric label.
+    if (!RESOURCE_KEY_PATTERN.test(key)) return this.impossibleKey();
     return this.resolveAndCount(caller, key, minValiditySeconds);
+  }
+
+  private impossibleKey(): never {
+    this.metrics.tokenRequest('not_found');
+    setActiveAttribute(ATTR.tokenOutcome, 'not_found');
+    throw new BrokerError('not_found', `no connection has that key: connection keys ${RESOURCE_KEY_RULE}`);
   }
 
   private async resolveAndCount(caller: Caller, key: string, minValiditySeconds: number): Promise<string> {
@@ -92,7 +101,6 @@ export class TokensService {
     }
     const cached = this.cache.get(key, minValiditySeconds);
     if (cached) return { token: cached, outcome: 'cache_hit' };
-    if (!RESOURCE_KEY_PATTERN.test(key)) throw BrokerError.notFound('connection', key);
     // A refresh of this connection is already running here: wait for it instead of reading the row.
     const running = this.refresher.inFlightFor(key);
     if (running) return this.refreshed(running);

@@ -1,0 +1,232 @@
+import { Redis } from 'ioredis';
+import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
+import { BrokerProcess, sleep, startBroker } from './support/broker-process';
+import { createTestDatabase, query } from './support/test-database';
+import { admin, getToken, JsonResponse, request } from './support/http';
+import {
+  connectBloomerang,
+  createApiKey,
+  createBloomerangIntegration,
+  createBloomIntegration,
+} from './support/provider-flows';
+
+const REDIS_DB = 15;
+const AUTH_FAILURE_LIMIT = 5;
+const LONG_KEY = 'a'.repeat(300);
+
+/**
+ * What a security review found, each as the attack that worked: long keys that stopped the audit
+ * trail, an admin PATCH that sent the client secret to another host, a lock-out of every admin
+ * behind one proxy address, reads that forced an upstream refresh each, and a provider answer
+ * with an absurd lifetime that lost a rotated refresh token.
+ */
+describe('security review', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let sandbox: Sandbox;
+  let sandboxUrl: string;
+  let broker: BrokerProcess;
+  let apiKey: string;
+
+  const wellFormed = (response: JsonResponse, label: string) => {
+    if (response.status >= 500 || response.status < 400) {
+      throw new Error(`${label} → ${response.status} ${response.text}`);
+    }
+    expect(response.body).toEqual({
+      statusCode: response.status,
+      error: expect.any(String),
+      message: expect.any(String),
+    });
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('security');
+    const redis = new Redis({ host: '127.0.0.1', port: 6379, db: REDIS_DB, lazyConnect: true });
+    await redis.connect();
+    await redis.flushdb();
+    redis.disconnect();
+    sandbox = createSandbox({ autoApprove: true, bloomTokenTtlSeconds: 3600, accessTokenTtlSeconds: 3600 });
+    sandboxUrl = await sandbox.listen(0);
+    broker = await startBroker({
+      DATABASE_URL: db.url,
+      REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+      BROKER_AUTH_FAILURE_LIMIT: String(AUTH_FAILURE_LIMIT),
+      BROKER_TRUSTED_PROXIES: '127.0.0.1/32',
+      // The production default of the refresh interval (30 s), not the test suites' 0.
+      BROKER_MIN_REFRESH_INTERVAL_SECONDS: undefined,
+    });
+    expect((await createBloomIntegration(broker.url, sandboxUrl, 'bloom')).status).toBe(201);
+    await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang');
+    expect(
+      (await admin(broker.url).post('/admin/connections', { key: 'bloom-1', integration: 'bloom' })).status,
+    ).toBe(201);
+    apiKey = await createApiKey(broker.url);
+  });
+
+  afterAll(async () => {
+    await broker?.stop();
+    await sandbox?.close();
+    await db?.drop();
+  });
+
+  describe('finding 1: long keys', () => {
+    it('answers a well-formed 4xx for a 300-character key on every route', async () => {
+      const routes: [string, string, unknown?][] = [
+        ['GET', `/admin/integrations/${LONG_KEY}`],
+        ['PATCH', `/admin/integrations/${LONG_KEY}`, { scopes: ['x'] }],
+        ['DELETE', `/admin/integrations/${LONG_KEY}`],
+        ['GET', `/admin/connections/${LONG_KEY}`],
+        ['DELETE', `/admin/connections/${LONG_KEY}`],
+        ['POST', `/admin/connections/${LONG_KEY}/refresh`],
+        ['POST', `/admin/connections/${LONG_KEY}/authorize`],
+        ['DELETE', `/admin/clients/${LONG_KEY}`],
+        ['GET', `/admin/audit?target=${LONG_KEY}`],
+        ['GET', `/admin/connections?integration=${LONG_KEY}`],
+        ['GET', `/oauth/callback?code=x&state=${LONG_KEY}`],
+        ['GET', `/admin/integrations/${'b'.repeat(600)}`],
+      ];
+      for (const [method, path, body] of routes) {
+        wellFormed(await request(broker.url, method, path, { body }), `${method} ${path.slice(0, 40)}`);
+      }
+      for (const key of [LONG_KEY, 'x'.repeat(129), 'UPPER', 'a'.repeat(600)]) {
+        wellFormed(await getToken(broker.url, apiKey, key), `GET /tokens/${key.slice(0, 20)}`);
+      }
+    });
+
+    it('keeps auditing token reads after reads of impossible keys', async () => {
+      for (let i = 0; i < 3; i++) await getToken(broker.url, apiKey, 'z'.repeat(200 + i));
+      expect((await getToken(broker.url, apiKey, 'bloom-1')).status).toBe(200);
+      let rows: unknown[] = [];
+      for (let attempt = 0; attempt < 30 && rows.length === 0; attempt++) {
+        await sleep(200);
+        rows = (await admin(broker.url).get('/admin/audit?action=token.read&target=bloom-1')).body;
+      }
+      expect(rows.length).toBeGreaterThan(0);
+      const impossible = await query(
+        db.url,
+        `SELECT count(*)::int AS n FROM audit_events WHERE length(target_key) > 63`,
+      );
+      expect(impossible[0].n).toBe(0);
+    });
+  });
+
+  describe('finding 2: provider endpoints', () => {
+    it('refuses a PATCH of tokenUrl or authorizationUrl without the client secret', async () => {
+      const moved = await admin(broker.url).patch('/admin/integrations/bloomerang', {
+        tokenUrl: 'https://attacker.example/token',
+      });
+      expect(moved.status).toBe(400);
+      expect(moved.body.message).toMatch(/clientSecret/);
+      const movedAuthorize = await admin(broker.url).patch('/admin/integrations/bloomerang', {
+        authorizationUrl: 'https://attacker.example/authorize',
+      });
+      expect(movedAuthorize.status).toBe(400);
+      const integration = await admin(broker.url).get('/admin/integrations/bloomerang');
+      expect(integration.body.tokenUrl).toBe(`${sandboxUrl}/bloomerang/v2/oauth/token`);
+    });
+
+    it('audits a moved endpoint with its old and new host', async () => {
+      const moved = await admin(broker.url).patch('/admin/integrations/bloomerang', {
+        tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token?moved=1`,
+        clientSecret: SANDBOX_CLIENTS.bloomerang.clientSecret,
+      });
+      expect(moved.status).toBe(200);
+      const audit = await admin(broker.url).get('/admin/audit?action=integration.update&target=bloomerang');
+      const host = new URL(sandboxUrl).host;
+      expect(audit.body[0].details).toMatchObject({
+        endpoints: { tokenUrl: { from: host, to: host } },
+      });
+      await admin(broker.url).patch('/admin/integrations/bloomerang', {
+        tokenUrl: `${sandboxUrl}/bloomerang/v2/oauth/token`,
+        clientSecret: SANDBOX_CLIENTS.bloomerang.clientSecret,
+      });
+    });
+
+    it.each([
+      'https://10.1.2.3/token',
+      'https://169.254.169.254/latest/meta-data',
+      'https://192.168.0.10/token',
+      'https://[fd00::1]/token',
+      'https://[fe80::1]/token',
+      'https://[::ffff:10.0.0.1]/token',
+    ])('refuses the private provider endpoint %s', async (tokenUrl) => {
+      const created = await createBloomIntegration(broker.url, sandboxUrl, `private-${Date.now()}`, {
+        tokenUrl,
+      });
+      expect(created.status).toBe(400);
+      expect(created.body.message).toMatch(/private|link-local/);
+      const patched = await admin(broker.url).patch('/admin/integrations/bloom', {
+        tokenUrl,
+        clientSecret: SANDBOX_CLIENTS.bloom.clientSecret,
+      });
+      expect(patched.status).toBe(400);
+    });
+  });
+
+  describe('finding 4: forced refreshes', () => {
+    it('makes at most one upstream refresh for twenty sequential reads asking a day of validity', async () => {
+      const before = sandbox.stats().tokenRequests.total;
+      for (let i = 0; i < 20; i++) {
+        const read = await getToken(broker.url, apiKey, 'bloom-1', 86400);
+        expect(read.status).toBe(200);
+      }
+      expect(sandbox.stats().tokenRequests.total - before).toBeLessThanOrEqual(1);
+    });
+  });
+
+  describe('finding 5: absurd lifetimes', () => {
+    it('stores a rotated refresh token from an answer with expires_in 1e15, with a bounded expiry', async () => {
+      await connectBloomerang(broker.url, 'bloomerang', 'absurd-1');
+      sandbox.configure({ fault: 'absurdLifetime', faultCount: 1 });
+      const refreshed = await admin(broker.url).post('/admin/connections/absurd-1/refresh');
+      expect(refreshed.status).toBe(200);
+      const expiresAt = Date.parse(refreshed.body.expiresAt);
+      expect(expiresAt).toBeGreaterThan(Date.now());
+      expect(expiresAt).toBeLessThanOrEqual(Date.now() + 366 * 86400_000);
+      const read = await getToken(broker.url, apiKey, 'absurd-1');
+      expect(read.status).toBe(200);
+      expect(Number.isFinite(Date.parse(read.body.expiresAt))).toBe(true);
+      // The next refresh presents the rotated refresh token: no reuse, no revoked chain.
+      const again = await admin(broker.url).post('/admin/connections/absurd-1/refresh');
+      expect(again.status).toBe(200);
+      expect(again.body.status).toBe('active');
+      expect(sandbox.stats().refreshTokenReuses).toBe(0);
+    });
+  });
+
+  describe('smaller points', () => {
+    it('Swagger UI does not keep the admin credential in the browser', async () => {
+      const init = await request(broker.url, 'GET', '/docs/swagger-ui-init.js', { token: null });
+      expect(init.status).toBe(200);
+      expect(init.text).toMatch(/"persistAuthorization":\s*false/);
+    });
+  });
+
+  // Last: it blocks the test's proxy client address.
+  describe('finding 3: failed-auth throttle behind a proxy', () => {
+    const from = (address: string, token?: string) =>
+      request(broker.url, 'GET', '/admin/integrations', {
+        token,
+        headers: { 'x-forwarded-for': address },
+      });
+
+    it('blocks the failing source only, and never refuses a valid credential', async () => {
+      const attacker = '203.0.113.9';
+      const statuses: number[] = [];
+      for (let i = 0; i < AUTH_FAILURE_LIMIT + 3; i++)
+        statuses.push((await from(attacker, 'wrong-token')).status);
+      expect(statuses.slice(0, AUTH_FAILURE_LIMIT)).toEqual(Array(AUTH_FAILURE_LIMIT).fill(401));
+      expect(statuses.at(-1)).toBe(429);
+      // Another client behind the same proxy: not blocked.
+      expect((await from('198.51.100.7')).status).toBe(200);
+      expect((await from('198.51.100.7', 'also-wrong')).status).toBe(401);
+      // A valid admin sharing the attacker's address: still served.
+      expect((await from(attacker)).status).toBe(200);
+      // A valid client API key too.
+      const read = await request(broker.url, 'GET', '/tokens/bloom-1', {
+        token: apiKey,
+        headers: { 'x-forwarded-for': attacker },
+      });
+      expect(read.status).toBe(200);
+    });
+  });
+});
