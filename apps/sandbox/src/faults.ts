@@ -28,7 +28,7 @@ export const ABSURD_LIFETIME_SECONDS = 1e15;
  * `absurdLifetime`: the grant is processed as usual (a refresh token is consumed and rotated), but
  * the answer claims lifetimes no date can hold, as a provider with a unit bug would.
  */
-export function withAbsurdLifetime<T extends Readonly<Record<string, string | number>>>(body: T): T {
+export function withAbsurdLifetime<T extends Readonly<Record<string, unknown>>>(body: T): T {
   return {
     ...body,
     expires_in: ABSURD_LIFETIME_SECONDS,

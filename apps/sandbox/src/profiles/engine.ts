@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { consentPage, errorPage, readPkce, withQuery } from '../authorize';
 import { resolveRedirectUri } from '../clients';
 import type { SandboxContext } from '../context';
-import { hang, sendFault, takeFault } from '../faults';
+import { hang, sendFault, takeFault, withAbsurdLifetime } from '../faults';
 import {
   bearerToken,
   invalidClient,
@@ -254,8 +254,9 @@ async function tokenEndpoint(
     }
     const fault = takeFault(ctx, profile.id);
     if (fault === 'hang') return await hang(reply, ctx.shutdown);
-    if (fault !== 'none') return sendFault(fault, reply);
-    const answer = grant(ctx, where, request);
+    if (fault !== 'none' && fault !== 'absurdLifetime') return sendFault(fault, reply);
+    const granted = grant(ctx, where, request);
+    const answer = fault === 'absurdLifetime' ? withAbsurdLifetime(granted) : granted;
     return sendAnswer(
       reply,
       request,
