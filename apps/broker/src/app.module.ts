@@ -11,6 +11,7 @@ import { CallerHttpModule, ClientsHttpModule } from './clients/clients.module';
 import { TokensHttpModule } from './tokens/tokens.module';
 import { WorkerModule } from './scheduler/worker.module';
 import { AuditHttpModule } from './audit/audit.module';
+import { AdminIdentitiesModule, AdminTokensHttpModule } from './admin-identities/admin-identities.module';
 
 /**
  * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
@@ -22,7 +23,14 @@ export class AppModule {
     const roleModules = [
       ...(env.servesApi ? [TokensHttpModule, CallerHttpModule, OAuthCallbackHttpModule] : []),
       ...(env.adminApiEnabled
-        ? [IntegrationsHttpModule, ConnectionsHttpModule, ClientsHttpModule, AuditHttpModule]
+        ? [
+            AdminIdentitiesModule,
+            IntegrationsHttpModule,
+            ConnectionsHttpModule,
+            ClientsHttpModule,
+            AuditHttpModule,
+            AdminTokensHttpModule,
+          ]
         : []),
       ...(env.runsWorker ? [WorkerModule] : []),
     ];
