@@ -5,7 +5,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { FindOptionsWhere, MoreThanOrEqual, Repository } from 'typeorm';
 import { AdminRoutes } from '../security/admin.guard';
 import { RequiresRole } from '../admin-identities/admin-roles';
-import { AdminIdentity, CurrentAdmin } from '../admin-identities/admin-identity';
 import { createValidationPipe } from '../common/validation';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEventView, ListAuditQuery } from './audit.dto';
