@@ -2,6 +2,7 @@ import { InitialSchema1795409209714 } from './1795409209714-InitialSchema';
 import { ServiceAccountClients1795409490369 } from './1795409490369-ServiceAccountClients';
 import { ProviderCatalogue1795500000016 } from './1795500000016-ProviderCatalogue';
 import { ScaleSchedule1795500017000 } from './1795500017000-ScaleSchedule';
+import { AdminIdentities1796185896930 } from './1796185896930-AdminIdentities';
 
 /** Every migration, in order. The one source of the schema. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   ServiceAccountClients1795409490369,
   ProviderCatalogue1795500000016,
   ScaleSchedule1795500017000,
+  AdminIdentities1796185896930,
 ];

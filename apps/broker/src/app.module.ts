@@ -15,6 +15,7 @@ import { ProvidersHttpModule } from './providers/providers.module';
 import { AuditLogModule } from './audit/audit-log.module';
 import { EventsModule } from './events/events.module';
 import { RefreshQueueModule } from './scheduler/refresh-queue.module';
+import { AdminIdentitiesModule, AdminTokensHttpModule } from './admin-identities/admin-identities.module';
 
 /**
  * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
@@ -27,11 +28,13 @@ export class AppModule {
       ...(env.servesApi ? [TokensHttpModule, CallerHttpModule, OAuthCallbackHttpModule] : []),
       ...(env.adminApiEnabled
         ? [
+            AdminIdentitiesModule,
             IntegrationsHttpModule,
             ConnectionsHttpModule,
             ClientsHttpModule,
             AuditHttpModule,
             ProvidersHttpModule,
+            AdminTokensHttpModule,
           ]
         : []),
       ...(env.runsWorker ? [WorkerModule] : []),

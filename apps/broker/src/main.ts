@@ -12,6 +12,7 @@ import { BrokerExceptionFilter } from './common/broker-exception.filter';
 import { mountSwagger } from './openapi/swagger';
 import { IMPORT_BODY_LIMIT_BYTES, IMPORT_ROUTE } from './connections/connection.dto';
 import { registerSecurityHeaders } from './security/http-headers';
+import { registerAdminRequestHook } from './security/admin-request-hook';
 import { createAppLogger, logRequests, logUnmatchedRequest } from './logging';
 
 /** Nest's Fastify adapter, with the request-log hook on the not-found handler as on every logged route. */
@@ -67,8 +68,12 @@ async function bootstrap(): Promise<void> {
       if (route.url === IMPORT_ROUTE && route.method === 'POST') route.bodyLimit = IMPORT_BODY_LIMIT_BYTES;
     });
   app.useGlobalFilters(new BrokerExceptionFilter());
-  registerSecurityHeaders(app);
-  if (env.adminApiEnabled) mountSwagger(app);
+  registerSecurityHeaders(app, env);
+  if (env.adminApiEnabled) {
+    // After the security headers: refused admin requests carry them too.
+    registerAdminRequestHook(app);
+    mountSwagger(app, env);
+  }
 
   // SIGTERM: stop taking requests, let those in flight (and running refresh jobs) finish, exit 0.
   let stopping = false;

@@ -14,8 +14,12 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 64 })
   action: string;
 
-  @Column({ type: 'varchar', length: 128 })
+  @Column({ type: 'varchar', length: 300 })
   actor: string;
+
+  /** The signed-in person's email beside an `oidc:<subject>` actor, when the provider gives one. */
+  @Column({ name: 'actor_email', type: 'varchar', length: 254, nullable: true })
+  actorEmail: string | null;
 
   @Column({ name: 'target_type', type: 'varchar', length: 32 })
   targetType: string;

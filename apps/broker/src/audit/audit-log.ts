@@ -1,12 +1,17 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { InjectRepository } from '@nestjs/typeorm';
 import { LessThan, Repository } from 'typeorm';
 import { ERROR_CODES } from '../common/broker-error';
 import { BrokerMetrics, TOKEN_OUTCOMES, TokenOutcome } from '../metrics/broker-metrics';
 import { AuditDetails, AuditEventEntity } from './audit-event.entity';
 
-/** The actor recorded for calls made with the admin token. */
-export const ADMIN_ACTOR = 'admin';
+/**
+ * The admin making the current request, for the audit rows its handler writes: the admin routes
+ * run their handler inside `adminActorContext.run(...)`, and a row whose actor is that admin gets
+ * the person's email beside it. (Services only pass the actor name; the email rides along here.)
+ */
+export const adminActorContext = new AsyncLocalStorage<{ actor: string; email?: string }>();
 
 /** Every action the audit trail records; a new one is added here, so the API's enum stays true. */
 export const AUDIT_ACTIONS = [
@@ -21,11 +26,20 @@ export const AUDIT_ACTIONS = [
   'connection.delete',
   'client.create',
   'client.delete',
+  'admin_token.create',
+  'admin_token.delete',
+  'admin.refused',
   'token.read',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export const AUDIT_TARGET_TYPES = ['integration', 'connection', 'client'] as const;
+export const AUDIT_TARGET_TYPES = [
+  'integration',
+  'connection',
+  'client',
+  'admin_token',
+  'admin_route',
+] as const;
 
 /**
  * How an event ended: `ok`; for token reads the token path's outcome (`cache_hit`, `forbidden`…);
@@ -50,6 +64,17 @@ export interface AuditRecord {
 
 const FLUSH_INTERVAL_MS = 1_000;
 const MAX_BUFFERED = 5_000;
+/** Distinct refused-admin-request rows held per flush; a flood beyond it is counted in the last. */
+const MAX_REFUSAL_ROWS = 200;
+
+/** A refused admin request: who (if known), which route, why. Never the credential. */
+export interface AdminRefusal {
+  actor: string;
+  route: string;
+  outcome: 'unauthorized' | 'forbidden' | 'too_many_requests' | 'service_unavailable';
+  reason: string;
+  ip: string;
+}
 
 /**
  * Admin changes are written at once. Token reads are counted in memory and written once a second
@@ -62,6 +87,9 @@ export class AuditLog implements OnApplicationShutdown {
   /** Token reads not written yet: actor → connection → outcome → count. */
   private pending = new Map<string, Map<string, Map<TokenOutcome, number>>>();
   private pendingRows = 0;
+  /** Refused admin requests not written yet, by actor, route, outcome, reason and address. */
+  private refusals = new Map<string, { refusal: AdminRefusal; count: number }>();
+  private droppedRefusals = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -73,7 +101,22 @@ export class AuditLog implements OnApplicationShutdown {
   }
 
   async record(event: AuditRecord): Promise<void> {
-    await this.events.insert(toRow(event));
+    const current = adminActorContext.getStore();
+    const actorEmail = current && current.actor === event.actor ? (current.email ?? null) : null;
+    await this.events.insert({ ...toRow(event), actorEmail });
+  }
+
+  /**
+   * A refused admin request, counted in memory and written with the next flush as one row per
+   * (actor, route, outcome, reason, address) with the count: a flood of bad credentials costs at
+   * most MAX_REFUSAL_ROWS rows a second, never one per request.
+   */
+  countAdminRefusal(refusal: AdminRefusal): void {
+    const key = [refusal.actor, refusal.route, refusal.outcome, refusal.reason, refusal.ip].join('\n');
+    const entry = this.refusals.get(key);
+    if (entry) entry.count += 1;
+    else if (this.refusals.size < MAX_REFUSAL_ROWS) this.refusals.set(key, { refusal, count: 1 });
+    else this.droppedRefusals += 1;
   }
 
   /**
@@ -101,6 +144,7 @@ export class AuditLog implements OnApplicationShutdown {
   }
 
   async flush(): Promise<void> {
+    await this.flushRefusals();
     if (this.pendingRows === 0) return;
     const batch = this.pending;
     this.pending = new Map();
@@ -163,6 +207,35 @@ export class AuditLog implements OnApplicationShutdown {
         { dropped, reason: (firstRefusal as { message?: string })?.message },
         'audit rows refused by Postgres were dropped; the others were written',
       );
+    }
+  }
+
+  private async flushRefusals(): Promise<void> {
+    if (this.refusals.size === 0) return;
+    const batch = [...this.refusals.values()];
+    const dropped = this.droppedRefusals;
+    this.refusals = new Map();
+    this.droppedRefusals = 0;
+    const rows = batch.map(({ refusal, count }, index) =>
+      toRow({
+        action: 'admin.refused',
+        actor: refusal.actor,
+        targetType: 'admin_route',
+        targetKey: refusal.route,
+        outcome: refusal.outcome,
+        details: {
+          reason: refusal.reason,
+          ip: refusal.ip,
+          count,
+          ...(index === batch.length - 1 && dropped > 0 ? { otherRefusals: dropped } : {}),
+        },
+      }),
+    );
+    try {
+      await this.events.insert(rows);
+    } catch (error) {
+      // Refusals are evidence, not state: while Postgres is away they are logged, not kept.
+      this.logger.warn({ err: error, rows: rows.length }, 'refused admin requests not audited');
     }
   }
 

@@ -1,23 +1,24 @@
-import { Controller, Get, Query, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query, UsePipes } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { InjectRepository } from '@nestjs/typeorm';
 import { FindOptionsWhere, MoreThanOrEqual, Repository } from 'typeorm';
-import { AdminGuard } from '../security/admin.guard';
+import { AdminRoutes } from '../security/admin.guard';
+import { RequiresRole } from '../admin-identities/admin-roles';
 import { createValidationPipe } from '../common/validation';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditEventView, ListAuditQuery } from './audit.dto';
 
 @ApiTags('audit')
-@ApiBearerAuth('admin')
-@ApiErrors(401, 429, 500, 503)
-@UseGuards(AdminGuard)
+@AdminRoutes()
+@ApiErrors(401, 403, 429, 500, 503)
 @UsePipes(createValidationPipe())
 @Controller('admin/audit')
 export class AuditController {
   constructor(@InjectRepository(AuditEventEntity) private readonly events: Repository<AuditEventEntity>) {}
 
   /** Who read which token and who changed what, newest first. Kept `BROKER_AUDIT_RETENTION_DAYS` days. */
+  @RequiresRole('viewer')
   @Get()
   @ApiErrors(400)
   async list(@Query() query: ListAuditQuery): Promise<AuditEventView[]> {

@@ -21,12 +21,12 @@ export class ListAuditQuery {
   target?: string;
 
   /**
-   * Only events by this actor (`admin`, `oauth-callback`, a client name).
-   * @example "admin"
+   * Only events by this actor (`bootstrap`, `token:<name>`, `oidc:<subject>`, `oauth-callback`, a client name).
+   * @example "oidc:248289761001"
    */
   @Optional()
   @IsString()
-  @MaxLength(128)
+  @MaxLength(300)
   actor?: string;
 
   /**
@@ -61,16 +61,23 @@ export class AuditEventView {
   action: string;
 
   /**
-   * `admin`, `oauth-callback`, or the name of the client that read a token.
-   * @example "billing-service"
+   * Who: an admin (`bootstrap`, `token:<name>`, `oidc:<subject>`; `unauthenticated` for a refused
+   * credential), `oauth-callback`, or the name of the client that read a token.
+   * @example "oidc:248289761001"
    */
   actor: string;
+
+  /**
+   * The signed-in admin's email, when the identity provider gives one.
+   * @example "jane@example.com"
+   */
+  actorEmail: string | null;
 
   @ApiProperty({ enum: AUDIT_TARGET_TYPES, example: 'connection' })
   targetType: string;
 
   /**
-   * The integration or connection key, or the client id.
+   * The integration or connection key, the client or admin token id, or the refused route.
    * @example "bloomerang-acme"
    */
   targetKey: string | null;
@@ -80,7 +87,8 @@ export class AuditEventView {
   outcome: string;
 
   /**
-   * Facts about the event: changed field names, `count` of aggregated token reads, an OAuth error.
+   * Facts about the event: changed field names, `count` of aggregated token reads or refused
+   * admin requests (with the refusal `reason` and `ip`), an OAuth error.
    * @example { "count": 42 }
    */
   details: Record<string, unknown> | null;

@@ -13,54 +13,65 @@ export class BrokerExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, code, message, headers } = this.describe(exception);
-    // Error bodies are JSON on every route, the token path included (which has no helmet hook).
-    reply.header('x-content-type-options', 'nosniff');
-    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
-    void reply.status(status).send({ statusCode: status, error: code, message });
+    sendError(host.switchToHttp().getResponse<FastifyReply>(), exception, this.logger);
   }
+}
 
-  private describe(exception: unknown): {
-    status: number;
-    code: string;
-    message: string;
-    headers: Record<string, string>;
-  } {
-    if (exception instanceof BrokerError) {
-      return {
-        status: exception.status,
-        code: exception.code,
-        message: exception.message,
-        headers: exception.headers,
-      };
-    }
-    if (isDatabaseUnavailable(exception)) {
-      return {
-        status: 503,
-        code: 'service_unavailable',
-        message: 'the database is unreachable; try again shortly',
-        headers: { 'retry-after': '1' },
-      };
-    }
-    const status = httpStatusOf(exception);
-    if (status !== undefined && status !== 500) {
-      return {
-        status,
-        code: CODE_OF_STATUS[status] ?? (status >= 500 ? 'service_unavailable' : 'bad_request'),
-        message: clientMessage(exception),
-        headers: {},
-      };
-    }
-    const errorId = randomUUID();
-    this.logger.error({ errorId, err: exception }, 'unhandled error');
+/**
+ * Answers with the error body; also for hooks that answer before Nest sees the request (the admin
+ * credential check). Returns the status sent.
+ */
+export function sendError(reply: FastifyReply, exception: unknown, logger: Logger): number {
+  const { status, code, message, headers } = describeError(exception, logger);
+  // Error bodies are JSON on every route, the token path included (which has no helmet hook).
+  reply.header('x-content-type-options', 'nosniff');
+  for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+  void reply.status(status).send({ statusCode: status, error: code, message });
+  return status;
+}
+
+function describeError(
+  exception: unknown,
+  logger: Logger,
+): {
+  status: number;
+  code: string;
+  message: string;
+  headers: Record<string, string>;
+} {
+  if (exception instanceof BrokerError) {
     return {
-      status: 500,
-      code: 'internal_error',
-      message: `internal error; quote error id ${errorId} to the operator`,
+      status: exception.status,
+      code: exception.code,
+      message: exception.message,
+      headers: exception.headers,
+    };
+  }
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      status: 503,
+      code: 'service_unavailable',
+      message: 'the database is unreachable; try again shortly',
+      headers: { 'retry-after': '1' },
+    };
+  }
+  const status = httpStatusOf(exception);
+  if (status !== undefined && status !== 500) {
+    return {
+      status,
+      code: CODE_OF_STATUS[status] ?? (status >= 500 ? 'service_unavailable' : 'bad_request'),
+      message: clientMessage(exception),
       headers: {},
     };
   }
+  const errorId = randomUUID();
+  logger.error({ errorId, err: exception }, 'unhandled error');
+  return {
+    status: 500,
+    code: 'internal_error',
+    message: `internal error; quote error id ${errorId} to the operator`,
+    headers: {},
+  };
 }
 
 const UNREACHABLE_CODES = new Set([

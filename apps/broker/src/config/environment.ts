@@ -27,6 +27,7 @@ function isAddressOrCidr(entry: string): boolean {
   if (prefix === undefined) return true;
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
+import { parseRoleMap } from '../admin-identities/role-map';
 
 export const BROKER_ROLES = ['all', 'api', 'worker'] as const;
 export type BrokerRole = (typeof BROKER_ROLES)[number];
@@ -62,6 +63,38 @@ export class BrokerEnvironment {
   @IsString()
   @MinLength(32, { message: 'must be at least 32 characters' })
   BROKER_ADMIN_TOKEN?: string;
+
+  /** People sign in to the admin API through this OpenID Connect provider (its issuer URL). */
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  BROKER_ADMIN_OIDC_ISSUER?: string;
+
+  /** The broker's (public) client at that provider, used by Swagger UI's sign-in with PKCE. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  BROKER_ADMIN_OIDC_CLIENT_ID?: string;
+
+  /** The audience the provider's tokens must carry; default the client id (an ID token's `aud`). */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  BROKER_ADMIN_OIDC_AUDIENCE?: string;
+
+  /** The token claim that lists the person's groups. */
+  @IsString()
+  @MinLength(1)
+  BROKER_ADMIN_OIDC_ROLES_CLAIM = 'groups';
+
+  /** The scopes Swagger UI asks for at sign-in (space-separated); the roles claim must come with them. */
+  @IsString()
+  @MinLength(1)
+  BROKER_ADMIN_OIDC_SCOPES = 'openid email profile';
+
+  /** `role=group,...` (roles `admin`, `operator`, `viewer`); a person in no mapped group gets 403. */
+  @IsOptional()
+  @IsString()
+  BROKER_ADMIN_OIDC_ROLE_MAP?: string;
 
   /** Whether this process serves `/admin/*` at all; a sidecar turns it off and needs no admin token. */
   @Transform(toBoolean)
@@ -242,6 +275,10 @@ export class BrokerEnvironment {
     return list.length > 0 ? list : false;
   }
 
+  get adminSignInEnabled(): boolean {
+    return Boolean(this.BROKER_ADMIN_OIDC_ISSUER);
+  }
+
   get serviceAccountsEnabled(): boolean {
     return Boolean(this.BROKER_SA_JWKS_URL || this.BROKER_SA_JWKS_FILE);
   }
@@ -306,9 +343,19 @@ export function validateEnvironment(raw: Record<string, unknown>): BrokerEnviron
   if (env.BROKER_WEBHOOK_URL && !env.BROKER_WEBHOOK_SECRET) {
     throw new EnvironmentError('BROKER_WEBHOOK_SECRET is required with BROKER_WEBHOOK_URL');
   }
-  if (env.adminApiEnabled && !env.BROKER_ADMIN_TOKEN) {
+  if (Boolean(env.BROKER_ADMIN_OIDC_ISSUER) !== Boolean(env.BROKER_ADMIN_OIDC_CLIENT_ID)) {
     throw new EnvironmentError(
-      'BROKER_ADMIN_TOKEN is required when the admin API is on (set BROKER_ADMIN_API=false to serve tokens only)',
+      'BROKER_ADMIN_OIDC_ISSUER and BROKER_ADMIN_OIDC_CLIENT_ID are required together',
+    );
+  }
+  try {
+    parseRoleMap(env.BROKER_ADMIN_OIDC_ROLE_MAP ?? '');
+  } catch (error) {
+    throw new EnvironmentError(`BROKER_ADMIN_OIDC_ROLE_MAP: ${(error as Error).message}`);
+  }
+  if (env.adminApiEnabled && !env.BROKER_ADMIN_TOKEN && !env.adminSignInEnabled) {
+    throw new EnvironmentError(
+      'BROKER_ADMIN_TOKEN is required when the admin API is on and BROKER_ADMIN_OIDC_ISSUER is not set (set BROKER_ADMIN_API=false to serve tokens only)',
     );
   }
   return env;

@@ -4,6 +4,7 @@ import { ConnectionEntity } from '../connections/connection.entity';
 import { OAuthStateEntity } from '../connections/oauth-state.entity';
 import { IntegrationEntity } from '../integrations/integration.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
+import { AdminTokenEntity } from '../admin-identities/admin-token.entity';
 import { migrations } from '../../../../migrations';
 
 export const ENTITIES = [
@@ -12,6 +13,7 @@ export const ENTITIES = [
   OAuthStateEntity,
   ClientEntity,
   AuditEventEntity,
+  AdminTokenEntity,
 ];
 
 /**

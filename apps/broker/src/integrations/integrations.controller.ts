@@ -1,46 +1,38 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  UseGuards,
-  UsePipes,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UsePipes } from '@nestjs/common';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
-import { AdminGuard } from '../security/admin.guard';
+import { AdminRoutes } from '../security/admin.guard';
+import { RequiresRole } from '../admin-identities/admin-roles';
+import { AdminIdentity, CurrentAdmin } from '../admin-identities/admin-identity';
 import { createValidationPipe } from '../common/validation';
-import { ADMIN_ACTOR } from '../audit/audit-log';
 import { CreateIntegrationDto, IntegrationView, UpdateIntegrationDto } from './integration.dto';
 import { IntegrationsService } from './integrations.service';
 
 @ApiTags('integrations')
-@ApiBearerAuth('admin')
-@ApiErrors(401, 429, 500, 503)
-@UseGuards(AdminGuard)
+@AdminRoutes()
+@ApiErrors(401, 403, 429, 500, 503)
 @UsePipes(createValidationPipe())
 @Controller('admin/integrations')
 export class IntegrationsController {
   constructor(private readonly integrations: IntegrationsService) {}
 
   /** Registers an upstream OAuth client. The client secret is encrypted at rest and never returned. */
+  @RequiresRole('admin')
   @Post()
   @ApiErrors(400, 409, 413, 415)
-  create(@Body() dto: CreateIntegrationDto): Promise<IntegrationView> {
-    return this.integrations.create(dto, ADMIN_ACTOR);
+  create(@Body() dto: CreateIntegrationDto, @CurrentAdmin() admin: AdminIdentity): Promise<IntegrationView> {
+    return this.integrations.create(dto, admin.actor);
   }
 
   /** Lists every integration. */
+  @RequiresRole('viewer')
   @Get()
   list(): Promise<IntegrationView[]> {
     return this.integrations.list();
   }
 
   /** One integration, with the redirect URI to register with the provider. */
+  @RequiresRole('viewer')
   @Get(':key')
   @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
   @ApiErrors(404)
@@ -49,19 +41,25 @@ export class IntegrationsController {
   }
 
   /** Changes settings or rotates the client secret. */
+  @RequiresRole('admin')
   @Patch(':key')
   @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
   @ApiErrors(400, 404, 413, 415)
-  update(@Param('key') key: string, @Body() dto: UpdateIntegrationDto): Promise<IntegrationView> {
-    return this.integrations.update(key, dto, ADMIN_ACTOR);
+  update(
+    @Param('key') key: string,
+    @Body() dto: UpdateIntegrationDto,
+    @CurrentAdmin() admin: AdminIdentity,
+  ): Promise<IntegrationView> {
+    return this.integrations.update(key, dto, admin.actor);
   }
 
   /** Deletes an integration that has no connections left (409 otherwise). */
+  @RequiresRole('admin')
   @Delete(':key')
   @HttpCode(204)
   @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
   @ApiErrors(404, 409)
-  remove(@Param('key') key: string): Promise<void> {
-    return this.integrations.remove(key, ADMIN_ACTOR);
+  remove(@Param('key') key: string, @CurrentAdmin() admin: AdminIdentity): Promise<void> {
+    return this.integrations.remove(key, admin.actor);
   }
 }

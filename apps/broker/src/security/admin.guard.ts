@@ -1,43 +1,90 @@
-import { CanActivate, Injectable } from '@nestjs/common';
-import { ExecutionContext } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
-import { BrokerEnvironment } from '../config/environment';
-import { BrokerError } from '../common/broker-error';
-import { FailedAuthThrottle } from './failed-auth-throttle';
+import {
+  applyDecorators,
+  CallHandler,
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  NestInterceptor,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiBearerAuth } from '@nestjs/swagger';
+import { context as otelContext, trace } from '@opentelemetry/api';
+import { Observable } from 'rxjs';
+import { adminActorContext } from '../audit/audit-log';
+import type { AdminRequest } from '../admin-identities/admin-identity';
+import { AdminRole, REQUIRED_ROLE_METADATA, roleAllows } from '../admin-identities/admin-roles';
+import { AdminAuthenticator } from './admin-authenticator';
+import { adminRouteName } from './admin-request-hook';
 
-/** Guards `/admin/*` with `Authorization: Bearer $BROKER_ADMIN_TOKEN`, compared in constant time. */
+export { bearerToken } from './admin-authenticator';
+
+/**
+ * Guards `/admin/*`: the credential is checked by the admin request hook before any body is read
+ * (this guard authenticates itself only where that hook did not run), then the route's role
+ * (`@RequiresRole`) decides: 403 `forbidden` otherwise. A route stating no role is `admin` only.
+ */
 @Injectable()
 export class AdminGuard implements CanActivate {
-  private readonly expectedDigest: Buffer;
-
   constructor(
-    env: BrokerEnvironment,
-    private readonly throttle: FailedAuthThrottle,
-  ) {
-    this.expectedDigest = digest(env.BROKER_ADMIN_TOKEN ?? '');
-  }
+    private readonly authenticator: AdminAuthenticator,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const presented = bearerToken(request.headers.authorization);
-    if (presented && timingSafeEqual(digest(presented), this.expectedDigest)) return true;
-    // Only a failure meets the throttle: a valid admin is served whoever shares its address.
-    this.throttle.assertNotBlocked(request.ip);
-    await this.throttle.recordFailure(request.ip);
-    throw new BrokerError('unauthorized', presented ? 'invalid admin token' : 'missing admin bearer token', {
-      'www-authenticate': 'Bearer',
+    const request = context.switchToHttp().getRequest<AdminRequest>();
+    const route = adminRouteName(request);
+    const state = (request.admin ??= {});
+    const identity = (state.identity ??= await this.authenticator.authenticate(request, route));
+    const needed =
+      this.reflector.getAllAndOverride<AdminRole | undefined>(REQUIRED_ROLE_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? 'admin';
+    if (!identity.role) {
+      throw this.authenticator.refuse(
+        identity,
+        request,
+        route,
+        'no admin role is mapped to any of your groups (BROKER_ADMIN_OIDC_ROLE_MAP)',
+      );
+    }
+    if (!roleAllows(identity.role, needed)) {
+      throw this.authenticator.refuse(
+        identity,
+        request,
+        route,
+        `${route} needs the "${needed}" role; you have "${identity.role}"`,
+      );
+    }
+    return true;
+  }
+}
+
+/**
+ * Runs the admin handler under the request's server span (so a provider call it makes sits in the
+ * caller's trace) and with the admin as the audit's current actor (whose email the rows get).
+ */
+@Injectable()
+export class AdminRequestContext implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const state = context.switchToHttp().getRequest<AdminRequest>().admin;
+    const identity = state?.identity;
+    const span = state?.span;
+    return new Observable((subscriber) => {
+      const run = () => {
+        const subscription = next.handle().subscribe(subscriber);
+        return () => subscription.unsubscribe();
+      };
+      const withActor = () =>
+        identity ? adminActorContext.run({ actor: identity.actor, email: identity.email }, run) : run();
+      return span ? otelContext.with(trace.setSpan(otelContext.active(), span), withActor) : withActor();
     });
   }
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** The credential of an `Authorization: Bearer …` header, or undefined. */
-export function bearerToken(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+/** What every admin controller carries: the bearer scheme in OpenAPI, the guard, the request context. */
+export function AdminRoutes(): ClassDecorator {
+  return applyDecorators(ApiBearerAuth('admin'), UseGuards(AdminGuard), UseInterceptors(AdminRequestContext));
 }

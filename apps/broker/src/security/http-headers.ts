@@ -1,6 +1,8 @@
 import helmet, { HelmetOptions } from 'helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BrokerEnvironment } from '../config/environment';
 
 /**
  * Helmet's headers with a Content-Security-Policy Swagger UI works under: its scripts are files
@@ -37,12 +39,39 @@ export const HELMET_OPTIONS: HelmetOptions = {
  */
 export const NOSNIFF_ONLY_ROUTE = { securityHeaders: 'nosniff-only' } as const;
 
-/** Helmet's middleware, built once (building it is what costs: @fastify/helmet does it per request). */
-const applyHelmet = helmet(HELMET_OPTIONS);
+type HelmetMiddleware = ReturnType<typeof helmet>;
 
-function setHelmetHeaders(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-  applyHelmet(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+/**
+ * With admin sign-in, Swagger UI's pages differ in two ways. The page may call the identity
+ * provider's origin (the authorization code is exchanged from the browser: a public client with
+ * PKCE). And sign-in runs in a popup that hands the code back to its opener: `/docs` lets its
+ * popups keep their opener (`same-origin-allow-popups`), and the redirect page coming back from the
+ * provider must not be isolated from it (`unsafe-none`), or the code never reaches Swagger UI.
+ */
+function docsHelmetOptions(
+  env: BrokerEnvironment,
+  coop: 'same-origin-allow-popups' | 'unsafe-none',
+): HelmetOptions {
+  const directives = {
+    ...(HELMET_OPTIONS.contentSecurityPolicy as { directives: Record<string, string[]> }).directives,
+  };
+  if (env.BROKER_ADMIN_OIDC_ISSUER) {
+    directives.connectSrc = [...directives.connectSrc, new URL(env.BROKER_ADMIN_OIDC_ISSUER).origin];
+  }
+  return {
+    ...HELMET_OPTIONS,
+    contentSecurityPolicy: { useDefaults: false, directives },
+    crossOriginOpenerPolicy: { policy: coop },
+  };
 }
+
+function hookOf(middleware: HelmetMiddleware) {
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    middleware(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+  };
+}
+
+const OAUTH2_REDIRECT_PAGE = '/docs/oauth2-redirect.html';
 
 /**
  * Helmet's headers on every route but the token path, as a hook of each route rather than a global
@@ -51,7 +80,18 @@ function setHelmetHeaders(request: FastifyRequest, reply: FastifyReply, done: Ho
  * so this applies `helmet` itself (the package @fastify/helmet wraps, same options) per route.
  * Registered before Swagger UI's routes, so they get it too.
  */
-export function registerSecurityHeaders(app: NestFastifyApplication): void {
+export function registerSecurityHeaders(app: NestFastifyApplication, env: BrokerEnvironment): void {
+  // Each helmet middleware is built once (building it is what costs: @fastify/helmet does it per request).
+  const setHelmetHeaders = hookOf(helmet(HELMET_OPTIONS));
+  let setDocsHeaders = setHelmetHeaders;
+  if (env.adminSignInEnabled) {
+    const page = helmet(docsHelmetOptions(env, 'same-origin-allow-popups'));
+    const redirect = helmet(docsHelmetOptions(env, 'unsafe-none'));
+    setDocsHeaders = hookOf(
+      (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) =>
+        (request.url?.split('?')[0] === OAUTH2_REDIRECT_PAGE ? redirect : page)(request, response, next),
+    );
+  }
   app
     .getHttpAdapter()
     .getInstance()
@@ -59,6 +99,6 @@ export function registerSecurityHeaders(app: NestFastifyApplication): void {
       const config = route.config as { securityHeaders?: string } | undefined;
       if (config?.securityHeaders === NOSNIFF_ONLY_ROUTE.securityHeaders) return;
       const existing = route.onRequest ? [route.onRequest].flat() : [];
-      route.onRequest = [...existing, setHelmetHeaders];
+      route.onRequest = [...existing, route.url.startsWith('/docs') ? setDocsHeaders : setHelmetHeaders];
     });
 }

@@ -10,7 +10,7 @@ export interface ConnectionChange {
   id: string;
   key: string;
   v: number;
-  kind: 'tokens' | 'status' | 'deleted' | 'client';
+  kind: 'tokens' | 'status' | 'deleted' | 'client' | 'admin_token';
 }
 
 const RECONNECT_DELAY_MS = 1_000;
