@@ -1,14 +1,14 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { CATALOGUE, type CatalogueEntry } from '@broker/providers';
 import { ApiErrors } from '../common/api-errors';
-import { AdminGuard } from '../security/admin.guard';
+import { RequiresRole } from '../admin-identities/admin-roles';
+import { AdminRoutes } from '../security/admin.guard';
 import { ProviderView } from './provider.dto';
 
 @ApiTags('providers')
-@ApiBearerAuth('admin')
-@ApiErrors(401, 429, 500, 503)
-@UseGuards(AdminGuard)
+@AdminRoutes()
+@ApiErrors(401, 403, 429, 500, 503)
 @Controller('admin/providers')
 export class ProvidersController {
   private readonly views = CATALOGUE.map(providerView);
@@ -17,6 +17,7 @@ export class ProvidersController {
    * The provider catalogue: every id `POST /admin/integrations` accepts as `provider`, with the
    * config each connection must give, its scopes, refresh token rules and documentation.
    */
+  @RequiresRole('viewer')
   @Get()
   list(): ProviderView[] {
     return this.views;
