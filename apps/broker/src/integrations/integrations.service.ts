@@ -51,6 +51,7 @@ const SETTING_FIELDS = [
   'bearerTokenTypes',
   'tokenTypeOptional',
   'refreshTokenExpiresInField',
+  'allowedScopes',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
@@ -213,6 +214,7 @@ export class IntegrationsService {
       bearerTokenTypes: resolved.bearerTokenTypes,
       tokenTypeOptional: resolved.tokenTypeOptional,
       refreshTokenExpiresInField: resolved.refreshTokenExpiresInField,
+      allowedScopes: resolved.allowedScopes,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
