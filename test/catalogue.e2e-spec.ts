@@ -272,6 +272,28 @@ describe('provider catalogue through the broker against strict sandbox profiles'
       expect(location.searchParams.get('code')).toBeNull();
     });
 
+    it('shopify: each connection talks to its own shop, and a token of one shop is refused at another', async () => {
+      await flows.get('shopify');
+      const created = await api.post('/admin/connections', {
+        key: 'shop-b',
+        integration: 'cat-shopify',
+        config: { shop: 'bravo' },
+      });
+      expect(created.status).toBe(201);
+      const url = new URL(created.body.authorizationUrl);
+      expect(url.pathname).toBe('/shopify/bravo/authorize');
+      const callbackUrl = await authorizeAtSandbox(created.body.authorizationUrl, broker.url);
+      expect(new URL(callbackUrl).searchParams.get('shop')).toBe('bravo.myshopify.com');
+      const callback = await request(broker.url, 'GET', callbackUrl.slice(broker.url.length), {
+        token: null,
+      });
+      expect(callback.status).toBe(200);
+      const bravo = (await getToken(broker.url, apiKey, 'shop-b')).body.accessToken;
+      expect((await resource('shopify', { shop: 'bravo' }, bravo)).status).toBe(200);
+      expect((await resource('shopify', { shop: 'acme-store' }, bravo)).status).toBe(401);
+      expect((await api.post('/admin/connections/shop-b/refresh')).body).toMatchObject({ status: 'active' });
+    });
+
     it('xero: a spent refresh token works again only within the grace window (shortened to 1 s)', async () => {
       await flows.get('xero');
       sandbox.configure({ profiles: { xero: { graceSeconds: 1 } } });

@@ -43,6 +43,8 @@ export interface ProtocolKnobs {
   bearerTokenTypes?: string[];
   /** The provider's answer has no token_type (Shopify). */
   tokenTypeOptional?: boolean;
+  /** A closed list of scopes: any other is refused, naming it. */
+  allowedScopes?: string[];
   /** A non-standard answer field with the refresh token's lifetime (QuickBooks' `x_refresh_token_expires_in`). */
   refreshTokenExpiresInField?: string;
 }
@@ -101,6 +103,7 @@ export interface ResolvedProvider {
   tokenTypeOptional?: boolean;
   refreshTokenExpiresInField?: string;
   errorCodes?: Record<string, string>;
+  allowedScopes?: string[];
 }
 
 /** An integration's settings break a rule of its provider; the message names the field. */
@@ -186,6 +189,7 @@ const ONLY_FOR: Record<string, ProviderKind> = {
   bearerTokenTypes: 'oauth2',
   tokenTypeOptional: 'oauth2',
   refreshTokenExpiresInField: 'oauth2',
+  allowedScopes: 'oauth2',
 };
 
 /** Validates an integration's settings against its provider's rules and applies the defaults. */
@@ -282,7 +286,7 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
         scopes,
         sendScopeOnTokenRequest: true,
         extraTokenParams: { ...extra },
-        ...checkKnobs(config),
+        ...checkKnobs(config, scopes),
       };
     }
     default:
@@ -293,17 +297,7 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
 /** A catalogue preset, with the admin's scopes and endpoint overrides. */
 function resolveEntry(entry: CatalogueEntry, config: IntegrationProviderConfig): ResolvedProvider {
   const scopes = config.scopes ?? entry.defaultScopes ?? [];
-  if (entry.allowedScopes) {
-    const allowed = entry.allowedScopes;
-    const outside = scopes.find((scope) => !allowed.includes(scope));
-    if (outside !== undefined) {
-      throw new ProviderConfigError(
-        allowed.length === 0
-          ? `scopes: ${entry.name} takes no scopes ("${outside}" given)`
-          : `scopes: "${outside}" is not a scope ${entry.name} allows (${allowed.join(', ')})`,
-      );
-    }
-  }
+  checkAllowedScopes(entry.name, scopes, entry.allowedScopes);
   const tokenUrl = config.tokenUrl ?? entry.tokenUrl;
   if (!tokenUrl) throw new ProviderConfigError(`tokenUrl is required for provider "${entry.id}"`);
   const refresh = entry.refreshToken;
@@ -335,7 +329,20 @@ function resolveEntry(entry: CatalogueEntry, config: IntegrationProviderConfig):
     tokenTypeOptional: entry.tokenTypeOptional,
     refreshTokenExpiresInField: entry.refreshTokenExpiresInField,
     errorCodes: entry.errorCodes,
+    allowedScopes: entry.allowedScopes,
   };
+}
+
+/** A scope outside a provider's closed list is refused, naming it. */
+function checkAllowedScopes(who: string, scopes: string[], allowed: string[] | undefined): void {
+  if (!allowed) return;
+  const outside = scopes.find((scope) => !allowed.includes(scope));
+  if (outside === undefined) return;
+  throw new ProviderConfigError(
+    allowed.length === 0
+      ? `scopes: ${who} takes no scopes ("${outside}" given)`
+      : `scopes: "${outside}" is not a scope ${who} allows (${allowed.join(', ')})`,
+  );
 }
 
 const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -360,8 +367,10 @@ function checkSeconds(field: string, value: number | undefined, max: number): nu
 }
 
 /** The oauth2 knobs an admin gave, checked; only those given are set. */
-function checkKnobs(config: ProtocolKnobs): Partial<ResolvedProvider> {
+function checkKnobs(config: ProtocolKnobs, scopes: string[]): Partial<ResolvedProvider> {
   const knobs: Partial<ResolvedProvider> = {};
+  checkAllowedScopes('this provider', scopes, config.allowedScopes);
+  if (config.allowedScopes !== undefined) knobs.allowedScopes = [...config.allowedScopes];
   if (config.pkce !== undefined) {
     if (config.pkce !== 'S256' && config.pkce !== 'none')
       throw new ProviderConfigError('pkce must be "S256" or "none"');

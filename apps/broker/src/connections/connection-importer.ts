@@ -6,7 +6,11 @@ import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
 import { IntegrationEntity } from '../integrations/integration.entity';
-import { planNextRefresh, planWithRefreshTokenLifetime } from '../tokens/refresh-plan';
+import {
+  notBeforeRefreshWindow,
+  planNextRefresh,
+  planWithRefreshTokenLifetime,
+} from '../tokens/refresh-plan';
 import { PlannedRefresh, RefreshQueue } from '../scheduler/refresh-queue';
 import { TableStatistics } from './table-statistics';
 import { ConcurrencyLimiter } from '../tokens/concurrency-limiter';
@@ -157,10 +161,12 @@ export class ConnectionImporter {
     if (!integration) return { problem: `integration "${dto.integration}" does not exist` };
     let grantType: string;
     let config: Record<string, string> | null;
+    let refreshWindowSeconds: number | undefined;
     try {
       const checked = connectionProvider(integration, dto.scopes, dto.config);
       grantType = checked.provider.grantType;
       config = checked.config;
+      refreshWindowSeconds = checked.provider.refreshWindowSeconds;
     } catch (error) {
       // Refused here, an item becomes `invalid` with the reason; nothing is written for it.
       if (error instanceof BrokerError) return { problem: error.message };
@@ -176,11 +182,15 @@ export class ConnectionImporter {
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     let nextRefreshAt: Date;
     if (usable && expiresAt) {
+      const expiresIn = (expiresAt.getTime() - now) / 1000;
       nextRefreshAt = planWithRefreshTokenLifetime(
-        planNextRefresh(now, (expiresAt.getTime() - now) / 1000),
+        planNextRefresh(now, expiresIn),
         now,
         refreshTokenExpiresAt,
       );
+      // A provider that refuses early refreshes (Exact Online) is asked no sooner than it accepts.
+      if (refreshWindowSeconds !== undefined)
+        nextRefreshAt = notBeforeRefreshWindow(nextRefreshAt, now, expiresIn, refreshWindowSeconds);
     } else {
       nextRefreshAt = new Date(now + FIRST_REFRESH_SAFETY_DELAY_MS);
     }

@@ -324,6 +324,15 @@ export class IntegrationSettingsDto {
   @Matches(/^[A-Za-z0-9_.-]{1,32}$/, { each: true, message: 'each value in $property must be a token type' })
   bearerTokenTypes?: string[];
 
+  /**
+   * oauth2: a closed list of the provider's scopes; a scope outside it (on the integration or a
+   * connection) is a 400 naming it.
+   * @example ["read", "write"]
+   */
+  @Optional()
+  @ScopeList()
+  allowedScopes?: string[];
+
   /** oauth2: the provider's token answer has no `token_type`; its tokens are bearer tokens. */
   @ApiPropertyOptional({ example: true })
   @Optional()
@@ -472,6 +481,8 @@ export class IntegrationView {
   bearerTokenTypes?: string[];
   tokenTypeOptional?: boolean;
   refreshTokenExpiresInField?: string;
+  /** @example ["read", "write"] */
+  allowedScopes?: string[];
   /** Refresh policy (contract "Refresh policy"). */
   @ApiProperty({ enum: REFRESH_AHEAD_POLICIES, example: 'always' })
   refreshAhead: RefreshAhead;

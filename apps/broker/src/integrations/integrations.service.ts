@@ -52,6 +52,7 @@ const SETTING_FIELDS = [
   'bearerTokenTypes',
   'tokenTypeOptional',
   'refreshTokenExpiresInField',
+  'allowedScopes',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
@@ -225,6 +226,7 @@ export class IntegrationsService {
       bearerTokenTypes: resolved.bearerTokenTypes,
       tokenTypeOptional: resolved.tokenTypeOptional,
       refreshTokenExpiresInField: resolved.refreshTokenExpiresInField,
+      allowedScopes: resolved.allowedScopes,
       refreshAhead: entity.refreshAhead,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,

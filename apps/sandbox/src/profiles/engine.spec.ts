@@ -563,6 +563,53 @@ describe('per-connection hosts', () => {
   });
 });
 
+describe('consent page and client credentials', () => {
+  it('shows the approve/deny page without a decision, and its form completes the flow at a host path', async () => {
+    server = await startTestSandbox();
+    const profile = profileOf('shopify');
+    const query = new URLSearchParams({
+      client_id: profileClient(profile).clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT_URI,
+      scope: 'read_orders',
+      state: 's',
+    });
+    const page = await server.get(`/shopify/acme/authorize?${query}`);
+    expect(page.status).toBe(200);
+    const action = /action="([^"]+)"/.exec(page.text)?.[1];
+    expect(action).toBe('/shopify/acme/authorize/decision');
+    const decided = await server.post(
+      action!,
+      new URLSearchParams({ ...Object.fromEntries(query), sandbox_decision: 'approve' }),
+    );
+    expect(decided.status).toBe(302);
+    const location = new URL(decided.headers.get('location')!);
+    expect(location.searchParams.get('code')).toEqual(expect.any(String));
+    expect(location.searchParams.get('shop')).toBe('acme.myshopify.com');
+  });
+
+  it('microsoft: client credentials give an access token and no refresh token', async () => {
+    server = await startTestSandbox();
+    const profile = profileOf('microsoft');
+    const response = await token(profile, {
+      grant_type: 'client_credentials',
+      scope: 'https://graph.microsoft.com/.default',
+    });
+    expect(response.status).toBe(200);
+    const body = response.json<Record<string, unknown>>();
+    expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
+    expect(body).not.toHaveProperty('refresh_token');
+    expect((await resource(profile, body.access_token as string)).json()).toMatchObject({
+      account: null,
+      host: 'common',
+    });
+    // A provider that documents only the code flow refuses it.
+    expect((await token(profileOf('box'), { grant_type: 'client_credentials' })).json()).toMatchObject({
+      error: 'unsupported_grant_type',
+    });
+  });
+});
+
 describe('test settings', () => {
   it.each([
     [{ profiles: { nowhere: { graceSeconds: 1 } } }],

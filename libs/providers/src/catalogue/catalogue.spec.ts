@@ -117,6 +117,20 @@ describe('the provider catalogue', () => {
     ],
     [{ provider: 'bloomerang', scopes: ['Admin'] }, 'Bloomerang scope must be one of'],
     [
+      { provider: 'quickbooks', scopes: ['com.intuit.quickbooks.payroll'] },
+      '"com.intuit.quickbooks.payroll" is not a scope QuickBooks Online (Intuit) allows',
+    ],
+    [
+      {
+        provider: 'oauth2',
+        grantType: 'client_credentials',
+        tokenUrl: 'https://a.example/t',
+        allowedScopes: ['read'],
+        scopes: ['read', 'admin'],
+      },
+      '"admin" is not a scope this provider allows (read)',
+    ],
+    [
       { provider: 'shopify', tokenUrl: 'https://{store}.example/token' },
       'tokenUrl: {store} is not a config field',
     ],

@@ -12,8 +12,9 @@ export const exactOnline: CatalogueEntry = {
   // A refresh is accepted only when the access token has less than ~30 s left (30 s as the
   // catalogue brief has it; not re-verified against Exact's own pages).
   refreshWindowSeconds: 30,
-  // Single use; an unused refresh token lives 30 days.
-  refreshToken: { rotation: 'single_use', idleSeconds: 30 * 86_400 },
+  // Each refresh returns a new refresh token; the previous ones expire once the new one is first
+  // used (so the old one still works until then). An unused refresh token lives 30 days.
+  refreshToken: { rotation: 'rotating', idleSeconds: 30 * 86_400 },
   docs: [
     'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
     'https://forums.invantive.com/t/exact-online-error-message-old-refresh-token-used/2903',

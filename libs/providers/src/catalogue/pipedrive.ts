@@ -11,5 +11,8 @@ export const pipedrive: CatalogueEntry = {
   accessTokenSeconds: 3600,
   // 60 days unused (from the catalogue brief, not re-verified).
   refreshToken: { rotation: 'rotating', idleSeconds: 60 * 86_400 },
-  docs: ['https://pipedrive.readme.io/docs/marketplace-oauth-authorization'],
+  docs: [
+    'https://pipedrive.readme.io/docs/marketplace-oauth-authorization',
+    'https://developers.pipedrive.com/docs/api/v1/Oauth',
+  ],
 };

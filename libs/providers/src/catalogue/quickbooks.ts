@@ -8,6 +8,16 @@ export const quickbooks: CatalogueEntry = {
   tokenUrl: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
   tokenAuthMethod: 'client_secret_basic',
   defaultScopes: ['com.intuit.quickbooks.accounting'],
+  // Intuit's scopes: the two API scopes and the OpenID Connect ones.
+  allowedScopes: [
+    'com.intuit.quickbooks.accounting',
+    'com.intuit.quickbooks.payment',
+    'openid',
+    'profile',
+    'email',
+    'phone',
+    'address',
+  ],
   // The company the user picked comes back on the callback only.
   metadata: { tokenResponse: [], callback: ['realmId'] },
   accessTokenSeconds: 3600,

@@ -11,7 +11,9 @@ export const x: CatalogueEntry = {
   pkce: 'S256',
   // offline.access is the scope that yields a refresh token.
   defaultScopes: ['tweet.read', 'users.read', 'offline.access'],
+  // "only stay valid for two hours"; a refresh token only with offline.access. That each refresh
+  // returns a new refresh token and ends the old one is from the catalogue brief, not re-verified.
   accessTokenSeconds: 7200,
   refreshToken: { rotation: 'single_use' },
-  docs: ['https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/authorization-code'],
+  docs: ['https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code'],
 };

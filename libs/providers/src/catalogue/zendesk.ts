@@ -16,10 +16,17 @@ export const zendesk: CatalogueEntry = {
       description: 'the account\'s subdomain: "acme" for acme.zendesk.com',
     },
   ],
-  // Refresh tokens (with expires_in on the access token) are Zendesk's newer, opt-in scheme; the
-  // rotation rule is not re-verified: treated as a new refresh token on each use.
-  refreshToken: { rotation: 'rotating' },
+  // "A successful request will also return a refresh token and delete the previous access and
+  // refresh tokens": single use. Access tokens last 30 minutes by default (clients created from
+  // 30 April 2026; older clients must ask for an expiry). A translated copy of the announcement says
+  // a refresh needs the access token to have expired; the English page does not say so, so it is
+  // not encoded as a refresh window.
+  accessTokenSeconds: 1800,
+  // Refresh tokens last 30 days by default (7 to 90 as the client sets them).
+  refreshToken: { rotation: 'single_use', lifetimeSeconds: 30 * 86_400 },
   docs: [
+    'https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token',
+    'https://support.zendesk.com/hc/en-us/articles/9182123625370-Announcing-support-for-OAuth-refresh-token-grant-type-and-OAuth-access-and-refresh-token-expirations',
     'https://developer.zendesk.com/documentation/ticketing/working-with-oauth/creating-and-using-oauth-tokens-with-the-api/',
   ],
 };

@@ -12,7 +12,8 @@ export const zoom: CatalogueEntry = {
   // as the catalogue brief has it (not re-verified against Zoom's docs).
   scopeSeparator: COMMA,
   accessTokenSeconds: 3600,
-  // Each refresh returns a new refresh token and the old one stops working; 90 days.
+  // Each refresh returns a new refresh token and the old one stops working; about 90 days for
+  // user-authorized apps (Zoom calls it changeable behaviour).
   refreshToken: { rotation: 'single_use', lifetimeSeconds: 90 * 86_400 },
   docs: ['https://developers.zoom.us/docs/integrations/oauth/'],
 };
