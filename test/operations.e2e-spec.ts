@@ -243,7 +243,7 @@ describe('operations: ServiceAccount callers, metrics, audit, webhooks, throttli
     );
     expect(reads).toContainEqual(expect.objectContaining({ actor: 'reports', outcome: 'forbidden' }));
     const changes = (await api.get('/admin/audit?action=connection.refresh')).body;
-    expect(changes[0]).toMatchObject({ actor: 'admin', targetKey: 'bloom-ops-1', outcome: 'ok' });
+    expect(changes[0]).toMatchObject({ actor: 'bootstrap', targetKey: 'bloom-ops-1', outcome: 'ok' });
     expect((await api.get('/admin/audit?since=yesterday')).status).toBe(400);
   });
 

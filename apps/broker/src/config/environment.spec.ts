@@ -56,11 +56,40 @@ describe('validateEnvironment', () => {
       { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_AUTO_MIGRATE: 'maybe' },
       'BROKER_AUTO_MIGRATE',
     ],
+    [
+      { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_OIDC_ISSUER: 'https://idp.example.com' },
+      'BROKER_ADMIN_OIDC_ISSUER and BROKER_ADMIN_OIDC_CLIENT_ID are required together',
+    ],
+    [
+      { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_ADMIN_OIDC_ISSUER: 'not a url' },
+      'BROKER_ADMIN_OIDC_ISSUER',
+    ],
+    [
+      { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_ADMIN_OIDC_ROLE_MAP: 'root=wheel' },
+      'BROKER_ADMIN_OIDC_ROLE_MAP: "root" is not a role',
+    ],
+    [
+      { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_ADMIN_OIDC_ROLE_MAP: 'admin' },
+      'BROKER_ADMIN_OIDC_ROLE_MAP: "admin" is not role=group',
+    ],
   ])('stops on %p with one line naming the variable', (raw, expected) => {
     const message = problem(raw as Record<string, string>);
     expect(message).toContain(expected);
     expect(message).not.toContain('\n');
     expect(message).not.toContain(Buffer.alloc(32, 1).toString('base64'));
+  });
+
+  it('starts without the bootstrap token once sign-in is configured', () => {
+    const env = validateEnvironment({
+      BROKER_ENCRYPTION_KEYS: KEYS,
+      BROKER_ADMIN_OIDC_ISSUER: 'https://idp.example.com',
+      BROKER_ADMIN_OIDC_CLIENT_ID: 'token-broker',
+      BROKER_ADMIN_OIDC_ROLE_MAP: 'admin=token-broker-admins, viewer=engineering',
+    });
+    expect(env.BROKER_ADMIN_TOKEN).toBeUndefined();
+    expect(env.adminSignInEnabled).toBe(true);
+    expect(env.BROKER_ADMIN_OIDC_ROLES_CLAIM).toBe('groups');
+    expect(env.BROKER_ADMIN_OIDC_AUDIENCE).toBeUndefined();
   });
 });
 

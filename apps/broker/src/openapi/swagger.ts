@@ -48,6 +48,8 @@ export function mountSwagger(app: INestApplication, env: BrokerEnvironment): voi
       showExtensions: true,
       ...(env.adminSignInEnabled
         ? {
+            // Register this URL with the provider as the client's redirect URI.
+            oauth2RedirectUrl: adminSignInRedirectUri(env),
             initOAuth: {
               clientId: env.BROKER_ADMIN_OIDC_CLIENT_ID,
               usePkceWithAuthorizationCodeGrant: true,
@@ -61,6 +63,11 @@ export function mountSwagger(app: INestApplication, env: BrokerEnvironment): voi
           withSignIn(document, await oidc.discoveredMetadata(), env)
       : undefined,
   });
+}
+
+/** Where the provider sends the signed-in admin back to Swagger UI. */
+export function adminSignInRedirectUri(env: BrokerEnvironment): string {
+  return `${env.BROKER_PUBLIC_URL.replace(/\/+$/, '')}/docs/oauth2-redirect.html`;
 }
 
 function withSignIn(
