@@ -121,6 +121,10 @@ export class HorizonSweep {
    * horizon stays due: that refresh keeps the refresh token alive.
    */
   private async deferColdConnections(reach: number): Promise<number> {
+    const policies: { id: string }[] = await this.db.query(
+      `SELECT id FROM integrations WHERE refresh_ahead = 'when_read'`,
+    );
+    if (policies.length === 0) return 0;
     const keepAlive = `CASE WHEN c.refresh_token_expires_at IS NULL THEN NULL
         ELSE c.refresh_token_expires_at - LEAST(interval '1 day',
                (c.refresh_token_expires_at - COALESCE(c.last_refreshed_at, c.created_at)) / 2) END`;
@@ -131,12 +135,13 @@ export class HorizonSweep {
            FROM (SELECT c.id, ${keepAlive} AS keep_alive
                    FROM connections c JOIN integrations i ON i.id = c.integration_id
                   WHERE c.status IN ('active', 'error') AND c.next_refresh_at IS NOT NULL
-                    AND c.next_refresh_at < $1 AND i.refresh_ahead = 'when_read'
+                    AND c.next_refresh_at < $1 AND c.integration_id = ANY($3::uuid[])
+                    AND i.refresh_ahead = 'when_read'
                     AND (c.last_read_at IS NULL OR c.last_read_at < now() - make_interval(secs => $2))
                     AND (c.refresh_token_expires_at IS NULL OR ${keepAlive} >= $1)
                   LIMIT ${BATCH * 5}) cold
           WHERE d.id = cold.id`,
-        [new Date(reach), this.env.BROKER_READ_WINDOW_SECONDS],
+        [new Date(reach), this.env.BROKER_READ_WINDOW_SECONDS, policies.map((row) => row.id)],
       );
       deferred += count;
       if (count < BATCH * 5) break;
