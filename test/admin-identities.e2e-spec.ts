@@ -376,6 +376,20 @@ describe('admin identities', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 401/);
   });
 
+  it('starts without the bootstrap token once sign-in is configured; then no static token is accepted', async () => {
+    const withoutBootstrap = await startBroker({ ...brokerEnv, BROKER_ADMIN_TOKEN: undefined });
+    try {
+      expect(
+        (await request(withoutBootstrap.url, 'GET', '/admin/integrations', { token: ADMIN_TOKEN })).status,
+      ).toBe(401);
+      expect(
+        (await request(withoutBootstrap.url, 'GET', '/admin/integrations', { token: idTokens.alice })).status,
+      ).toBe(200);
+    } finally {
+      await withoutBootstrap.stop();
+    }
+  });
+
   it('keeps cached keys working while the provider is away; a replica without them answers 503', async () => {
     const fresh = await startBroker(brokerEnv);
     try {
