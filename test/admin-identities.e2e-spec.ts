@@ -117,6 +117,7 @@ const ROUTES: Array<{
     body: (f) => ({ name: `t-${f.s}-new`, role: 'viewer', expiresInDays: 1 }),
   },
   { route: 'GET /admin/tokens', role: 'viewer', path: () => '/admin/tokens' },
+  { route: 'GET /admin/providers', role: 'viewer', path: () => '/admin/providers' },
   { route: 'DELETE /admin/tokens/{id}', role: 'admin', path: (f) => `/admin/tokens/${f.doomedToken}` },
 ];
 
