@@ -129,9 +129,9 @@ describe('traces: OpenTelemetry spans exported over OTLP/HTTP', () => {
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=e2e',
       OTEL_BSP_SCHEDULE_DELAY: '100',
       BROKER_RECONCILE_INTERVAL_SECONDS: '5',
-      // The sandbox's one-hour tokens are planned for a refresh inside this horizon, so a refresh
-      // queues the next one at once, in the request's trace.
-      BROKER_SCHEDULE_HORIZON_SECONDS: '7200',
+      // The sandbox's hour-long tokens are refreshed after 45 minutes: within this horizon, so a
+      // refresh queues its next one on BullMQ at once (the trace shows that Redis call).
+      BROKER_SCHEDULE_HORIZON_SECONDS: '3600',
     });
     await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang-traced');
     const { callbackUrl } = await connectBloomerang(broker.url, 'bloomerang-traced', 'traced-account');

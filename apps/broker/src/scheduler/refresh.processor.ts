@@ -8,6 +8,7 @@ import { RefreshFailedError, TokenRefresher } from '../tokens/token-refresher';
 import { TokenStore } from '../tokens/token-store';
 import { JOB, RECONCILE_SCHEDULER_ID, REFRESH_QUEUE, RefreshJobData } from './queue.constants';
 import { Reconciler } from './reconciler';
+import { HorizonSweep } from './horizon-sweep';
 import { RefreshQueue } from './refresh-queue';
 import { ATTR, inSpan, linkTo, ROOT_CONTEXT, setActiveAttribute, SpanKind } from '../tracing/spans';
 
@@ -29,6 +30,7 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     private readonly refresher: TokenRefresher,
     private readonly store: TokenStore,
     private readonly reconciler: Reconciler,
+    private readonly sweep: HorizonSweep,
     private readonly refreshQueue: RefreshQueue,
     private readonly metrics: BrokerMetrics,
   ) {
@@ -113,6 +115,13 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
         { name: JOB.reconcile, opts: { removeOnComplete: true, removeOnFail: 100 } },
       );
       this.logger.log('reconcile schedule installed');
+      // Missing means Redis is new or was flushed: the near schedule went with it. Rebuild it now
+      // rather than at the sweep job's first run, so refreshes due meanwhile are not late.
+      void this.sweep
+        .sweep()
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'horizon not rebuilt; the next sweep will'),
+        );
     } catch (error) {
       this.logger.warn({ err: error }, 'reconcile schedule not checked; Redis unreachable?');
     }
