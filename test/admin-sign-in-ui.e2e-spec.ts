@@ -1,22 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ChromiumSession, launchChromium } from './support/chromium';
 import { ADMIN_TOKEN, BrokerProcess, freePort, randomSuffix, startBroker } from './support/broker-process';
 import { request } from './support/http';
 import { createTestDatabase } from './support/test-database';
 import { ADMIN_CLIENT_ID, IdentityProvider } from './support/identity-provider';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * An admin signs in to Swagger UI in a real Chromium: presses Authorize, signs in at the company's
@@ -30,15 +17,10 @@ describe('signing in to Swagger UI through the identity provider', () => {
   let broker: BrokerProcess;
   let context: BrowserContext;
   let page: Page;
-  let workDir: string;
+  let browser: ChromiumSession;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    expect({ chromium: CHROMIUM, installed: existsSync(CHROMIUM) }).toEqual({
-      chromium: CHROMIUM,
-      installed: true,
-    });
-    workDir = mkdtempSync(join(tmpdir(), 'broker-sign-in-ui-'));
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
     idp = await IdentityProvider.start({
@@ -56,12 +38,8 @@ describe('signing in to Swagger UI through the identity provider', () => {
       BROKER_ADMIN_OIDC_CLIENT_ID: ADMIN_CLIENT_ID,
       BROKER_ADMIN_OIDC_ROLE_MAP: 'admin=token-broker-admins',
     });
-    context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 2000 },
-    });
+    browser = await launchChromium('sign-in-ui');
+    context = browser.context;
     await context.addInitScript(`
       window.cspViolations = [];
       document.addEventListener('securitypolicyviolation', (event) =>
@@ -72,11 +50,10 @@ describe('signing in to Swagger UI through the identity provider', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await broker?.stop();
     await idp?.stop();
     await db?.drop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
   it('presses Authorize, signs in at the provider, returns and creates an integration', async () => {

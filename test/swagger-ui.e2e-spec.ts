@@ -1,20 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { ChromiumSession, launchChromium } from './support/chromium';
 import { BrokerProcess, startBroker } from './support/broker-process';
 import { createTestDatabase } from './support/test-database';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * Swagger UI as an admin sees it, in a real Chromium under the broker's Content-Security-Policy:
@@ -27,23 +17,14 @@ describe('Swagger UI in Chromium', () => {
   let broker: BrokerProcess;
   let context: BrowserContext;
   let page: Page;
-  let workDir: string;
+  let browser: ChromiumSession;
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    expect({ chromium: CHROMIUM, installed: existsSync(CHROMIUM) }).toEqual({
-      chromium: CHROMIUM,
-      installed: true,
-    });
-    workDir = mkdtempSync(join(tmpdir(), 'broker-swagger-ui-'));
     db = await createTestDatabase('swagger_ui');
     broker = await startBroker({ DATABASE_URL: db.url, REDIS_URL: 'redis://127.0.0.1:6379/1' });
-    context = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 2000 },
-    });
+    browser = await launchChromium('swagger-ui');
+    context = browser.context;
     // Runs in the page before its own scripts, and is not subject to its CSP. (Browser code is
     // passed as text: the test's TypeScript has no DOM types.)
     await context.addInitScript(`
@@ -59,10 +40,9 @@ describe('Swagger UI in Chromium', () => {
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await broker?.stop();
     await db?.drop();
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
   const violations = () => page.evaluate<string[]>('window.cspViolations');
