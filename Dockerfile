@@ -40,4 +40,8 @@ EXPOSE 3000
 # process only reacts to signals it handles; the broker and the sandbox handle SIGTERM and SIGINT
 # (the broker stops taking requests, finishes those in flight and exits 0). No tini: nothing here
 # spawns child processes, so there are no zombies to reap.
-CMD ["node", "dist/apps/broker/src/main.js"]
+# The heap is bounded so that V8 collects as it goes instead of growing to a share of the node's
+# memory: after a bulk import of 1,000,000 connections, 320 MB RSS with Node's default, 180 MB with
+# this. What stays live after a collection is about 50 MB plus the token cache
+# (BROKER_TOKEN_CACHE_MAX_ENTRIES); raise both together, with `command:` in the manifest.
+CMD ["node", "--max-old-space-size=192", "dist/apps/broker/src/main.js"]

@@ -2,7 +2,7 @@
 const autocannon = require('autocannon');
 const { execFileSync, fork, spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
+const { closeSync, mkdtempSync, openSync, readFileSync, rmSync } = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -80,7 +80,11 @@ async function waitReady(url, child, timeoutMs = 20_000) {
 async function startBroker(env, nodeArgs = [], main = BROKER_MAIN) {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...nodeArgs, main], {
+  // BENCH_BROKER_LOG=<file>: the broker's own log (pino, on stdout) appended there, to read after a run.
+  const logTo = process.env.BENCH_BROKER_LOG ? openSync(process.env.BENCH_BROKER_LOG, 'a') : 'ignore';
+  // BENCH_BROKER_NODE_ARGS: extra node flags for every broker the bench starts (e.g. --cpu-prof).
+  const extraArgs = (process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extraArgs, ...nodeArgs, main], {
     cwd: CHILD_CWD,
     env: {
       ...baseEnv(),
@@ -91,8 +95,9 @@ async function startBroker(env, nodeArgs = [], main = BROKER_MAIN) {
       ...env,
       PORT: String(port),
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', logTo, 'inherit'],
   });
+  if (typeof logTo === 'number') closeSync(logTo);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child);
   const readyMs = Number(process.hrtime.bigint() - started) / 1e6;

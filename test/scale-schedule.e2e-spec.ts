@@ -140,7 +140,7 @@ describe('scale: horizon schedule, refreshAhead, cursor paging', () => {
     );
     expect((await queuedJobs()).size).toBe(0);
     await importGranted('always-crm', ['due-1', 'due-2', 'due-3']);
-    await importGranted('read-crm', ['hot', 'cold', 'lapsing']);
+    await importGranted('read-crm', ['hot', 'cold', 'lapsing', 'unstated']);
     expect((await queuedJobs()).size).toBe(0);
   });
 
@@ -203,28 +203,36 @@ describe('scale: horizon schedule, refreshAhead, cursor paging', () => {
       db.url,
       `UPDATE connections SET refresh_token_expires_at = now() + interval '90 days' WHERE key = 'cold'`,
     );
+    // `unstated` was imported without refreshTokenExpiresAt, and Bloomerang's refresh tokens lapse
+    // (90 days): left cold, it is refreshed once at its plan, which records when its token lapses.
     const before = refreshCalls();
-    await dueIn(['hot', 'cold', 'lapsing'], HORIZON_SECONDS + 2);
-    const [hot, lapsing] = await eventually(
+    await dueIn(['hot', 'cold', 'lapsing', 'unstated'], HORIZON_SECONDS + 2);
+    const [hot, lapsing, unstated] = await eventually(
       async () => {
-        const rows = await Promise.all(['hot', 'lapsing'].map(connection));
+        const rows = await Promise.all(['hot', 'lapsing', 'unstated'].map(connection));
         return rows.every((row) => row.lastRefreshedAt) ? rows : undefined;
       },
       (HORIZON_SECONDS + 10) * 1000,
     );
     expect(hot.status).toBe('active');
     expect(lapsing.status).toBe('active');
+    expect(unstated.status).toBe('active');
+    const [{ lapsesAt }] = await query<{ lapsesAt: Date | null }>(
+      db.url,
+      `SELECT refresh_token_expires_at AS "lapsesAt" FROM connections WHERE key = 'unstated'`,
+    );
+    expect(lapsesAt?.getTime()).toBeGreaterThan(Date.now() + 89 * 86_400_000);
     const cold = await connection('cold');
     expect(cold.lastRefreshedAt).toBeNull();
     // Moved to its refresh token's keep-alive: a day before it would lapse.
     expect(Date.parse(cold.nextRefreshAt)).toBeGreaterThan(Date.now() + 88 * 86_400_000);
-    expect(refreshCalls() - before).toBe(2);
+    expect(refreshCalls() - before).toBe(3);
 
     // Read once its token has run out: refreshed on demand, through the same single flight.
     await expireStoredToken(db.url, 'cold');
     const answers = await Promise.all(Array.from({ length: 5 }, () => getToken(api.url, apiKey, 'cold')));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(refreshCalls() - before).toBe(3);
+    expect(refreshCalls() - before).toBe(4);
     expect(sandbox.stats().refreshTokenReuses).toBe(0);
   });
 

@@ -451,3 +451,24 @@ describe('Bloomerang token latency', () => {
     });
   });
 });
+
+describe('the sandbox memory ceiling (maxRecordsPerKind)', () => {
+  it('forgets the oldest token past the ceiling, refuses it like an unknown one, and counts it', async () => {
+    await start({ maxRecordsPerKind: 3 });
+    const grants = [await connect(), await connect(), await connect()];
+    expect(server.sandbox.stats().liveRecordsEvicted).toBe(0);
+    // A fourth grant pushes out the oldest code, access token and refresh token, all still live.
+    grants.push(await connect());
+    expect(server.sandbox.stats().liveRecordsEvicted).toBe(3);
+    expectOAuthError(await refresh(grants[0].refresh_token), 400, 'invalid_grant');
+    expect((await refresh(grants[3].refresh_token)).status).toBe(200);
+  });
+
+  it('keeps every live token under a ceiling raised above the run', async () => {
+    await start({ maxRecordsPerKind: 1_000 });
+    const grants = [];
+    for (let i = 0; i < 5; i++) grants.push(await connect());
+    for (const grant of grants) expect((await refresh(grant.refresh_token)).status).toBe(200);
+    expect(server.sandbox.stats().liveRecordsEvicted).toBe(0);
+  });
+});

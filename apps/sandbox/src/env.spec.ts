@@ -11,6 +11,7 @@ describe('readSandboxEnv', () => {
         refreshTokenTtlSeconds: undefined,
         bloomTokenTtlSeconds: undefined,
         tokenLatencyMs: undefined,
+        maxRecordsPerKind: undefined,
       },
     });
   });
@@ -24,6 +25,7 @@ describe('readSandboxEnv', () => {
       SANDBOX_REFRESH_TOKEN_TTL: '600',
       SANDBOX_BLOOM_TOKEN_TTL: '120',
       SANDBOX_TOKEN_LATENCY_MS: '0',
+      SANDBOX_MAX_RECORDS: '2000000',
     });
     expect(env).toEqual({
       port: 0,
@@ -34,6 +36,7 @@ describe('readSandboxEnv', () => {
         refreshTokenTtlSeconds: 600,
         bloomTokenTtlSeconds: 120,
         tokenLatencyMs: 0,
+        maxRecordsPerKind: 2_000_000,
       },
     });
   });
@@ -48,6 +51,7 @@ describe('readSandboxEnv', () => {
     ['SANDBOX_AUTO_APPROVE', 'yes'],
     ['SANDBOX_ACCESS_TOKEN_TTL', '0'],
     ['SANDBOX_REFRESH_TOKEN_TTL', '1.5'],
+    ['SANDBOX_MAX_RECORDS', '0'],
     ['SANDBOX_BLOOM_TOKEN_TTL', '-5'],
     ['SANDBOX_TOKEN_LATENCY_MS', 'slow'],
   ])('refuses %s=%s with one line naming the variable', (name, value) => {

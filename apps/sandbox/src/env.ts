@@ -14,7 +14,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 /**
  * Reads the sandbox process's settings from the environment: SANDBOX_PORT (default 4000), SANDBOX_HOST
  * (default 127.0.0.1), SANDBOX_AUTO_APPROVE (default false), SANDBOX_ACCESS_TOKEN_TTL,
- * SANDBOX_REFRESH_TOKEN_TTL and SANDBOX_BLOOM_TOKEN_TTL (seconds), SANDBOX_TOKEN_LATENCY_MS.
+ * SANDBOX_REFRESH_TOKEN_TTL and SANDBOX_BLOOM_TOKEN_TTL (seconds), SANDBOX_TOKEN_LATENCY_MS,
+ * SANDBOX_MAX_RECORDS (codes, access and refresh tokens kept per kind; default 100,000).
  * Unset or blank variables keep the defaults.
  */
 export function readSandboxEnv(env: Env): SandboxEnv {
@@ -27,6 +28,7 @@ export function readSandboxEnv(env: Env): SandboxEnv {
       refreshTokenTtlSeconds: integer(env, 'SANDBOX_REFRESH_TOKEN_TTL', 1),
       bloomTokenTtlSeconds: integer(env, 'SANDBOX_BLOOM_TOKEN_TTL', 1),
       tokenLatencyMs: integer(env, 'SANDBOX_TOKEN_LATENCY_MS', 0),
+      maxRecordsPerKind: integer(env, 'SANDBOX_MAX_RECORDS', 1),
     },
   };
 }

@@ -81,6 +81,7 @@ describe('createSandbox', () => {
   it('refuses invalid options and duplicate clients', () => {
     expect(() => createSandbox({ accessTokenTtlSeconds: 0 })).toThrow(/accessTokenTtlSeconds/);
     expect(() => createSandbox({ clients: [bloom, bloom] })).toThrow(/listed twice/);
+    expect(() => createSandbox({ maxRecordsPerKind: 0 })).toThrow(/maxRecordsPerKind/);
   });
 });
 
@@ -96,6 +97,7 @@ describe('/_sandbox/stats', () => {
       refreshTokenReuses: 0,
       revokedChains: 0,
       invalidClient: 0,
+      liveRecordsEvicted: 0,
       maxConcurrentTokenRequests: zero,
       inFlightTokenRequests: zero,
       profiles: expect.objectContaining({

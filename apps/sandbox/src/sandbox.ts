@@ -4,6 +4,7 @@
  * profiles/), enforcing their rules, with test controls under `/_sandbox`. Everything lives in memory.
  */
 import formbody from '@fastify/formbody';
+import { setMaxListeners } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerBloom } from './bloom';
 import { registerBloomerang } from './bloomerang';
@@ -49,6 +50,12 @@ export interface SandboxOptions {
   autoApprove?: boolean;
   /** Delay before a token request is processed; nothing is consumed during it. Default 0. */
   tokenLatencyMs?: number;
+  /**
+   * Codes, access tokens and refresh tokens each kept at most (default 100,000); past it the oldest
+   * is forgotten and counted in `liveRecordsEvicted` if it was still live. A benchmark with more
+   * connections than that raises it.
+   */
+  maxRecordsPerKind?: number;
   /** Default: the three seeded clients of SANDBOX_CLIENTS. */
   clients?: readonly SandboxClient[];
   logger?: boolean;
@@ -70,12 +77,27 @@ export interface Sandbox {
 }
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
-  const { clients = Object.values(SANDBOX_CLIENTS), logger = false, ...settingsOptions } = options;
+  const {
+    clients = Object.values(SANDBOX_CLIENTS),
+    logger = false,
+    maxRecordsPerKind,
+    ...settingsOptions
+  } = options;
+  if (maxRecordsPerKind !== undefined && !(Number.isInteger(maxRecordsPerKind) && maxRecordsPerKind >= 1))
+    throw new SettingsError(
+      `maxRecordsPerKind must be a whole number of 1 or more, got ${maxRecordsPerKind}`,
+    );
   const initialSettings = applySettingsPatch(DEFAULT_SETTINGS, settingsOptions);
   const shutdown = new AbortController();
+  // Every token request delayed by `tokenLatencyMs` or held by a `hang` fault listens for the
+  // shutdown: hundreds at once are expected under load, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const ctx: ProfileContext = {
-    store: new SandboxStore(),
-    profiles: new ProfileStore(PROVIDER_PROFILES.map((profile) => profile.id)),
+    store: new SandboxStore(maxRecordsPerKind),
+    profiles: new ProfileStore(
+      PROVIDER_PROFILES.map((profile) => profile.id),
+      maxRecordsPerKind,
+    ),
     clients: new ClientRegistry(clients),
     settings: initialSettings,
     shutdown: shutdown.signal,

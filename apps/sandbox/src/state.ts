@@ -70,6 +70,12 @@ export interface SandboxStats {
   readonly refreshTokenReuses: number;
   readonly revokedChains: number;
   readonly invalidClient: number;
+  /**
+   * Records forgotten while still live because the store reached its ceiling (`maxRecordsPerKind`):
+   * a token the sandbox forgot is refused like an unknown one, which no real provider would do, so a
+   * run that counts any here measured the sandbox's memory bound, not the broker.
+   */
+  readonly liveRecordsEvicted: number;
   /** The most token requests in flight at once (latency and hangs included) since the last reset. */
   readonly maxConcurrentTokenRequests: PerProvider<number>;
   readonly inFlightTokenRequests: PerProvider<number>;
@@ -83,10 +89,10 @@ const COUNTED_GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'cli
 /** Expired records are swept lazily, at most this often, when something new is stored. */
 const PRUNE_INTERVAL_MS = 60_000;
 /**
- * A ceiling per kind of record, so a long benchmark cannot grow the process without limit (used refresh
- * tokens live 90 days for reuse detection). Past it the oldest record is forgotten.
+ * The default ceiling per kind of record, so a long benchmark cannot grow the process without limit
+ * (used refresh tokens live 90 days for reuse detection). Past it the oldest record is forgotten.
  */
-const MAX_RECORDS_PER_KIND = 100_000;
+export const DEFAULT_MAX_RECORDS_PER_KIND = 100_000;
 
 const perProvider = <T>(make: () => T): PerProvider<T> =>
   Object.fromEntries(PROVIDER_NAMES.map((name) => [name, make()])) as PerProvider<T>;
@@ -101,6 +107,7 @@ function emptyCounters() {
     refreshTokenReuses: 0,
     revokedChains: 0,
     invalidClient: 0,
+    liveRecordsEvicted: 0,
   };
 }
 
@@ -114,6 +121,8 @@ export class SandboxStore {
   private readonly inFlight = perProvider(() => 0);
   private peakInFlight = perProvider(() => 0);
   private lastPruneAt = Date.now();
+
+  constructor(private readonly maxRecordsPerKind = DEFAULT_MAX_RECORDS_PER_KIND) {}
 
   saveCode(code: Omit<AuthorizationCode, 'grant'>): string {
     return this.insert(this.codes, code);
@@ -218,9 +227,12 @@ export class SandboxStore {
     record: T,
   ): string {
     this.pruneIfDue();
-    if (records.size >= MAX_RECORDS_PER_KIND) {
+    if (records.size >= this.maxRecordsPerKind) {
       const oldest = records.keys().next().value;
-      if (oldest !== undefined) forget(records, oldest);
+      if (oldest !== undefined) {
+        if ((records.get(oldest)?.expiresAt ?? 0) > Date.now()) this.counters.liveRecordsEvicted++;
+        forget(records, oldest);
+      }
     }
     const value = randomToken();
     records.set(value, record);

@@ -161,6 +161,16 @@ export class BrokerEnvironment {
   @Max(1000)
   BROKER_WORKER_CONCURRENCY = 20;
 
+  /**
+   * Access tokens one replica keeps in memory for the token API, least recently read leaving
+   * first; a read past them costs one primary-key read of Postgres. About 1 KB each with JWT
+   * access tokens.
+   */
+  @Transform(toInteger)
+  @IsInt()
+  @Min(1)
+  BROKER_TOKEN_CACHE_MAX_ENTRIES = 50_000;
+
   /** Upstream token calls at once per integration from one process, to protect the provider. */
   @Transform(toInteger)
   @IsInt()

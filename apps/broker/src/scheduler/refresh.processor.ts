@@ -12,7 +12,11 @@ import { HorizonSweep } from './horizon-sweep';
 import { RefreshQueue } from './refresh-queue';
 import { ATTR, inSpan, linkTo, ROOT_CONTEXT, setActiveAttribute, SpanKind } from '../tracing/spans';
 
-const SCHEDULE_WATCH_MS = 5_000;
+/**
+ * How often the worker checks that Redis still holds the sweep's job scheduler. A flush is noticed
+ * within this, and the near schedule rebuilt at once: refreshes due meanwhile start this late.
+ */
+const SCHEDULE_WATCH_MS = 1_000;
 
 /**
  * The worker role: runs scheduled refreshes through the same refresher as the token API, and the
@@ -41,7 +45,7 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     this.worker.concurrency = this.env.BROKER_WORKER_CONCURRENCY;
     await this.ensureReconcileSchedule();
     // Redis only holds the schedule; if it was flushed, the reconcile schedule is gone with it.
-    // Checking for it every few seconds brings the whole schedule back within moments.
+    // Checking for it every second brings the near schedule back within moments.
     this.watchTimer = setInterval(() => void this.ensureReconcileSchedule(), SCHEDULE_WATCH_MS);
     this.watchTimer.unref();
   }
@@ -125,6 +129,16 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     } catch (error) {
       this.logger.warn({ err: error }, 'reconcile schedule not checked; Redis unreachable?');
     }
+  }
+
+  /**
+   * The worker's own errors (a lock not renewed, a job whose key vanished with a flushed Redis):
+   * logged here once, as a line, instead of BullMQ's default stack on stderr. The job's refresh
+   * itself was fenced by its lease; the sweep brings back whatever the flush took.
+   */
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    this.logger.warn({ reason: error.message }, 'refresh worker error');
   }
 
   @OnWorkerEvent('failed')

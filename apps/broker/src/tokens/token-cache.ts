@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { BrokerEnvironment } from '../config/environment';
 import type { AccessToken } from './token-store';
 import { ConnectionEvents } from './connection-events';
 
@@ -9,6 +10,10 @@ import { ConnectionEvents } from './connection-events';
  * that has expired or lacks the asked validity; a NOTIFY from any replica evicts the entry when the
  * connection's version moves, its status changes or it is deleted. While the listener is down,
  * entries are marked unverified, and `unverifiedKeys` lists what to re-check when it is back.
+ *
+ * It holds at most `BROKER_TOKEN_CACHE_MAX_ENTRIES` tokens, the least recently used leaving first,
+ * so its memory follows the connections callers read, not the table: a scheduled refresh only
+ * replaces a token already held (`replace`), and a read brings one in (`set`).
  */
 @Injectable()
 export class TokenCache {
@@ -17,10 +22,14 @@ export class TokenCache {
   private unverified = false;
   private readonly logger = new Logger(TokenCache.name);
 
+  private readonly maxEntries: number;
+
   constructor(
     events: ConnectionEvents,
     @InjectDataSource() private readonly db: DataSource,
+    env: BrokerEnvironment,
   ) {
+    this.maxEntries = env.BROKER_TOKEN_CACHE_MAX_ENTRIES;
     events.onChange((change) => {
       if (change.kind === 'client') return;
       const cached = this.byKey.get(change.key);
@@ -41,6 +50,9 @@ export class TokenCache {
       this.evict(key);
       return undefined;
     }
+    // Most recently used last: the eviction takes the first key.
+    this.byKey.delete(key);
+    this.byKey.set(key, entry);
     return entry.expiresAtMs - now >= minValiditySeconds * 1000 ? entry : undefined;
   }
 
@@ -50,11 +62,20 @@ export class TokenCache {
     return entry && entry.expiresAtMs > now ? entry : undefined;
   }
 
+  /** Holds the token (a read, or a refresh someone waits for), evicting the least recently used past the bound. */
   set(token: AccessToken): void {
     const current = this.byKey.get(token.connectionKey);
     if (current && current.tokenVersion > token.tokenVersion) return;
+    this.byKey.delete(token.connectionKey);
     this.byKey.set(token.connectionKey, token);
     this.keyById.set(token.connectionId, token.connectionKey);
+    if (this.byKey.size > this.maxEntries) this.evict(this.byKey.keys().next().value!);
+  }
+
+  /** Replaces the token of a connection this replica holds; one it does not hold stays out. */
+  replace(token: AccessToken): void {
+    const current = this.byKey.get(token.connectionKey);
+    if (current && current.tokenVersion <= token.tokenVersion) this.byKey.set(token.connectionKey, token);
   }
 
   evict(key: string): void {

@@ -51,6 +51,17 @@ export class RefreshFailedError extends BrokerError {
   }
 }
 
+/** `hold`: the cache takes the token; `replace`: it only replaces a token it holds already. */
+type CacheUse = 'hold' | 'replace';
+
+/**
+ * A scheduled refresh only replaces a token the cache holds: the scheduler refreshes connections
+ * nobody may read, and the cache's memory should follow the reads. Everyone else is about to use it.
+ */
+function cacheUseFor(reason: RefreshReason): CacheUse {
+  return reason === 'scheduled' ? 'replace' : 'hold';
+}
+
 const WAIT_SLICE_MS = 500;
 const PENDING_WRITE_RETRY_MS = 500;
 
@@ -114,13 +125,20 @@ export class TokenRefresher implements OnApplicationShutdown {
   }
 
   private async refreshAcrossCluster(connectionId: string, request: RefreshRequest): Promise<AccessToken> {
-    const first = await this.requireRow(connectionId);
-    const startVersion = first.tokenVersion;
-    const firstToken = this.store.accessTokenOf(first);
-    setActiveAttribute(ATTR.connection, first.key);
-    if (!request.force && firstToken && this.answersAsItIs(first, firstToken, request)) {
-      setActiveAttribute(ATTR.refreshResult, 'already_fresh');
-      return this.remember(firstToken);
+    // A scheduled job knows the version it was planned for, and its processor has just read the
+    // row: the lease's own read is the first one (at a million connections, reads are the cost).
+    let startVersion: number;
+    if (request.expectedVersion !== undefined) {
+      startVersion = request.expectedVersion;
+    } else {
+      const first = await this.requireRow(connectionId);
+      startVersion = first.tokenVersion;
+      const firstToken = this.store.accessTokenOf(first);
+      setActiveAttribute(ATTR.connection, first.key);
+      if (!request.force && firstToken && this.answersAsItIs(first, firstToken, request)) {
+        setActiveAttribute(ATTR.refreshResult, 'already_fresh');
+        return this.remember(firstToken, cacheUseFor(request.reason));
+      }
     }
 
     const deadline = Date.now() + (this.env.BROKER_REFRESH_LEASE_SECONDS + 5) * 1000;
@@ -138,7 +156,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       const token = this.store.accessTokenOf(row);
       if (token && (row.tokenVersion > startVersion || (!request.force && this.satisfies(token, request)))) {
         setActiveAttribute(ATTR.refreshResult, 'written_by_another_holder');
-        return this.remember(token);
+        return this.remember(token, cacheUseFor(request.reason));
       }
       this.throwIfUnusable(row);
       if (Date.now() > deadline) {
@@ -162,17 +180,20 @@ export class TokenRefresher implements OnApplicationShutdown {
     let runtime: IntegrationRuntime;
     let current: AccessToken | null;
     let refreshToken: string | null;
+    setActiveAttribute(ATTR.connection, row.key);
     try {
       current = this.store.accessTokenOf(row);
-      const movedOn =
-        row.tokenVersion > startVersion || (request.expectedVersion ?? row.tokenVersion) !== row.tokenVersion;
+      // Forced (an admin's "refresh now"), a newer token written by another holder is not enough.
+      const movedOn = row.tokenVersion > startVersion && !request.force;
       if (
         current &&
-        ((movedOn && !request.force) || (!request.force && this.answersAsItIs(row, current, request)))
+        (movedOn ||
+          this.supersedes(row, request) ||
+          (!request.force && this.answersAsItIs(row, current, request)))
       ) {
         await this.store.releaseLease(lease);
         setActiveAttribute(ATTR.refreshResult, 'already_fresh');
-        return this.remember(current);
+        return this.remember(current, cacheUseFor(request.reason));
       }
       this.throwIfUnusable(row);
       runtime = await this.integrations.runtimeById(row.integrationId);
@@ -183,7 +204,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       if (current && request.reason !== 'admin' && this.refusedAsEarly(runtime, current)) {
         await this.store.releaseLease(lease);
         setActiveAttribute(ATTR.refreshResult, 'too_early');
-        return this.remember(current);
+        return this.remember(current, cacheUseFor(request.reason));
       }
     } catch (error) {
       await this.store.releaseLease(lease).catch(() => undefined);
@@ -231,7 +252,7 @@ export class TokenRefresher implements OnApplicationShutdown {
 
     const write = this.planWrite(runtime, row, tokens, refreshToken);
     const stored = await inSpan('token.refresh.write', { [ATTR.writeResult]: 'tokens' }, () =>
-      this.storeTokens(lease, row, write),
+      this.storeTokens(lease, row, write, request.reason),
     );
     setActiveAttribute(ATTR.refreshResult, 'refreshed');
     this.tokenEvents.statusChanged({
@@ -287,7 +308,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     const stored = await this.store.writeTokens(row.id, null, write);
     if (!stored)
       throw new BrokerError('not_found', `connection "${row.key}" was deleted during the authorization`);
-    this.afterWrite(stored, write.nextRefreshAt);
+    this.afterWrite(stored, write.nextRefreshAt, 'hold');
     return stored;
   }
 
@@ -348,7 +369,12 @@ export class TokenRefresher implements OnApplicationShutdown {
   }
 
   /** Writes the new tokens; when Postgres cannot take them, keeps them and retries, serving them meanwhile. */
-  private async storeTokens(lease: Lease, row: ConnectionEntity, write: TokenWrite): Promise<AccessToken> {
+  private async storeTokens(
+    lease: Lease,
+    row: ConnectionEntity,
+    write: TokenWrite,
+    reason: RefreshReason,
+  ): Promise<AccessToken> {
     let stored: AccessToken | null;
     try {
       stored = await this.store.writeTokens(row.id, lease, write);
@@ -382,18 +408,18 @@ export class TokenRefresher implements OnApplicationShutdown {
       );
       const latest = await this.requireRow(row.id);
       const token = this.store.accessTokenOf(latest);
-      if (token) return this.remember(token);
+      if (token) return this.remember(token, cacheUseFor(reason));
       throw new RefreshFailedError(
         new BrokerError('provider_unavailable', `connection "${row.key}" changed during the refresh`),
         null,
       );
     }
-    this.afterWrite(stored, write.nextRefreshAt);
+    this.afterWrite(stored, write.nextRefreshAt, cacheUseFor(reason));
     return stored;
   }
 
-  private afterWrite(stored: AccessToken, nextRefreshAt: Date): void {
-    this.cache.set(stored);
+  private afterWrite(stored: AccessToken, nextRefreshAt: Date, cacheUse: CacheUse): void {
+    this.remember(stored, cacheUse);
     this.events.publishLocal({
       id: stored.connectionId,
       key: stored.connectionKey,
@@ -421,7 +447,8 @@ export class TokenRefresher implements OnApplicationShutdown {
         this.pendingWrites.delete(connectionId);
         if (stored) {
           this.logger.log({ connectionId }, 'kept tokens written after Postgres came back');
-          this.afterWrite(stored, write.nextRefreshAt);
+          // The interim token was held while the write waited: replacing it is enough.
+          this.afterWrite(stored, write.nextRefreshAt, 'replace');
         } else {
           this.logger.error({ connectionId }, 'kept tokens were fenced out by a newer refresh');
           this.cache.evictById(connectionId);
@@ -517,12 +544,22 @@ export class TokenRefresher implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * The row holds a newer token than the scheduled job was planned for: a refresh already
+   * happened (a read, another replica, the same job queued again after a Redis flush), and the
+   * job has nothing to do, forced or not.
+   */
+  private supersedes(row: ConnectionEntity, request: RefreshRequest): boolean {
+    return request.expectedVersion !== undefined && row.tokenVersion !== request.expectedVersion;
+  }
+
   private satisfies(token: AccessToken, request: RefreshRequest): boolean {
     return token.expiresAtMs - Date.now() >= request.minValiditySeconds * 1000;
   }
 
-  private remember(token: AccessToken): AccessToken {
-    this.cache.set(token);
+  private remember(token: AccessToken, cacheUse: CacheUse): AccessToken {
+    if (cacheUse === 'replace') this.cache.replace(token);
+    else this.cache.set(token);
     return token;
   }
 

@@ -213,9 +213,11 @@ export class TokenStore {
       lease?.leaseToken ?? null,
       write.metadata === undefined ? null : JSON.stringify(write.metadata),
     ];
-    return this.db.transaction(async (manager) => {
-      const [rows]: [ConnectionEntity[]] = await manager.query(
-        `UPDATE connections
+    // One statement, its own transaction: the write and its NOTIFY commit together, in one round
+    // trip (a scheduled refresh at scale is mostly round trips to Postgres).
+    const rows: ConnectionEntity[] = await this.db.query(
+      `WITH written AS (
+         UPDATE connections
             SET access_token = $2, refresh_token = $3, token_type = $4, expires_at = $5,
                 scope = COALESCE($6, scope), next_refresh_at = $7,
                 refresh_token_expires_at = CASE WHEN $8::timestamptz IS NOT NULL THEN $8::timestamptz
@@ -226,24 +228,23 @@ export class TokenStore {
                 metadata = CASE WHEN $10::jsonb IS NULL THEN metadata
                                 ELSE COALESCE(metadata, '{}'::jsonb) || $10::jsonb END
           WHERE id = $1 AND ($9::uuid IS NULL OR lease_token = $9::uuid)
-          RETURNING ${COLUMNS}`,
-        params,
-      );
-      const row = rows[0];
-      if (!row) return null;
-      await this.notify(manager, { id: row.id, key: row.key, v: row.tokenVersion, kind: 'tokens' });
-      return {
-        connectionId: row.id,
-        connectionKey: row.key,
-        accessToken: tokens.accessToken,
-        tokenType: tokens.tokenType,
-        expiresAtMs: expiresAt.getTime(),
-        scope: row.scope,
-        tokenVersion: row.tokenVersion,
-        status: row.status,
-        metadata: row.metadata ?? null,
-      };
-    });
+          RETURNING ${COLUMNS})
+       SELECT written.*, ${notifyOf('written', 'tokens')} FROM written`,
+      params,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      connectionId: row.id,
+      connectionKey: row.key,
+      accessToken: tokens.accessToken,
+      tokenType: tokens.tokenType,
+      expiresAtMs: expiresAt.getTime(),
+      scope: row.scope,
+      tokenVersion: row.tokenVersion,
+      status: row.status,
+      metadata: row.metadata ?? null,
+    };
   }
 
   /** Records a failed refresh and releases the lease; a status change is announced to the caches. */
@@ -252,9 +253,9 @@ export class TokenStore {
     lease: Lease | null,
     failure: FailureWrite,
   ): Promise<ConnectionEntity | null> {
-    return this.db.transaction(async (manager) => {
-      const [rows]: [ConnectionEntity[]] = await manager.query(
-        `UPDATE connections
+    const rows: ConnectionEntity[] = await this.db.query(
+      `WITH written AS (
+         UPDATE connections
             SET status = $2::varchar, last_error = $3, last_error_code = $4, consecutive_failures = consecutive_failures + 1,
                 access_token = CASE WHEN $5 THEN NULL ELSE access_token END,
                 refresh_token = CASE WHEN $5 THEN NULL ELSE refresh_token END,
@@ -262,20 +263,18 @@ export class TokenStore {
                 token_version = token_version + CASE WHEN $5 OR status <> $2::varchar THEN 1 ELSE 0 END,
                 updated_at = now(), lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
           WHERE id = $1 AND ($6::uuid IS NULL OR lease_token = $6::uuid)
-          RETURNING ${COLUMNS}`,
-        [
-          connectionId,
-          failure.status,
-          failure.message,
-          failure.code,
-          failure.clearTokens,
-          lease?.leaseToken ?? null,
-        ],
-      );
-      const row = rows[0];
-      if (row) await this.notify(manager, { id: row.id, key: row.key, v: row.tokenVersion, kind: 'status' });
-      return row ?? null;
-    });
+          RETURNING ${COLUMNS})
+       SELECT written.*, ${notifyOf('written', 'status')} FROM written`,
+      [
+        connectionId,
+        failure.status,
+        failure.message,
+        failure.code,
+        failure.clearTokens,
+        lease?.leaseToken ?? null,
+      ],
+    );
+    return rows[0] ?? null;
   }
 
   /**
@@ -340,4 +339,13 @@ export class TokenStore {
   private async notify(manager: { query: DataSource['query'] }, change: ConnectionChange): Promise<void> {
     await manager.query('SELECT pg_notify($1, $2)', [CONNECTION_CHANNEL, JSON.stringify(change)]);
   }
+}
+
+/**
+ * The NOTIFY of a row written by the same statement (`written` is its CTE), with the payload
+ * `ConnectionEvents` parses: `{ id, key, v, kind }`.
+ */
+function notifyOf(written: string, kind: ConnectionChange['kind']): string {
+  return `pg_notify('${CONNECTION_CHANNEL}', json_build_object('id', ${written}.id, 'key', ${written}.key,
+            'v', ${written}."tokenVersion", 'kind', '${kind}')::text) AS notified`;
 }

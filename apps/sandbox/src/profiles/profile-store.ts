@@ -1,5 +1,5 @@
 import { randomToken } from '../protocol';
-import type { PkceChallenge } from '../state';
+import { DEFAULT_MAX_RECORDS_PER_KIND, type PkceChallenge } from '../state';
 
 /** One approval at a profile and every token issued under it (its lineage). */
 export interface ProfileGrant {
@@ -71,7 +71,6 @@ export interface ProfileCounters {
 }
 
 const COUNTED_GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials']);
-const MAX_RECORDS_PER_KIND = 100_000;
 
 const emptyCounters = (inFlight = 0): ProfileCounters => ({
   tokenRequests: {},
@@ -101,12 +100,15 @@ export class ProfileStore {
   private offlineAccounts = new Set<string>();
   private counters: Map<string, ProfileCounters>;
 
-  constructor(private readonly profileIds: readonly string[]) {
+  constructor(
+    private readonly profileIds: readonly string[],
+    private readonly maxRecordsPerKind = DEFAULT_MAX_RECORDS_PER_KIND,
+  ) {
     this.counters = new Map(profileIds.map((id) => [id, emptyCounters()]));
   }
 
   saveCode(code: Omit<ProfileCode, 'used'>): string {
-    return insert(this.codes, { ...code, used: false });
+    return insert(this.codes, this.maxRecordsPerKind, { ...code, used: false });
   }
 
   findCode(profileId: string, value: string): ProfileCode | undefined {
@@ -127,7 +129,7 @@ export class ProfileStore {
   }
 
   issueAccessToken(token: ProfileAccessToken): string {
-    const value = insert(this.accessTokens, token);
+    const value = insert(this.accessTokens, this.maxRecordsPerKind, token);
     if (token.grant) {
       token.grant.accessTokens.add(value);
       token.grant.newestAccessExpiresAt = token.expiresAt;
@@ -136,7 +138,7 @@ export class ProfileStore {
   }
 
   issueRefreshToken(token: ProfileRefreshToken): string {
-    const value = insert(this.refreshTokens, token);
+    const value = insert(this.refreshTokens, this.maxRecordsPerKind, token);
     token.grant.refreshTokens.add(value);
     return value;
   }
@@ -240,8 +242,8 @@ export class ProfileStore {
 }
 
 /** Past the ceiling the oldest record is forgotten, so a long run cannot grow the process without limit. */
-function insert<T>(records: Map<string, T>, record: T): string {
-  if (records.size >= MAX_RECORDS_PER_KIND) {
+function insert<T>(records: Map<string, T>, ceiling: number, record: T): string {
+  if (records.size >= ceiling) {
     const oldest = records.keys().next().value;
     if (oldest !== undefined) records.delete(oldest);
   }
