@@ -576,7 +576,8 @@ function issue(
   }
   const expiresInField = profile.refreshToken.expiresInField;
   if (refreshRecord && expiresInField) {
-    answer[expiresInField] = Math.max(0, Math.floor((refreshRecord.expiresAt - now) / 1000));
+    // To the nearest second: the grant was created a moment before `now`, in the same exchange.
+    answer[expiresInField] = Math.max(0, Math.round((refreshRecord.expiresAt - now) / 1000));
   }
   if (fields.scope.length > 0 || profile.scopes.known?.length === 0) {
     answer.scope = fields.scope.join(profile.scopes.separator);
