@@ -552,14 +552,14 @@ describe('Dockerfile', () => {
     expect(runtime.some((l) => /^COPY (apps|libs|\.)\b/.test(l))).toBe(false);
   });
 
-  it('runs node in exec form as a numeric non-root user, in production mode, on port 3000', () => {
+  it('runs node in exec form, its heap bounded, as a numeric non-root user, in production mode, on port 3000', () => {
     const user = runtime.filter((l) => l.startsWith('USER ')).at(-1);
     expect(user).toMatch(/^USER [1-9]\d*(:\d+)?$/);
     expect(user).toMatch(/^USER 10001\b/);
     expect(runtime).toContain('ENV NODE_ENV=production');
     expect(runtime).toContain('EXPOSE 3000');
     expect(runtime.filter((l) => l.startsWith('CMD '))).toEqual([
-      'CMD ["node", "dist/apps/broker/src/main.js"]',
+      'CMD ["node", "--max-old-space-size=192", "dist/apps/broker/src/main.js"]',
     ]);
     expect(runtime.some((l) => /^ENTRYPOINT /.test(l))).toBe(false);
     // Node 24 LTS; the sidecar's exec probes need bash: a Debian base, not Alpine.
