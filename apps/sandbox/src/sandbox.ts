@@ -52,8 +52,9 @@ export interface SandboxOptions {
   tokenLatencyMs?: number;
   /**
    * Codes, access tokens and refresh tokens each kept at most (default 100,000); past it the oldest
-   * is forgotten and counted in `liveRecordsEvicted` if it was still live. A benchmark with more
-   * connections than that raises it.
+   * is forgotten. The built-in providers' store counts those still live in `liveRecordsEvicted`;
+   * the catalogue profiles' store does not count them yet. A benchmark with more connections than
+   * that raises it.
    */
   maxRecordsPerKind?: number;
   /** Default: the three seeded clients of SANDBOX_CLIENTS. */

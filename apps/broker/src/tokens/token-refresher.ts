@@ -252,7 +252,7 @@ export class TokenRefresher implements OnApplicationShutdown {
 
     const write = this.planWrite(runtime, row, tokens, refreshToken);
     const stored = await inSpan('token.refresh.write', { [ATTR.writeResult]: 'tokens' }, () =>
-      this.storeTokens(lease, row, write, request.reason),
+      this.storeTokens(lease, row, write, cacheUseFor(request.reason)),
     );
     setActiveAttribute(ATTR.refreshResult, 'refreshed');
     this.tokenEvents.statusChanged({
@@ -373,7 +373,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     lease: Lease,
     row: ConnectionEntity,
     write: TokenWrite,
-    reason: RefreshReason,
+    cacheUse: CacheUse,
   ): Promise<AccessToken> {
     let stored: AccessToken | null;
     try {
@@ -408,13 +408,13 @@ export class TokenRefresher implements OnApplicationShutdown {
       );
       const latest = await this.requireRow(row.id);
       const token = this.store.accessTokenOf(latest);
-      if (token) return this.remember(token, cacheUseFor(reason));
+      if (token) return this.remember(token, cacheUse);
       throw new RefreshFailedError(
         new BrokerError('provider_unavailable', `connection "${row.key}" changed during the refresh`),
         null,
       );
     }
-    this.afterWrite(stored, write.nextRefreshAt, cacheUseFor(reason));
+    this.afterWrite(stored, write.nextRefreshAt, cacheUse);
     return stored;
   }
 
