@@ -81,20 +81,58 @@ export function runInjectorToExit(variables: Record<string, string>) {
   });
 }
 
+const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+
 /**
  * A CA and a server certificate it signed for the webhook Service's DNS names, as cert-manager
- * issues them, written to `dir` (ca.crt, tls.crt, tls.key). Made with the openssl binary.
+ * issues them, written to `dir` (`<prefix>ca.crt`, `tls.crt`, `tls.key`). Made with the openssl binary.
  */
-export function issueCertificate(dir: string, prefix = ''): { ca: string; cert: string; key: string } {
-  const file = (name: string) => join(dir, `${prefix}${name}`);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function issueCertificate(
+  dir: string,
+  prefix = '',
+): { ca: string; caKey: string; cert: string; key: string } {
+  const ca = join(dir, `${prefix}ca.crt`);
+  const caKey = join(dir, `${prefix}ca.key`);
   openssl(
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', '/CN=token-broker-injector-ca', '-keyout', file('ca.key'), '-out', file('ca.crt'),
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=token-broker-injector-ca',
+    '-keyout',
+    caKey,
+    '-out',
+    ca,
   );
+  return { ca, caKey, ...renewCertificate(dir, { ca, caKey }, prefix) };
+}
+
+/** A new key and server certificate signed by the same CA: what a renewal writes. */
+export function renewCertificate(
+  dir: string,
+  { ca, caKey }: { ca: string; caKey: string },
+  prefix: string,
+): { cert: string; key: string } {
+  const file = (name: string) => join(dir, `${prefix}${name}`);
   openssl(
-    'req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-    '-subj', `/CN=${INJECTOR_SERVICE_DNS}`, '-keyout', file('tls.key'), '-out', file('tls.csr'),
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    `/CN=${INJECTOR_SERVICE_DNS}`,
+    '-keyout',
+    file('tls.key'),
+    '-out',
+    file('tls.csr'),
   );
   writeFileSync(
     file('ext.cnf'),
@@ -102,10 +140,23 @@ export function issueCertificate(dir: string, prefix = ''): { ca: string; cert: 
       'extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
   );
   openssl(
-    'x509', '-req', '-in', file('tls.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'),
-    '-CAcreateserial', '-days', '1', '-extfile', file('ext.cnf'), '-out', file('tls.crt'),
+    'x509',
+    '-req',
+    '-in',
+    file('tls.csr'),
+    '-CA',
+    ca,
+    '-CAkey',
+    caKey,
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    file('ext.cnf'),
+    '-out',
+    file('tls.crt'),
   );
-  return { ca: file('ca.crt'), cert: file('tls.crt'), key: file('tls.key') };
+  return { cert: file('tls.crt'), key: file('tls.key') };
 }
 
 export interface WebhookAnswer {

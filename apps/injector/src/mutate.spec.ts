@@ -26,7 +26,9 @@ describe('pointer (RFC 6901)', () => {
 
 describe('mutatePod', () => {
   it('leaves a pod that does not ask, or says "false", as it is, without a word', () => {
-    for (const annotations of [undefined, {}, { 'token-broker.io/inject': 'false' }]) {
+    for (const annotations of [undefined, {}, { 'token-broker.io/inject': 'false' }] as (
+      Record<string, string> | undefined
+    )[]) {
       expect(mutatePod(pod(annotations), settings)).toEqual({
         patch: [],
         warnings: [],
