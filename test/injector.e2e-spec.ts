@@ -4,7 +4,7 @@
  * POSTed to /mutate. Each fixture's patch is applied to its pod the way the API server applies
  * it (test/support/json-patch.ts), the result validated against the Kubernetes schemas and
  * typings (kubernetes-models) and compared with its golden file (UPDATE_GOLDEN=1 rewrites them).
- * Needs the openssl binary; no Redis, no Postgres.
+ * Certificates come from openssl where installed, else from node:crypto; no Redis, no Postgres.
  */
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { typeCheckObjects } from './deploy/typecheck';
 import { applyJsonPatch, Operation } from './support/json-patch';
 import {
   callWebhook,
+  CERTIFICATE_TOOL,
   InjectorProcess,
   issueCertificate,
   renewCertificate,
@@ -168,6 +169,30 @@ describe('agent injector over TLS, called as the API server calls a webhook', ()
     }
     expect(served).toBe(expected);
     expect(injector.output()).toContain('TLS certificate reloaded');
+  });
+});
+
+describe('agent injector: certificates without openssl', () => {
+  it(`serves a node:crypto-made certificate that the API server's check accepts (this run: ${CERTIFICATE_TOOL})`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'injector-node-certs-'));
+    const certs = issueCertificate(dir, '', 'node');
+    const injector = await startInjector({
+      ...SETTINGS,
+      INJECTOR_TLS_CERT_FILE: certs.cert,
+      INJECTOR_TLS_KEY_FILE: certs.key,
+    });
+    try {
+      const answer = await callWebhook(injector.port, readFileSync(certs.ca), fixture('deployment-pod'));
+      expect(answer.status).toBe(200);
+      expect(answer.fingerprint).toBe(new X509Certificate(readFileSync(certs.cert)).fingerprint256);
+      const other = issueCertificate(dir, 'other-', 'node');
+      await expect(
+        callWebhook(injector.port, readFileSync(other.ca), fixture('deployment-pod')),
+      ).rejects.toThrow(/certificate|verify/i);
+    } finally {
+      expect(await injector.stop()).toBe(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

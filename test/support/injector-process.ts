@@ -1,9 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { freePort } from './broker-process';
 import { runToExit } from './child-process';
+import { issue } from './self-signed';
 
 const REPO_ROOT = process.cwd();
 export const INJECTOR_MAIN = resolve(REPO_ROOT, 'dist/apps/injector/src/main.js');
@@ -82,35 +84,55 @@ export function runInjectorToExit(variables: Record<string, string>) {
 }
 
 const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+const hasOpenssl = () => {
+  try {
+    openssl('version');
+    return true;
+  } catch {
+    return false;
+  }
+};
+export type CertificateTool = 'openssl' | 'node';
+/** openssl where installed, else node:crypto (test/support/self-signed.ts). */
+export const CERTIFICATE_TOOL: CertificateTool = hasOpenssl() ? 'openssl' : 'node';
+const CA_SUBJECT = 'token-broker-injector-ca';
+const DNS_NAMES = ['token-broker-injector', 'token-broker-injector.token-broker', INJECTOR_SERVICE_DNS];
 
 /**
  * A CA and a server certificate it signed for the webhook Service's DNS names, as cert-manager
- * issues them, written to `dir` (`<prefix>ca.crt`, `tls.crt`, `tls.key`). Made with the openssl binary.
+ * issues them, written to `dir` (`<prefix>ca.crt`, `tls.crt`, `tls.key`).
  */
 export function issueCertificate(
   dir: string,
   prefix = '',
+  tool: CertificateTool = CERTIFICATE_TOOL,
 ): { ca: string; caKey: string; cert: string; key: string } {
   const ca = join(dir, `${prefix}ca.crt`);
   const caKey = join(dir, `${prefix}ca.key`);
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=token-broker-injector-ca',
-    '-keyout',
-    caKey,
-    '-out',
-    ca,
-  );
-  return { ca, caKey, ...renewCertificate(dir, { ca, caKey }, prefix) };
+  if (tool === 'openssl') {
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${CA_SUBJECT}`,
+      '-keyout',
+      caKey,
+      '-out',
+      ca,
+    );
+  } else {
+    const issued = issue(CA_SUBJECT);
+    writeFileSync(ca, issued.certPem);
+    writeFileSync(caKey, issued.keyPem);
+  }
+  return { ca, caKey, ...renewCertificate(dir, { ca, caKey }, prefix, tool) };
 }
 
 /** A new key and server certificate signed by the same CA: what a renewal writes. */
@@ -118,8 +140,22 @@ export function renewCertificate(
   dir: string,
   { ca, caKey }: { ca: string; caKey: string },
   prefix: string,
+  tool: CertificateTool = CERTIFICATE_TOOL,
 ): { cert: string; key: string } {
   const file = (name: string) => join(dir, `${prefix}${name}`);
+  if (tool === 'node') {
+    const keyPem = readFileSync(caKey, 'utf8');
+    const issuer = {
+      certPem: readFileSync(ca, 'utf8'),
+      keyPem,
+      key: createPrivateKey(keyPem),
+      subject: CA_SUBJECT,
+    };
+    const issued = issue(INJECTOR_SERVICE_DNS, { issuer, dnsNames: DNS_NAMES });
+    writeFileSync(file('tls.crt'), issued.certPem);
+    writeFileSync(file('tls.key'), issued.keyPem);
+    return { cert: file('tls.crt'), key: file('tls.key') };
+  }
   openssl(
     'req',
     '-newkey',
@@ -136,7 +172,7 @@ export function renewCertificate(
   );
   writeFileSync(
     file('ext.cnf'),
-    `subjectAltName=DNS:token-broker-injector,DNS:token-broker-injector.token-broker,DNS:${INJECTOR_SERVICE_DNS}\n` +
+    `subjectAltName=${DNS_NAMES.map((dns) => `DNS:${dns}`).join(',')}\n` +
       'extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n',
   );
   openssl(
