@@ -162,6 +162,12 @@ describe('mutatePod', () => {
     expect(result.warnings[0]).toContain('the token agent was not added');
   });
 
+  it('does not put the agent on the host network, where the node shares its loopback', () => {
+    const result = mutatePod(pod(inject, { hostNetwork: true }), settings);
+    expect(result.patch).toEqual([]);
+    expect(result.warnings).toEqual([expect.stringContaining('host network')]);
+  });
+
   it('warns instead of injecting when the agent port or a volume name is already taken', () => {
     const portTaken = pod(inject, {
       containers: [{ name: 'app', image: 'a:1', ports: [{ containerPort: 7070 }] }],

@@ -32,7 +32,12 @@ export interface Pod {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   };
-  spec?: { containers?: Container[]; initContainers?: Container[]; volumes?: Volume[] };
+  spec?: {
+    containers?: Container[];
+    initContainers?: Container[];
+    volumes?: Volume[];
+    hostNetwork?: boolean;
+  };
 }
 
 export type PatchOperation = { op: 'add'; path: string; value: unknown };
@@ -78,6 +83,13 @@ export function mutatePod(pod: Pod, settings: InjectorSettings): Mutation {
   const initContainers = spec.initContainers ?? [];
   if ([...initContainers, ...containers].some(isAgent)) return leave('agent already present');
 
+  // On the host network, 127.0.0.1 is the node's: every process on the node could read the
+  // pod's tokens, and two such pods on a node would fight over the port.
+  if (spec.hostNetwork) {
+    return leave('host network', [
+      'the pod uses the host network, where the agent would serve every process on the node: the token agent was not added',
+    ]);
+  }
   const warnings: string[] = [];
   let port = DEFAULT_AGENT_PORT;
   const rawPort = annotations[PORT_ANNOTATION];
