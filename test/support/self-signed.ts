@@ -67,7 +67,8 @@ export function issue(subject: string, options: { issuer?: Issued; dnsNames?: st
     extensions.push(extension('2.5.29.37', false, sequence(oid('1.3.6.1.5.5.7.3.1')))); // serverAuth
   }
   const serial = randomBytes(16);
-  serial[0] &= 0x7f;
+  // Positive and minimal in DER: the first byte neither has its top bit set nor is zero.
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))),
     integer(serial),

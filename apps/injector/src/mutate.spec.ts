@@ -155,6 +155,7 @@ describe('mutatePod', () => {
     ['token-broker.io/agent-memory', '1.5Gi', /agent-memory/],
     ['token-broker.io/agent-memory', '2Gi', /agent-memory/],
     ['token-broker.io/require-header', 'no colon here', /require-header must be "Name: value"/],
+    ['token-broker.io/agent-memroy', '256Mi', /token-broker.io\/agent-memroy is not a known annotation/],
   ])('admits a pod whose %s is "%s" unchanged, saying why in a warning', (name, value, message) => {
     const result = mutatePod(pod({ ...inject, [name]: value }), settings);
     expect(result.patch).toEqual([]);

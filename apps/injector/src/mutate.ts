@@ -15,6 +15,7 @@ export const INJECT_ANNOTATION = 'token-broker.io/inject';
 export const PORT_ANNOTATION = 'token-broker.io/agent-port';
 export const MEMORY_ANNOTATION = 'token-broker.io/agent-memory';
 export const REQUIRE_HEADER_ANNOTATION = 'token-broker.io/require-header';
+const KNOWN_ANNOTATIONS = [INJECT_ANNOTATION, PORT_ANNOTATION, MEMORY_ANNOTATION, REQUIRE_HEADER_ANNOTATION];
 /** The pod label the central api's NetworkPolicy admits (deploy/k8s/overlays/central). */
 export const AGENT_POD_LABEL = 'token-broker/agent';
 export const APP_URL_VARIABLE = 'TOKEN_BROKER_URL';
@@ -91,6 +92,12 @@ export function mutatePod(pod: Pod, settings: InjectorSettings): Mutation {
     ]);
   }
   const warnings: string[] = [];
+  // A misspelt option must not leave a setting silently at its default (as the agent refuses an
+  // unknown AGENT_ variable).
+  const unknown = Object.keys(annotations).find(
+    (key) => key.startsWith('token-broker.io/') && !KNOWN_ANNOTATIONS.includes(key),
+  );
+  if (unknown) warnings.push(`${unknown} is not a known annotation (known: ${KNOWN_ANNOTATIONS.join(', ')})`);
   let port = DEFAULT_AGENT_PORT;
   const rawPort = annotations[PORT_ANNOTATION];
   if (rawPort !== undefined) {
