@@ -6,6 +6,7 @@
  * typings (kubernetes-models) and compared with its golden file (UPDATE_GOLDEN=1 rewrites them).
  * Certificates come from openssl where installed, else from node:crypto; no Redis, no Postgres.
  */
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,10 +14,13 @@ import { join, resolve } from 'node:path';
 import { Pod } from 'kubernetes-models/v1';
 import { renderKustomization } from './deploy/kustomize';
 import { typeCheckObjects } from './deploy/typecheck';
+import { freePort } from './support/broker-process';
 import { applyJsonPatch, Operation } from './support/json-patch';
 import {
   callWebhook,
   CERTIFICATE_TOOL,
+  INJECTOR_MAIN,
+  INJECTOR_NODE_FLAGS,
   InjectorProcess,
   issueCertificate,
   renewCertificate,
@@ -226,6 +230,53 @@ describe('agent injector: start-up', () => {
     const { code, output } = await runInjectorToExit({ ...SETTINGS, ...override });
     expect(code).toBe(1);
     expect(output.trim().split('\n')).toEqual([expect.stringContaining(`Configuration error: ${message}`)]);
+  });
+});
+
+describe('agent injector: footprint', () => {
+  it("loads none of the broker's stacks (NestJS, Fastify, TypeORM, pg, BullMQ, ioredis, Swagger, the keyring)", async () => {
+    const port = await freePort();
+    // Start the built entry as `npm run start:injector` does, answer one review, list every module it required.
+    const script = `
+      require(${JSON.stringify(INJECTOR_MAIN)});
+      const review = ${JSON.stringify(JSON.stringify(fixture('deployment-pod')))};
+      const deadline = Date.now() + 10000;
+      (async function poll() {
+        try {
+          const res = await fetch('http://127.0.0.1:${port}/mutate', { method: 'POST', body: review });
+          if (res.status === 200) {
+            process.stdout.write('MODULES ' + JSON.stringify(Object.keys(require.cache)) + '\\n');
+            process.exit(0);
+          }
+        } catch {}
+        if (Date.now() > deadline) process.exit(2);
+        setTimeout(poll, 50);
+      })();`;
+    const { code, output } = await new Promise<{ code: number | null; output: string }>((done) => {
+      const child = spawn(process.execPath, [...INJECTOR_NODE_FLAGS, '-e', script], {
+        env: { PATH: process.env.PATH, ...SETTINGS, PORT: String(port), INJECTOR_LOG_LEVEL: 'warn' },
+        cwd: process.cwd(),
+      });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.once('exit', (exitCode) => done({ code: exitCode, output: text }));
+    });
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    const modules: string[] = JSON.parse(/^MODULES (.*)$/m.exec(output)![1]);
+    expect(modules.some((m) => m.endsWith('dist/apps/injector/src/mutate.js'))).toBe(true);
+    const forbidden = [
+      /node_modules\/@nestjs\//,
+      /node_modules\/fastify\//,
+      /node_modules\/typeorm\//,
+      /node_modules\/pg(-pool|-protocol)?\//,
+      /node_modules\/bullmq\//,
+      /node_modules\/ioredis\//,
+      /node_modules\/swagger-ui-dist\//,
+      /libs\/crypto\//,
+      /apps\/broker\//,
+    ];
+    expect(modules.filter((m) => forbidden.some((pattern) => pattern.test(m)))).toEqual([]);
   });
 });
 
