@@ -8,6 +8,8 @@ import {
   DEFAULT_AGENT_PORT,
   isAgent,
   SidecarSettings,
+  TMP_VOLUME,
+  TOKEN_VOLUME,
   Volume,
 } from './agent-sidecar';
 
@@ -104,12 +106,13 @@ export function mutatePod(pod: Pod, settings: InjectorSettings): Mutation {
     // Not below 1024: the agent runs without capabilities and cannot bind a privileged port.
     if (!/^\d{4,5}$/.test(rawPort) || Number(rawPort) < 1024 || Number(rawPort) > 65_535) {
       warnings.push(`${PORT_ANNOTATION} must be an integer from 1024 to 65535, got "${rawPort}"`);
+      port = 0;
     } else port = Number(rawPort);
   }
   const taken = [...initContainers, ...containers].find((c) =>
     (c.ports ?? []).some((p) => p.containerPort === port),
   );
-  if (taken && warnings.length === 0) {
+  if (taken) {
     warnings.push(
       `container "${taken.name}" declares port ${port}, which the agent would listen on: set ${PORT_ANNOTATION}`,
     );
@@ -130,9 +133,7 @@ export function mutatePod(pod: Pod, settings: InjectorSettings): Mutation {
       `${REQUIRE_HEADER_ANNOTATION} must be "Name: value", e.g. "Metadata-Flavor: token-agent", got "${requireHeader}"`,
     );
   }
-  const clash = (spec.volumes ?? []).find((v) =>
-    agentVolumes({} as SidecarSettings).some((a) => a.name === v.name),
-  );
+  const clash = (spec.volumes ?? []).find((v) => [TMP_VOLUME, TOKEN_VOLUME].includes(v.name));
   if (clash) warnings.push(`the pod already has a volume named "${clash.name}", which the agent needs`);
   if (warnings.length > 0) {
     return leave(
