@@ -1,0 +1,124 @@
+import { createSandbox, Sandbox } from '../apps/sandbox/src/sandbox';
+import { BrokerProcess, freePort, sleep, startBroker } from './support/broker-process';
+import { createTestDatabase, query } from './support/test-database';
+import { admin, getToken } from './support/http';
+import { connectBloomerang, createApiKey, createBloomerangIntegration } from './support/provider-flows';
+
+const REDIS_DB = 12;
+const LEASE_SECONDS = 5;
+
+/**
+ * The two reproductions of issue 23, against the sandbox's Bloomerang, whose refresh tokens are
+ * single use (a reuse revokes every token of the account): a rotating answer the broker rejected,
+ * and a lease that ran out while its refresh waited for the integration's slot. Each sent a
+ * refresh token twice before the fix.
+ */
+describe('exactly once: a single-use refresh token is never sent twice', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let sandbox: Sandbox;
+  let sandboxUrl: string;
+  let a: BrokerProcess;
+  let b: BrokerProcess;
+  let apiKey: string;
+
+  const reuses = () => sandbox.stats().refreshTokenReuses;
+  const refreshCalls = () => sandbox.stats().tokenRequests.byProvider.bloomerang.refresh_token ?? 0;
+  const connection = async (key: string) => (await admin(a.url).get(`/admin/connections/${key}`)).body;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('exactly_once');
+    sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: 600 });
+    sandboxUrl = await sandbox.listen(0);
+    const portA = await freePort();
+    const common = {
+      DATABASE_URL: db.url,
+      REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+      BROKER_PUBLIC_URL: `http://127.0.0.1:${portA}`,
+      BROKER_REFRESH_LEASE_SECONDS: String(LEASE_SECONDS),
+      BROKER_INTEGRATION_CONCURRENCY: '1',
+    };
+    a = await startBroker({ ...common, PORT: String(portA) });
+    b = await startBroker(common);
+    await createBloomerangIntegration(a.url, sandboxUrl, 'bloomerang');
+    apiKey = await createApiKey(a.url);
+  });
+
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await sandbox?.close();
+    await db?.drop();
+  });
+
+  beforeEach(() => sandbox.configure({ tokenLatencyMs: 0, fault: 'none', accessTokenTtlSeconds: 600 }));
+
+  describe('a 200 answer that rotated the refresh token and is otherwise invalid', () => {
+    it.each([
+      ['rotatedZeroLifetime', 'expires_in 0'],
+      ['rotatedUnboundedLifetime', 'expires_in "1e999"'],
+      ['rotatedScopeArray', 'scope as an array'],
+      ['rotatedNotBearer', 'token_type mac'],
+    ] as const)('keeps the new refresh token of an answer with %s (%s)', async (fault) => {
+      const key = `rotated-${fault.toLowerCase()}`;
+      await connectBloomerang(a.url, 'bloomerang', key);
+      const reusesBefore = reuses();
+      sandbox.configure({ fault, faultProvider: 'bloomerang', faultCount: 1 });
+      // The spoiled answer: whatever the broker makes of it, the refresh token it carried is the live one.
+      await getToken(a.url, apiKey, key, 86_400);
+      expect(sandbox.stats().refreshTokenUses).toBeGreaterThan(0);
+      // The next refresh, on either replica, presents the rotated token: the provider sees no reuse.
+      for (const broker of [a, b]) {
+        const next = await admin(broker.url).post(`/admin/connections/${key}/refresh`);
+        expect(next.status).toBe(200);
+        expect(next.body.status).toBe('active');
+      }
+      expect(reuses()).toBe(reusesBefore);
+      const read = await getToken(b.url, apiKey, key);
+      expect(read.status).toBe(200);
+      const me = await fetch(`${sandboxUrl}/bloomerang/v2/me`, {
+        headers: { authorization: `Bearer ${read.body.accessToken}` },
+      });
+      expect(me.status).toBe(200);
+    });
+  });
+
+  it('does not send a refresh token whose lease ran out while its refresh waited for the slot', async () => {
+    const keys = ['queued-1', 'queued-2', 'queued-3', 'queued-4'];
+    for (const key of keys) await connectBloomerang(a.url, 'bloomerang', key);
+    const reusesBefore = reuses();
+    const callsBefore = refreshCalls();
+    sandbox.configure({ tokenLatencyMs: 3_000 });
+    // Four forced refreshes on A, one slot: each waits for the one before it (3 s each).
+    const onA = keys.map((key) => admin(a.url).post(`/admin/connections/${key}/refresh`));
+    // The third call has left A: by then the fourth connection's lease, taken when it queued, has
+    // run out (5 s) while its refresh still waits for the slot.
+    await waitFor(async () => (refreshCalls() - callsBefore >= 3 ? true : undefined), 60_000);
+    await waitFor(async () => {
+      const [row] = await query<{ expired: boolean }>(
+        db.url,
+        `SELECT lease_expires_at IS NULL OR lease_expires_at < now() AS expired FROM connections WHERE key = 'queued-4'`,
+      );
+      return row.expired ? true : undefined;
+    }, 30_000);
+    // B is asked to refresh the fourth connection now.
+    const onB = admin(b.url).post('/admin/connections/queued-4/refresh');
+    const answers = await Promise.all([...onA, onB]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(reuses()).toBe(reusesBefore);
+    sandbox.configure({ tokenLatencyMs: 0 });
+    for (const key of keys) {
+      expect((await connection(key)).status).toBe('active');
+      expect((await getToken(b.url, apiKey, key)).status).toBe(200);
+    }
+  });
+});
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
