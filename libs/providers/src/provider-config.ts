@@ -235,6 +235,8 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
         sendScopeOnTokenRequest: false,
         extraTokenParams: {},
         refreshTokenLifetimeSeconds: BLOOMERANG_REFRESH_TOKEN_LIFETIME,
+        // A refresh token used twice revokes every token of the account.
+        refreshTokenRotation: 'single_use',
       };
     case 'bloom': {
       const version = config.authVersion ?? 'v2';

@@ -175,11 +175,21 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  private readonly unknownRefreshOutcomes = new Counter({
+    name: 'broker_refresh_outcome_unknown_total',
+    help: 'Refreshes whose outcome was unknown (answer lost after the request left) at a provider that revokes on reuse: the connection needs re-authorization',
+    registers: [this.registry],
+  });
+
   auditRowDropped(count = 1): void {
     this.auditRowsDropped.inc(count);
   }
 
   rotatedRefreshTokenWriteFailed(): void {
     this.unsavedRotatedTokens.inc();
+  }
+
+  refreshOutcomeUnknown(): void {
+    this.unknownRefreshOutcomes.inc();
   }
 }
