@@ -1,8 +1,9 @@
 import { createSandbox, Sandbox } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, freePort, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase, query } from './support/test-database';
-import { admin, getToken } from './support/http';
+import { admin, getToken, request } from './support/http';
 import { connectBloomerang, createApiKey, createBloomerangIntegration } from './support/provider-flows';
+import { TcpProxy } from './support/tcp-proxy';
 
 const REDIS_DB = 12;
 const LEASE_SECONDS = 5;
@@ -58,7 +59,7 @@ describe('exactly once: a single-use refresh token is never sent twice', () => {
       ['rotatedUnboundedLifetime', 'expires_in "1e999"'],
       ['rotatedScopeArray', 'scope as an array'],
       ['rotatedNotBearer', 'token_type mac'],
-    ] as const)('keeps the new refresh token of an answer with %s (%s)', async (fault) => {
+    ] as const)('keeps the new refresh token of an answer with %s (%s)', async (fault, _spoiled) => {
       const key = `rotated-${fault.toLowerCase()}`;
       await connectBloomerang(a.url, 'bloomerang', key);
       const reusesBefore = reuses();
@@ -110,6 +111,80 @@ describe('exactly once: a single-use refresh token is never sent twice', () => {
       expect((await connection(key)).status).toBe('active');
       expect((await getToken(b.url, apiKey, key)).status).toBe(200);
     }
+  });
+});
+
+describe('readiness: a replica that can serve token reads stays in its Service', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let sandbox: Sandbox;
+  let broker: BrokerProcess;
+  let postgres: TcpProxy;
+  let redis: TcpProxy;
+  let apiKey: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('readiness');
+    postgres = new TcpProxy(5432);
+    redis = new TcpProxy(6379);
+    const [postgresPort, redisPort] = [await postgres.start(), await redis.start()];
+    sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: 600 });
+    const sandboxUrl = await sandbox.listen(0);
+    const port = await freePort();
+    broker = await startBroker({
+      PORT: String(port),
+      DATABASE_URL: db.url.replace(':5432/', `:${postgresPort}/`),
+      REDIS_URL: `redis://127.0.0.1:${redisPort}/${REDIS_DB}`,
+      BROKER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    });
+    await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang');
+    await connectBloomerang(broker.url, 'bloomerang', 'held');
+    apiKey = await createApiKey(broker.url);
+  });
+
+  afterAll(async () => {
+    await postgres?.restore().catch(() => undefined);
+    await redis?.restore().catch(() => undefined);
+    await broker?.stop();
+    await sandbox?.close();
+    await postgres?.cut();
+    await redis?.cut();
+    await db?.drop();
+  });
+
+  const ready = () => request(broker.url, 'GET', '/health/ready', { token: null });
+
+  it('stays ready, degraded, through a Redis outage and then a Postgres outage, answering token reads', async () => {
+    const first = await ready();
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ status: 'ok', degraded: [] });
+    const held = await getToken(broker.url, apiKey, 'held');
+    expect(held.status).toBe(200);
+
+    await redis.cut();
+    const withoutRedis = await waitFor(async () => {
+      const answer = await ready();
+      return answer.body.status === 'degraded' ? answer : undefined;
+    });
+    expect(withoutRedis.status).toBe(200);
+    expect(withoutRedis.body.degraded).toEqual(['redis']);
+    expect(withoutRedis.body.error.redis.status).toBe('down');
+    expect((await getToken(broker.url, apiKey, 'held')).body.accessToken).toBe(held.body.accessToken);
+
+    await postgres.cut();
+    const withoutBoth = await waitFor(async () => {
+      const answer = await ready();
+      return answer.body.degraded?.length === 2 ? answer : undefined;
+    });
+    expect(withoutBoth.status).toBe(200);
+    expect(withoutBoth.body).toMatchObject({ status: 'degraded', degraded: ['postgres', 'redis'] });
+    const read = await getToken(broker.url, apiKey, 'held');
+    expect(read.status).toBe(200);
+    expect(read.body.accessToken).toBe(held.body.accessToken);
+    expect((await getToken(broker.url, apiKey, 'held', 86_400)).status).toBe(200);
+
+    await postgres.restore();
+    await redis.restore();
+    await waitFor(async () => ((await ready()).body.status === 'ok' ? true : undefined), 30_000);
   });
 });
 
