@@ -1,6 +1,6 @@
 import { createSandbox, Sandbox } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, freePort, sleep, startBroker } from './support/broker-process';
-import { createTestDatabase, query } from './support/test-database';
+import { createTestDatabase, expireStoredToken, query } from './support/test-database';
 import { admin, getToken, request } from './support/http';
 import { connectBloomerang, createApiKey, createBloomerangIntegration } from './support/provider-flows';
 import { TcpProxy } from './support/tcp-proxy';
@@ -111,6 +111,47 @@ describe('exactly once: a single-use refresh token is never sent twice', () => {
       expect((await connection(key)).status).toBe('active');
       expect((await getToken(b.url, apiKey, key)).status).toBe(200);
     }
+  });
+
+  it("honours the provider's Retry-After per connection: readers get the valid token, or 503 with Retry-After", async () => {
+    await connectBloomerang(a.url, 'bloomerang', 'backoff');
+    const held = await getToken(a.url, apiKey, 'backoff');
+    const reusesBefore = reuses();
+    const callsBefore = refreshCalls();
+    sandbox.configure({ fault: 'rateLimited', faultProvider: 'bloomerang', faultCount: 1 });
+    // Asked for more validity than it has: one attempt, refused with Retry-After; the token is still valid.
+    const limited = await getToken(a.url, apiKey, 'backoff', 86_400);
+    expect(limited.status).toBe(200);
+    expect(limited.body.accessToken).toBe(held.body.accessToken);
+    expect(refreshCalls() - callsBefore).toBe(1);
+    // During the backoff no reader, on either replica, makes another upstream call.
+    for (const broker of [a, b]) {
+      const again = await getToken(broker.url, apiKey, 'backoff', 86_400);
+      expect(again.status).toBe(200);
+      expect(again.body.accessToken).toBe(held.body.accessToken);
+    }
+    expect(refreshCalls() - callsBefore).toBe(1);
+
+    // With no valid token left: 503 provider_unavailable with Retry-After, still no upstream call.
+    sandbox.configure({ fault: 'rateLimited', faultProvider: 'bloomerang', faultCount: 1 });
+    await expireStoredToken(db.url, 'backoff');
+    const refused = await getToken(b.url, apiKey, 'backoff');
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toBe('provider_unavailable');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    const calls = refreshCalls();
+    const waiting = await getToken(a.url, apiKey, 'backoff');
+    expect(waiting.status).toBe(503);
+    expect(waiting.body.error).toBe('provider_unavailable');
+    expect(Number(waiting.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refreshCalls()).toBe(calls);
+    // Once it has passed, the next read refreshes.
+    const recovered = await waitFor(async () => {
+      const answer = await getToken(a.url, apiKey, 'backoff');
+      return answer.status === 200 ? answer : undefined;
+    }, 30_000);
+    expect(recovered.body.accessToken).not.toBe(held.body.accessToken);
+    expect(reuses()).toBe(reusesBefore);
   });
 });
 
