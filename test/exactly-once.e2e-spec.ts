@@ -153,6 +153,59 @@ describe('exactly once: a single-use refresh token is never sent twice', () => {
     expect(recovered.body.accessToken).not.toBe(held.body.accessToken);
     expect(reuses()).toBe(reusesBefore);
   });
+
+  describe('a refresh whose outcome is unknown, at a provider that revokes on reuse', () => {
+    it('is not sent again: needs_reauthorization naming refresh_outcome_unknown, the held token served', async () => {
+      await connectBloomerang(a.url, 'bloomerang', 'unknown-5xx');
+      const held = await getToken(a.url, apiKey, 'unknown-5xx');
+      const reusesBefore = reuses();
+      // A 5xx may come after the grant was processed: the broker cannot tell.
+      sandbox.configure({ fault: 'html500', faultProvider: 'bloomerang', faultCount: 1 });
+      const callsBefore = refreshCalls();
+      const read = await getToken(a.url, apiKey, 'unknown-5xx', 86_400);
+      expect(read.status).toBe(200);
+      expect(read.body.accessToken).toBe(held.body.accessToken);
+      const lost = await connection('unknown-5xx');
+      expect(lost.status).toBe('needs_reauthorization');
+      expect(lost.lastError).toMatch(/^refresh_outcome_unknown/);
+      // Every replica keeps serving the held token and sends nothing more; an admin's refresh is refused.
+      for (const broker of [a, b]) {
+        const again = await getToken(broker.url, apiKey, 'unknown-5xx', 86_400);
+        expect(again.status).toBe(200);
+        expect(again.body.accessToken).toBe(held.body.accessToken);
+      }
+      expect((await admin(b.url).post('/admin/connections/unknown-5xx/refresh')).status).toBe(409);
+      expect(refreshCalls() - callsBefore).toBe(1);
+      expect(reuses()).toBe(reusesBefore);
+      expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(
+        /^broker_refresh_outcome_unknown_total [1-9]/m,
+      );
+    });
+
+    it('is retried when the request provably never left (connection refused)', async () => {
+      const proxy = new TcpProxy(Number(new URL(sandboxUrl).port));
+      const proxyUrl = `http://127.0.0.1:${await proxy.start()}`;
+      try {
+        await createBloomerangIntegration(a.url, proxyUrl, 'bloomerang-proxied');
+        await connectBloomerang(a.url, 'bloomerang-proxied', 'never-sent');
+        const held = await getToken(a.url, apiKey, 'never-sent');
+        const reusesBefore = reuses();
+        await proxy.cut();
+        const refused = await getToken(a.url, apiKey, 'never-sent', 86_400);
+        expect(refused.status).toBe(200);
+        expect(refused.body.accessToken).toBe(held.body.accessToken);
+        expect((await connection('never-sent')).status).toBe('active');
+        await proxy.restore();
+        const refreshed = await getToken(b.url, apiKey, 'never-sent', 86_400);
+        expect(refreshed.status).toBe(200);
+        expect(refreshed.body.accessToken).not.toBe(held.body.accessToken);
+        expect((await connection('never-sent')).status).toBe('active');
+        expect(reuses()).toBe(reusesBefore);
+      } finally {
+        await proxy.cut();
+      }
+    });
+  });
 });
 
 describe('readiness: a replica that can serve token reads stays in its Service', () => {

@@ -611,14 +611,12 @@ export class TokenRefresher implements OnApplicationShutdown {
       });
     } catch (writeError) {
       this.logger.error({ err: writeError, connection: row.key }, 'refresh failure could not be recorded');
-      if (failure.rotatedRefreshToken) {
-        // Kept and retried as a token write is; the lease stays, so the retried write still lands.
-        this.pendingWrites.set(row.id, { lease, failure });
-        this.schedulePendingWrites();
-        await this.rotatedTokens.writeFailed(row, lease, writeError);
-      } else {
-        await this.store.releaseLease(lease).catch(() => undefined);
-      }
+      // Kept and retried as a token write is; the lease stays, so the retried write still lands
+      // and settles the write-ahead record (else the next holder would take a known outcome for
+      // an unknown one). A rotated refresh token is marked as any unsaved rotated token is.
+      this.pendingWrites.set(row.id, { lease, failure });
+      this.schedulePendingWrites();
+      if (failure.rotatedRefreshToken) await this.rotatedTokens.writeFailed(row, lease, writeError);
     }
     if (failure.clearTokens) this.cache.evictById(row.id);
     return new RefreshFailedError(brokerError, failure.clearTokens ? null : usable, error);
