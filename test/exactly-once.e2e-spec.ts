@@ -250,16 +250,16 @@ describe('readiness: a replica that can serve token reads stays in its Service',
   it('stays ready, degraded, through a Redis outage and then a Postgres outage, answering token reads', async () => {
     const first = await ready();
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ status: 'ok', degraded: [] });
+    expect(first.body.status).toBe('ok');
     const held = await getToken(broker.url, apiKey, 'held');
     expect(held.status).toBe(200);
 
     await redis.cut();
-    const withoutRedis = await waitFor(async () => {
-      const answer = await ready();
-      return answer.body.status === 'degraded' ? answer : undefined;
-    });
+    // Wait for the check to notice, whatever it then says.
+    await waitFor(async () => ((await ready()).body.status !== 'ok' ? true : undefined));
+    const withoutRedis = await ready();
     expect(withoutRedis.status).toBe(200);
+    expect(withoutRedis.body.status).toBe('degraded');
     expect(withoutRedis.body.degraded).toEqual(['redis']);
     expect(withoutRedis.body.error.redis.status).toBe('down');
     expect((await getToken(broker.url, apiKey, 'held')).body.accessToken).toBe(held.body.accessToken);
