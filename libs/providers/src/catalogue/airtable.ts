@@ -11,5 +11,6 @@ export const airtable: CatalogueEntry = {
   accessTokenSeconds: 3600,
   // Single use, 60 days (refresh_token_expires_in is in the answer) - from the catalogue brief.
   refreshToken: { rotation: 'single_use', lifetimeSeconds: 60 * 86_400 },
+  sources: [],
   docs: ['https://airtable.com/developers/web/api/oauth-reference'],
 };

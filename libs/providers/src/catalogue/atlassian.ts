@@ -13,6 +13,7 @@ export const atlassian: CatalogueEntry = {
   // Rotating refresh tokens: a new one on each use. The 90-day inactivity expiry (and 365-day
   // absolute one) and the short reuse window are from the catalogue brief, not re-verified.
   refreshToken: { rotation: 'grace', graceSeconds: 600, idleSeconds: 90 * 86_400 },
+  sources: [],
   docs: [
     'https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/',
     'https://developer.atlassian.com/cloud/oauth/getting-started/refresh-tokens',

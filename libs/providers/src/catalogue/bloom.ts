@@ -8,5 +8,6 @@ export const bloom: CatalogueEntry = {
   tokenUrl: 'https://authn.bloom.dev/oauth2/token',
   tokenAuthMethod: 'client_secret_post',
   // "API Authentication" (kept in the project's seed documents); the public address is not re-verified.
+  sources: [],
   docs: ['https://developers.bloomcredit.io/docs/authentication'],
 };

@@ -15,5 +15,6 @@ export const bloomerang: CatalogueEntry = {
   refreshToken: { rotation: 'single_use', lifetimeSeconds: 90 * 86_400 },
   // "How to Integrate with the Bloomerang REST API" (kept in the project's seed documents); the
   // page's public address is not re-verified.
+  sources: [],
   docs: ['https://bloomerang.co/product/integrations-data-management/api/rest-api/'],
 };

@@ -11,6 +11,7 @@ export const box: CatalogueEntry = {
   // "A Refresh Token is valid for 60 days and can be used to obtain a new Access Token and Refresh
   // Token only once."
   refreshToken: { rotation: 'single_use', idleSeconds: 60 * 86_400 },
+  sources: [],
   docs: [
     'https://developer.box.com/guides/authentication/oauth2/',
     'https://developer.box.com/guides/authentication/tokens/refresh',

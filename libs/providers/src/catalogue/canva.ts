@@ -12,6 +12,7 @@ export const canva: CatalogueEntry = {
   accessTokenSeconds: 14_400,
   // Single use; revoking a refresh token revokes its whole lineage.
   refreshToken: { rotation: 'single_use' },
+  sources: [],
   docs: [
     'https://www.canva.dev/docs/connect/authentication/',
     'https://www.canva.dev/docs/connect/api-reference/authentication/generate-access-token/',

@@ -13,5 +13,6 @@ export const docusign: CatalogueEntry = {
   defaultScopes: ['signature', 'extended'],
   accessTokenSeconds: 28_800,
   refreshToken: { rotation: 'rotating', idleSeconds: 30 * 86_400 },
+  sources: [],
   docs: ['https://developers.docusign.com/platform/auth/authcode/authcode-get-token/'],
 };

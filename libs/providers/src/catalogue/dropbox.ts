@@ -14,6 +14,7 @@ export const dropbox: CatalogueEntry = {
   accessTokenSeconds: 14_400,
   // Long-lived, not rotated: refresh answers carry no refresh_token.
   refreshToken: { rotation: 'none' },
+  sources: [],
   docs: [
     'https://developers.dropbox.com/oauth-guide',
     'https://www.dropbox.com/developers/documentation/http/documentation#oauth2-token',

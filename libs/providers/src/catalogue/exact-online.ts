@@ -15,6 +15,7 @@ export const exactOnline: CatalogueEntry = {
   // Each refresh returns a new refresh token; the previous ones expire once the new one is first
   // used (so the old one still works until then). An unused refresh token lives 30 days.
   refreshToken: { rotation: 'rotating', idleSeconds: 30 * 86_400 },
+  sources: [],
   docs: [
     'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
     'https://forums.invantive.com/t/exact-online-error-message-old-refresh-token-used/2903',

@@ -20,6 +20,7 @@ export const githubApp: CatalogueEntry = {
     incorrect_client_credentials: 'invalid_client',
     redirect_uri_mismatch: 'invalid_request',
   },
+  sources: [],
   docs: [
     'https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-user-access-token-for-a-github-app',
     'https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/refreshing-user-access-tokens',

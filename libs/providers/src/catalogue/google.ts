@@ -14,6 +14,7 @@ export const google: CatalogueEntry = {
   accessTokenSeconds: 3600,
   // Refresh answers carry no refresh_token: the first one stays. It expires after six months unused.
   refreshToken: { rotation: 'none', idleSeconds: 182 * 86_400 },
+  sources: [],
   docs: [
     'https://developers.google.com/identity/protocols/oauth2/web-server',
     'https://developers.google.com/identity/protocols/oauth2#expiration',

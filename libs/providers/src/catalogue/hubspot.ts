@@ -10,5 +10,6 @@ export const hubspot: CatalogueEntry = {
   accessTokenSeconds: 1800,
   // The refresh token does not change and does not expire (until the app is uninstalled).
   refreshToken: { rotation: 'none' },
+  sources: [],
   docs: ['https://developers.hubspot.com/docs/api/oauth-quickstart-guide'],
 };

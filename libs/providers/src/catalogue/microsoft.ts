@@ -21,6 +21,7 @@ export const microsoft: CatalogueEntry = {
   // "Refresh tokens replace themselves with a fresh token upon every use. The Microsoft identity
   // platform doesn't revoke old refresh tokens": rotating, old still valid; 90 days (24 h for SPAs).
   refreshToken: { rotation: 'rotating', idleSeconds: 90 * 86_400 },
+  sources: [],
   docs: [
     'https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow',
     'https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens',

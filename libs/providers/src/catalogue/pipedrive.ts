@@ -11,6 +11,7 @@ export const pipedrive: CatalogueEntry = {
   accessTokenSeconds: 3600,
   // 60 days unused (from the catalogue brief, not re-verified).
   refreshToken: { rotation: 'rotating', idleSeconds: 60 * 86_400 },
+  sources: [],
   docs: [
     'https://pipedrive.readme.io/docs/marketplace-oauth-authorization',
     'https://developers.pipedrive.com/docs/api/v1/Oauth',

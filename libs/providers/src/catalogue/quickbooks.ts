@@ -24,6 +24,7 @@ export const quickbooks: CatalogueEntry = {
   refreshTokenExpiresInField: 'x_refresh_token_expires_in',
   // The value may change on any refresh (always keep the latest); 100 days, rolling.
   refreshToken: { rotation: 'rotating', idleSeconds: 100 * 86_400 },
+  sources: [],
   docs: [
     'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0',
     'https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq',

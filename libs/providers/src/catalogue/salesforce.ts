@@ -17,6 +17,7 @@ export const salesforce: CatalogueEntry = {
   // Refresh answers carry no new refresh token; by default it is valid until revoked (the
   // connected app's refresh token policy may set an expiry: not known to the broker).
   refreshToken: { rotation: 'none' },
+  sources: [],
   docs: [
     'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm',
     'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_refresh_token_flow.htm',

@@ -23,6 +23,7 @@ export const shopify: CatalogueEntry = {
   // previous one until the new one is used); refresh_token_expires_in tells its lifetime.
   accessTokenSeconds: 3600,
   refreshToken: { rotation: 'rotating' },
+  sources: [],
   docs: [
     'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
     'https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh',

@@ -34,6 +34,7 @@ export const slack: CatalogueEntry = {
     service_unavailable: 'temporarily_unavailable',
     request_timeout: 'temporarily_unavailable',
   },
+  sources: [],
   docs: [
     'https://docs.slack.dev/authentication/installing-with-oauth',
     'https://docs.slack.dev/authentication/using-token-rotation',

@@ -15,5 +15,6 @@ export const x: CatalogueEntry = {
   // returns a new refresh token and ends the old one is from the catalogue brief, not re-verified.
   accessTokenSeconds: 7200,
   refreshToken: { rotation: 'single_use' },
+  sources: [],
   docs: ['https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code'],
 };

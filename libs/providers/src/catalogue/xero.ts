@@ -13,6 +13,7 @@ export const xero: CatalogueEntry = {
   // "you can retry refreshing your existing refresh token for a grace period of 30 minutes";
   // "Unused refresh tokens expire after 60 days".
   refreshToken: { rotation: 'grace', graceSeconds: 1800, idleSeconds: 60 * 86_400 },
+  sources: [],
   docs: [
     'https://developer.xero.com/documentation/guides/oauth2/auth-flow',
     'https://developer.xero.com/faq/oauth2',

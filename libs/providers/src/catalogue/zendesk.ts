@@ -24,6 +24,7 @@ export const zendesk: CatalogueEntry = {
   accessTokenSeconds: 1800,
   // Refresh tokens last 30 days by default (7 to 90 as the client sets them).
   refreshToken: { rotation: 'single_use', lifetimeSeconds: 30 * 86_400 },
+  sources: [],
   docs: [
     'https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token',
     'https://support.zendesk.com/hc/en-us/articles/9182123625370-Announcing-support-for-OAuth-refresh-token-grant-type-and-OAuth-access-and-refresh-token-expirations',

@@ -22,6 +22,7 @@ export const zoho: CatalogueEntry = {
   refreshToken: { rotation: 'none' },
   // Errors come as HTTP 200 `{ "error": "invalid_code" }` (a dead code or refresh token).
   errorCodes: { invalid_code: 'invalid_grant', invalid_client_secret: 'invalid_client' },
+  sources: [],
   docs: [
     'https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token.html',
     'https://www.zoho.com/accounts/protocol/oauth/multi-dc.html',

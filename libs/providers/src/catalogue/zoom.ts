@@ -15,5 +15,6 @@ export const zoom: CatalogueEntry = {
   // Each refresh returns a new refresh token and the old one stops working; about 90 days for
   // user-authorized apps (Zoom calls it changeable behaviour).
   refreshToken: { rotation: 'single_use', lifetimeSeconds: 90 * 86_400 },
+  sources: [],
   docs: ['https://developers.zoom.us/docs/integrations/oauth/'],
 };
