@@ -12,7 +12,29 @@ export const canva: CatalogueEntry = {
   accessTokenSeconds: 14_400,
   // Single use; revoking a refresh token revokes its whole lineage.
   refreshToken: { rotation: 'single_use' },
-  sources: [],
+  sources: [
+    {
+      rule: 'rotation',
+      url: 'https://www.canva.dev/docs/connect/api-reference/authentication/generate-access-token/',
+      unverified:
+        'single use; replaying a spent one revokes the lineage, from the first catalogue brief; not re-read',
+    },
+    {
+      rule: 'accessTokenLifetime',
+      url: 'https://www.canva.dev/docs/connect/api-reference/authentication/generate-access-token/',
+      unverified: 'four hours, from the first catalogue brief; not re-read',
+    },
+    {
+      rule: 'clientAuth',
+      url: 'https://www.canva.dev/docs/connect/api-reference/authentication/generate-access-token/',
+      unverified: 'HTTP Basic, from the first catalogue brief; not re-read',
+    },
+    {
+      rule: 'pkce',
+      url: 'https://www.canva.dev/docs/connect/authentication/',
+      quote: 'Authorization Code flow with Proof Key for Code Exchange (PKCE) using SHA-256',
+    },
+  ],
   docs: [
     'https://www.canva.dev/docs/connect/authentication/',
     'https://www.canva.dev/docs/connect/api-reference/authentication/generate-access-token/',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { CATALOGUE, CATALOGUE_IDS } from '.';
+import { CATALOGUE, CATALOGUE_IDS, CATALOGUE_RULES, rulesSet } from '.';
 import { protocolFor } from '../oauth-protocol';
 import {
   bindConnectionConfig,
@@ -54,6 +54,107 @@ describe('the provider catalogue', () => {
       expect(entry.docs.length).toBeGreaterThan(0);
       for (const url of entry.docs) expect(new URL(url).protocol).toBe('https:');
     }
+  });
+
+  // Generic over the catalogue: an entry added later is held to it without touching this spec.
+  describe.each(CATALOGUE.map((entry) => [entry.id, entry] as const))('%s sources', (_id, entry) => {
+    // Every entry names how the client authenticates (oauth2 excepted: the admin says it).
+    it.each([...rulesSet(entry), 'docs'].map((rule) => [rule]))(
+      'the rule %s it sets cites the provider page and its sentence, or says why it is unverified',
+      (rule) => {
+        if (rule === 'docs') return expect(entry.docs.length).toBeGreaterThan(0);
+        const cited = entry.sources.filter((source) => source.rule === rule);
+        expect(cited.length).toBeGreaterThan(0);
+        for (const source of cited) {
+          expect(new URL(source.url).protocol).toBe('https:');
+          // Exactly one of the two: a sentence from the page, or what the rule rests on instead.
+          expect([source.quote, source.unverified].filter((text) => text?.trim()).length).toBe(1);
+        }
+      },
+    );
+
+    it('cites only rules it sets, each a known rule', () => {
+      const set = rulesSet(entry);
+      for (const source of entry.sources) {
+        expect(CATALOGUE_RULES).toContain(source.rule);
+        expect({ rule: source.rule, set: set.includes(source.rule) }).toEqual({
+          rule: source.rule,
+          set: true,
+        });
+      }
+    });
+  });
+
+  it('asks what earns the refresh token whatever scopes are named, and keeps defaultScopes for no scopes', () => {
+    const protocol = protocolFor('oauth2');
+    const authorize = (config: IntegrationProviderConfig, scopes?: string[]) =>
+      new URL(
+        protocol.authorizationUrl(
+          bindConnectionConfig(
+            resolveProvider(config),
+            config.provider === 'microsoft' ? { tenant: 'common' } : null,
+          ),
+          CLIENT,
+          {
+            state: 's',
+            redirectUri: 'http://localhost/cb',
+            scopes,
+            codeChallenge: 'c'.repeat(43),
+          },
+        ),
+      ).searchParams;
+    expect(authorize({ provider: 'salesforce', scopes: ['api'] }).get('scope')).toBe('api refresh_token');
+    expect(authorize({ provider: 'salesforce' }).get('scope')).toBe('api refresh_token');
+    // A connection's own scopes replace the integration's, never what earns the refresh token.
+    expect(authorize({ provider: 'salesforce', scopes: ['api'] }, ['chatter_api']).get('scope')).toBe(
+      'chatter_api refresh_token',
+    );
+    expect(authorize({ provider: 'salesforce', scopes: ['api', 'refresh_token'] }).get('scope')).toBe(
+      'api refresh_token',
+    );
+    expect(authorize({ provider: 'xero', scopes: ['accounting.transactions'] }).get('scope')).toBe(
+      'accounting.transactions offline_access',
+    );
+    expect(authorize({ provider: 'x', scopes: ['tweet.read', 'users.read'] }).get('scope')).toBe(
+      'tweet.read users.read offline.access',
+    );
+    expect(authorize({ provider: 'microsoft', scopes: ['Mail.Read'] }).get('scope')).toBe(
+      'Mail.Read offline_access',
+    );
+    const google = authorize({ provider: 'google', scopes: ['openid'] });
+    expect([google.get('access_type'), google.get('prompt')]).toEqual(['offline', 'consent']);
+    const custom = authorize({
+      provider: 'oauth2',
+      grantType: 'authorization_code',
+      authorizationUrl: 'https://a.example/a',
+      tokenUrl: 'https://a.example/t',
+      scopes: ['read'],
+      refreshEarning: { scopes: ['offline_access'], authorizationParams: { access_type: 'offline' } },
+    });
+    expect([custom.get('scope'), custom.get('access_type')]).toEqual(['read offline_access', 'offline']);
+    // defaultScopes stays what it says: business scopes only.
+    for (const entry of CATALOGUE) {
+      for (const scope of entry.refreshEarning?.scopes ?? [])
+        expect(entry.defaultScopes ?? []).not.toContain(scope);
+      for (const name of Object.keys(entry.refreshEarning?.authorizationParams ?? {}))
+        expect(Object.keys(entry.authorizationParams ?? {})).not.toContain(name);
+    }
+  });
+
+  it('says which providers expect a refresh token from an authorization-code grant', () => {
+    expect(resolveProvider({ provider: 'salesforce' }).expectsRefreshToken).toBe(true);
+    expect(resolveProvider({ provider: 'bloomerang' }).expectsRefreshToken).toBe(true);
+    const base = {
+      provider: 'oauth2',
+      grantType: 'authorization_code',
+      authorizationUrl: 'https://a.example/a',
+      tokenUrl: 'https://a.example/t',
+    } as const;
+    expect(resolveProvider(base).expectsRefreshToken).toBeUndefined();
+    expect(resolveProvider({ ...base, refreshEarning: { scopes: ['offline'] } }).expectsRefreshToken).toBe(
+      true,
+    );
+    expect(resolveProvider({ ...base, refreshTokenRotation: 'none' }).expectsRefreshToken).toBe(true);
   });
 
   it.each(CATALOGUE.filter((entry) => !['bloom', 'oauth2'].includes(entry.id)).map((entry) => [entry.id]))(
@@ -172,6 +273,30 @@ describe('the provider catalogue', () => {
         config: [{ name: 'x', pattern: '(', description: 'd' }],
       },
       'config.x.pattern is not a valid regular expression',
+    ],
+    [
+      {
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: 'https://a.example/a',
+        tokenUrl: 'https://a.example/t',
+        refreshEarning: { scopes: ['offline access'] },
+      },
+      'refreshEarning.scopes: "offline access" is not a scope token',
+    ],
+    [
+      {
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: 'https://a.example/a',
+        tokenUrl: 'https://a.example/t',
+        refreshEarning: { authorizationParams: { state: 'x' } },
+      },
+      'refreshEarning.authorizationParams may not set "state"',
+    ],
+    [
+      { provider: 'google', refreshEarning: { scopes: ['offline_access'] } },
+      'refreshEarning applies to provider "oauth2" only',
     ],
   ])('refuses %p', (config, message) => {
     expect(() => resolveProvider(config)).toThrow(ProviderConfigError);
