@@ -273,7 +273,8 @@ describe('provider catalogue through the broker against strict sandbox profiles'
 
   describe.each(['salesforce', 'xero', 'x'])('%s: the admin names business scopes only', (id) => {
     it('the grant carries a refresh token, and a refresh hours later still works', async () => {
-      await flows.get(id);
+      // Only its integration is needed here (the flow's own test reports the flow).
+      await flows.get(id)!.catch(() => undefined);
       const entry = CASES.find((candidate) => candidate.id === id)!;
       const key = `biz-${id}`;
       const created = await api.post('/admin/connections', { key, integration: `cat-${id}` });
