@@ -576,8 +576,18 @@ export function bindConnectionConfig(
   provider: ResolvedProvider,
   values: Record<string, string> | null | undefined,
 ): ResolvedProvider {
+  const derivedFrom = new Map(
+    (provider.configFields ?? []).flatMap((field) => (field.derived ? [[field.derived.name, field]] : [])),
+  );
   const bind = (field: string, url: string | undefined) =>
     url?.replace(PLACEHOLDER, (_match, name: string) => {
+      const source = derivedFrom.get(name);
+      if (source?.derived) {
+        const text = source.derived.values[values?.[source.name] ?? ''];
+        if (text === undefined)
+          throw new ProviderConfigError(`the connection has no config.${source.name}, which ${field} needs`);
+        return text;
+      }
       const value = values?.[name];
       if (value === undefined)
         throw new ProviderConfigError(`the connection has no config.${name}, which ${field} needs`);
@@ -612,7 +622,7 @@ export function isLoopbackUrl(url: string): boolean {
 function checkEndpoint(field: string, template: string, fields: ConfigField[] = []): void {
   let url: URL;
   const value = template.replace(PLACEHOLDER, (_match, name: string) => {
-    if (!fields.some((candidate) => candidate.name === name)) {
+    if (!fields.some((candidate) => candidate.name === name || candidate.derived?.name === name)) {
       throw new ProviderConfigError(
         `${field}: {${name}} is not a config field of this provider${fields.length ? ` (${fields.map((f) => f.name).join(', ')})` : ''}`,
       );

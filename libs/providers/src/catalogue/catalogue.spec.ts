@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { CATALOGUE, CATALOGUE_IDS, CATALOGUE_RULES, rulesSet } from '.';
+import { CATALOGUE, CATALOGUE_IDS, CATALOGUE_RULES, catalogueEntry, rulesSet } from '.';
 import { protocolFor } from '../oauth-protocol';
 import {
   bindConnectionConfig,
@@ -163,7 +163,12 @@ describe('the provider catalogue', () => {
       const resolved = resolveProvider({ provider: id });
       expect(resolved.kind).toBe(id);
       const entry = CATALOGUE.find((candidate) => candidate.id === id)!;
-      const values = Object.fromEntries((entry.config ?? []).map((field) => [field.name, 'abc']));
+      const values = Object.fromEntries(
+        (entry.config ?? []).map((field) => [
+          field.name,
+          Object.keys(field.derived?.values ?? {})[0] ?? 'abc',
+        ]),
+      );
       const bound = bindConnectionConfig(resolved, entry.config?.length ? values : null);
       expect(bound.tokenUrl).not.toMatch(/[{}]/);
       expect(bound.authorizationUrl ?? '').not.toMatch(/[{}]/);
@@ -189,6 +194,16 @@ describe('the provider catalogue', () => {
   it('substitutes config values URL-encoded into the entry URLs and into overrides', () => {
     const zoho = bindConnectionConfig(resolveProvider({ provider: 'zoho' }), { domain: 'com.au' });
     expect(zoho.tokenUrl).toBe('https://accounts.zoho.com.au/oauth/v2/token');
+    // Zoho's Canadian data centre is not accounts.zoho.ca (Multi DC page).
+    const canada = bindConnectionConfig(resolveProvider({ provider: 'zoho' }), { domain: 'ca' });
+    expect([canada.authorizationUrl, canada.tokenUrl]).toEqual([
+      'https://accounts.zohocloud.ca/oauth/v2/auth',
+      'https://accounts.zohocloud.ca/oauth/v2/token',
+    ]);
+    // Every value the pattern allows has its accounts server.
+    const domain = catalogueEntry('zoho')!.config![0];
+    for (const value of domain.pattern.split('|').map((text) => text.replace(/\\/g, '')))
+      expect(domain.derived!.values[value]).toMatch(/^accounts\.zoho(cloud)?\.[a-z.]+$/);
     const oauth2 = resolveProvider({
       provider: 'oauth2',
       grantType: 'authorization_code',

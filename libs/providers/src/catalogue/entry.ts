@@ -21,6 +21,11 @@ export interface ConfigField {
   /** A regular expression the whole value must match (anchored by the broker). */
   pattern: string;
   description: string;
+  /**
+   * A second placeholder, `{<name>}`, holding for each value of this field the text given here:
+   * Zoho's data centre `ca` is served at `accounts.zohocloud.ca`, not `accounts.zoho.ca`.
+   */
+  derived?: { name: string; values: Record<string, string> };
 }
 
 /** Which fields of the provider's answers are kept with the connection and returned with each token. */

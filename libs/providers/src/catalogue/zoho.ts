@@ -4,8 +4,9 @@ export const zoho: CatalogueEntry = {
   id: 'zoho',
   name: 'Zoho',
   grantTypes: ['authorization_code'],
-  authorizationUrl: 'https://accounts.zoho.{domain}/oauth/v2/auth',
-  tokenUrl: 'https://accounts.zoho.{domain}/oauth/v2/token',
+  // Each data centre has its own accounts server; Canada's is accounts.zohocloud.ca (Multi DC page).
+  authorizationUrl: 'https://{accountsServer}/oauth/v2/auth',
+  tokenUrl: 'https://{accountsServer}/oauth/v2/token',
   tokenAuthMethod: 'client_secret_post',
   scopeSeparator: COMMA,
   // access_type=offline earns the refresh token; prompt=consent earns it again on a re-authorization.
@@ -15,6 +16,20 @@ export const zoho: CatalogueEntry = {
       name: 'domain',
       pattern: 'com|eu|in|com\\.au|jp|ca|com\\.cn|sa|uk',
       description: "the account's data centre: com, eu, in, com.au, jp, ca, com.cn, sa or uk",
+      derived: {
+        name: 'accountsServer',
+        values: {
+          com: 'accounts.zoho.com',
+          eu: 'accounts.zoho.eu',
+          in: 'accounts.zoho.in',
+          'com.au': 'accounts.zoho.com.au',
+          jp: 'accounts.zoho.jp',
+          ca: 'accounts.zohocloud.ca',
+          'com.cn': 'accounts.zoho.com.cn',
+          sa: 'accounts.zoho.sa',
+          uk: 'accounts.zoho.uk',
+        },
+      },
     },
   ],
   metadata: { tokenResponse: ['api_domain'], callback: [] },
