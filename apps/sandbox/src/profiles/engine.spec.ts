@@ -309,6 +309,17 @@ describe('refresh-token rotation', () => {
     expect((await refresh(profile, second)).status).toBe(200); // Xero revokes nothing else
   });
 
+  it('atlassian: the replaced access token ends once the reuse interval (shortened) is over', async () => {
+    server = await startTestSandbox({ profiles: { atlassian: { graceSeconds: 0.3 } } });
+    const profile = profileOf('atlassian');
+    const { body } = await connect(profile);
+    const next = (await refresh(profile, body.refresh_token)).json<{ access_token: string }>();
+    expect((await resource(profile, body.access_token)).status).toBe(200); // within the interval
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await resource(profile, body.access_token)).status).toBe(401);
+    expect((await resource(profile, next.access_token)).status).toBe(200);
+  });
+
   it('atlassian: a reuse after the 10-minute leeway (shortened) invalidates every refresh token', async () => {
     server = await startTestSandbox();
     server.sandbox.configure({ profiles: { atlassian: { graceSeconds: 0.2 } } });

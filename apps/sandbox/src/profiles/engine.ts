@@ -480,6 +480,10 @@ function refresh(ctx: ProfileContext, target: Target, clientId: string, params: 
     throw invalidScope('The requested scope is greater than the scope originally granted.');
   }
   if (rules.revokesEarlierAccessTokens) ctx.profiles.revokeAccessTokens(token.grant);
+  if (rules.endsEarlierAccessTokensAfterGrace) {
+    const graceSeconds = tunables.graceSeconds ?? rules.graceSeconds ?? 0;
+    ctx.profiles.endAccessTokensBy(token.grant, now + graceSeconds * 1000);
+  }
   ctx.profiles.count(profile.id, 'refreshGrants');
   const fields = { clientId, scope, account: token.grant.account, grant: token.grant };
   if (rules.rotation === 'none') {

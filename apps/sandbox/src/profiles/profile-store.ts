@@ -167,6 +167,14 @@ export class ProfileStore {
     grant.accessTokens.clear();
   }
 
+  /** The grant's access tokens issued so far expire by `at` at the latest. */
+  endAccessTokensBy(grant: ProfileGrant, at: number): void {
+    for (const value of grant.accessTokens) {
+      const token = this.accessTokens.get(value);
+      if (token && token.expiresAt > at) token.expiresAt = at;
+    }
+  }
+
   revokeRefreshTokens(grant: ProfileGrant): void {
     for (const value of grant.refreshTokens) this.refreshTokens.delete(value);
     grant.refreshTokens.clear();

@@ -35,6 +35,8 @@ export interface RefreshTokenRules {
   readonly expiresInField?: 'refresh_token_expires_in' | 'x_refresh_token_expires_in' | 'refresh_expires_in';
   /** A refresh also ends the access tokens issued before it (GitHub: "the old user access token"). */
   readonly revokesEarlierAccessTokens?: boolean;
+  /** `grace` only: a refresh ends the access tokens issued before it once the reuse interval has passed (Atlassian). */
+  readonly endsEarlierAccessTokensAfterGrace?: boolean;
   /** While the client app is in testing status (tunable `testingApp`), every refresh token expires this long after the grant (Google: 7 days). */
   readonly testingAppTtlSeconds?: number;
   /** Live refresh tokens per account and client; issuing one more removes the oldest grant's (Zoho: 20). */

@@ -535,6 +535,35 @@ describe('catalogue entries on the wire', () => {
     expect(tokens.metadata).toBeUndefined();
   });
 
+  it("reads Airtable's refresh_expires_in as the refresh token lifetime", async () => {
+    respond = json(200, {
+      access_token: 'a',
+      token_type: 'Bearer',
+      expires_in: 3600,
+      refresh_token: 'r2',
+      refresh_expires_in: 5_184_000,
+    });
+    const tokens = await protocol.refresh(entry('airtable'), CLIENT, { refreshToken: 'r1' });
+    expect(tokens.refreshTokenExpiresIn).toBe(5_184_000);
+  });
+
+  it('sends Zendesk expires_in with the code, so a client older than refresh tokens gets one', async () => {
+    respond = json(200, { access_token: 'a', token_type: 'bearer', expires_in: 1800, refresh_token: 'r' });
+    await protocol.exchangeCode(
+      bindConnectionConfig(
+        resolveProvider({
+          provider: 'zendesk',
+          authorizationUrl: `${base}/zendesk/{subdomain}/a`,
+          tokenUrl: `${base}/zendesk/{subdomain}/t`,
+        }),
+        { subdomain: 'acme' },
+      ),
+      CLIENT,
+      { code: 'c', redirectUri: 'http://localhost/cb', codeVerifier: 'v'.repeat(43) },
+    );
+    expect(forms.at(-1)!.get('expires_in')).toBe('1800');
+  });
+
   it('sends the oauth2 refreshParams and codeExchangeParams an admin gave', async () => {
     const custom = resolveProvider({
       provider: 'oauth2',
