@@ -22,12 +22,13 @@ export const canva: CatalogueEntry = {
     {
       rule: 'accessTokenLifetime',
       url: 'https://www.canva.dev/docs/connect/api-reference/authentication/generate-access-token/',
-      unverified: 'four hours, from the first catalogue brief; not re-read',
+      quote:
+        'The expiry time (currently 4 hours) is shown in the endpoint response and is subject to change.',
     },
     {
       rule: 'clientAuth',
       url: 'https://www.canva.dev/docs/connect/api-reference/authentication/generate-access-token/',
-      unverified: 'HTTP Basic, from the first catalogue brief; not re-read',
+      quote: 'Basic access authentication (Recommended)',
     },
     {
       rule: 'pkce',

@@ -33,9 +33,9 @@ export const docusign: CatalogueEntry = {
     },
     {
       rule: 'clientAuth',
-      url: 'https://developers.docusign.com/platform/auth/authcode/authcode-get-token/',
-      unverified:
-        'HTTP Basic with the integration key and secret, from the first catalogue brief; not re-read',
+      url: 'https://developers.docusign.com/platform/auth/reference/obtain-access-token',
+      quote:
+        'The Authorization header contains your integration key and secret key, concatenated by a colon character, converted into Base64 and prefixed with the word Basic.',
     },
     {
       rule: 'pkce',

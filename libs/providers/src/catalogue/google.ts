@@ -44,9 +44,9 @@ export const google: CatalogueEntry = {
     },
     {
       rule: 'refreshEarning',
-      url: 'https://developers.google.com/identity/protocols/oauth2/web-server#offline',
-      unverified:
-        'access_type=offline (and prompt=consent for a second grant), as Microsoft\'s Google middleware documents: "This value is not null only when access_type authorize parameter is offline"; the Google page itself was not re-read',
+      url: 'https://developers.google.com/identity/protocols/oauth2/web-server#creatingclient',
+      quote:
+        'This value instructs the Google authorization server to return a refresh token and an access token the first time that your application exchanges an authorization code for tokens.',
     },
   ],
   docs: [

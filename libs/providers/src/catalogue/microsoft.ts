@@ -32,7 +32,8 @@ export const microsoft: CatalogueEntry = {
     {
       rule: 'refreshTokenIdle',
       url: 'https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens',
-      unverified: '90 days (24 hours for single-page apps), from the first catalogue brief; not re-read',
+      quote:
+        'The default lifetime for the refresh tokens is 24 hours for single page apps and 90 days for all other scenarios.',
     },
     {
       rule: 'accessTokenLifetime',

@@ -26,7 +26,8 @@ export const x: CatalogueEntry = {
     {
       rule: 'accessTokenLifetime',
       url: 'https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code',
-      unverified: '"only stay valid for two hours", as the entry quoted it before; not re-read',
+      quote:
+        'By default, the access token you create through the Authorization Code Flow with PKCE will only stay valid for two hours unless you’ve used the offline.access scope.',
     },
     {
       rule: 'clientAuth',
@@ -41,8 +42,7 @@ export const x: CatalogueEntry = {
     {
       rule: 'refreshEarning',
       url: 'https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code',
-      unverified:
-        'a refresh token only with the offline.access scope, as the entry stated before; not re-read',
+      quote: 'If the scope offline.access is applied an OAuth 2.0 refresh token will be issued.',
     },
   ],
   docs: ['https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code'],
