@@ -219,6 +219,7 @@ function refreshTokenAuthorized(
   const matches = (wanted: Readonly<Record<string, string>> | undefined) =>
     Object.entries(wanted ?? {}).every(([name, value]) => params[name] === value);
   if (!matches(issuance.authorizationParams)) return false;
+  if (issuance.scope !== undefined && !scope.includes(issuance.scope)) return false;
   if (issuance.anyScope !== undefined && !issuance.anyScope.some((wanted) => scope.includes(wanted)))
     return false;
   if (issuance.againParams && ctx.profiles.hadOfflineAccess(offlineKey(target, account))) {

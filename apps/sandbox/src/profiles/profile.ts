@@ -55,7 +55,9 @@ export interface RefreshTokenIssuance {
    * `prompt=consent`: without it the later authorization yields an access token only.
    */
   readonly againParams?: Readonly<Record<string, string>>;
-  /** Scopes of which the authorization must include one, e.g. X's `offline.access`, Salesforce's `refresh_token` or `offline_access`. */
+  /** A scope the authorization must include, e.g. X's `offline.access`. */
+  readonly scope?: string;
+  /** Scopes of which the authorization must include one, e.g. Salesforce's `refresh_token` or `offline_access`. */
   readonly anyScope?: readonly string[];
   /** Token request parameters needed on the code exchange, e.g. Shopify's `expiring=1`. */
   readonly exchangeParams?: Readonly<Record<string, string>>;

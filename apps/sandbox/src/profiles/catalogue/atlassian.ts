@@ -14,7 +14,7 @@ export const atlassian: ProviderProfile = {
   pkce: 'none',
   scopes: { separator: ' ', required: true },
   requiredAuthorizationParams: { audience: 'api.atlassian.com', prompt: 'consent' },
-  refreshTokenIssuance: { anyScope: ['offline_access'] },
+  refreshTokenIssuance: { scope: 'offline_access' },
   accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'Bearer' },
   // "Reuse of old tokens outside the leeway interval invalidates all refresh tokens ... The leeway interval
   // is 10 minutes"; 90 days of inactivity, 365 days absolute.

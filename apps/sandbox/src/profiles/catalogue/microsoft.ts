@@ -17,7 +17,7 @@ export const microsoft: ProviderProfile = {
   grantTypes: ['authorization_code', 'client_credentials'],
   pkce: 'supported',
   scopes: { separator: ' ', required: true },
-  refreshTokenIssuance: { anyScope: ['offline_access'] },
+  refreshTokenIssuance: { scope: 'offline_access' },
   accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'Bearer' },
   // Refresh tokens are replaced on use, the old one is not revoked; 90 days of inactivity ends them.
   refreshToken: { rotation: 'keep-old', unusedTtlSeconds: 90 * 86400 },

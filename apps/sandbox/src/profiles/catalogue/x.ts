@@ -12,7 +12,7 @@ export const x: ProviderProfile = {
   grantTypes: ['authorization_code'],
   pkce: 'required',
   scopes: { separator: ' ', required: true },
-  refreshTokenIssuance: { anyScope: ['offline.access'] },
+  refreshTokenIssuance: { scope: 'offline.access' },
   accessToken: { ttlSeconds: 7200, reportsExpiresIn: true, tokenType: 'bearer' },
   refreshToken: { rotation: 'single-use' },
   answerShape: 'oauth',

@@ -12,7 +12,7 @@ export const xero: ProviderProfile = {
   grantTypes: ['authorization_code'],
   pkce: 'supported',
   scopes: { separator: ' ', required: true },
-  refreshTokenIssuance: { anyScope: ['offline_access'] },
+  refreshTokenIssuance: { scope: 'offline_access' },
   accessToken: { ttlSeconds: 1800, reportsExpiresIn: true, tokenType: 'Bearer' },
   // "you can retry refreshing your existing refresh token for a grace period of 30 minutes";
   // "Unused refresh tokens expire after 60 days".
