@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
 import { PROVIDER_PROFILES } from './catalogue';
 import { profileClient } from './engine';
@@ -39,7 +40,7 @@ const HAPPY: Record<
   box: {},
   docusign: { scope: 'signature extended' },
   shopify: { host: 'acme', scope: 'read_orders,write_products', exchange: { expiring: '1' } },
-  zendesk: { host: 'acme', scope: 'read write' },
+  zendesk: { host: 'acme', scope: 'read write', exchange: { expires_in: '1800' } },
   pipedrive: {},
   zoho: {
     host: 'eu',
@@ -58,7 +59,7 @@ const base = (profile: ProviderProfile, host?: string) =>
 interface FlowOptions {
   host?: string;
   authorize?: Record<string, string | undefined>;
-  exchange?: Record<string, string>;
+  exchange?: Record<string, string | undefined>;
   account?: string;
 }
 
@@ -114,13 +115,17 @@ async function connect(profile: ProviderProfile, options: FlowOptions = {}) {
       code: code!,
       redirect_uri: REDIRECT_URI,
       ...(profile.pkce === 'required' ? { code_verifier: VERIFIER } : {}),
-      ...HAPPY[profile.id].exchange,
-      ...options.exchange,
+      ...withoutUndefined({ ...HAPPY[profile.id].exchange, ...options.exchange }),
     },
     { host: options.host },
   );
   return { callback, response, body: response.json<Record<string, any>>() };
 }
+
+const withoutUndefined = (values: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 
 const refresh = (profile: ProviderProfile, refreshToken: string, host?: string) =>
   token(profile, { grant_type: 'refresh_token', refresh_token: refreshToken }, { host });
@@ -231,17 +236,27 @@ describe('PKCE', () => {
       });
       expect(plain.get('error')).toBe('invalid_request');
 
-      const code = (await authorize(profile)).get('code')!;
-      const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI };
-      expect((await token(profile, form)).json()).toMatchObject({ error: 'invalid_grant' });
+      const newCode = async () => ({
+        grant_type: 'authorization_code',
+        code: (await authorize(profile)).get('code')!,
+        redirect_uri: REDIRECT_URI,
+      });
+      expect((await token(profile, await newCode())).json()).toMatchObject({
+        error: 'invalid_grant',
+        error_description: expect.stringContaining('code_verifier is required'),
+      });
+      const form = await newCode();
       const wrong = await token(profile, { ...form, code_verifier: `${VERIFIER}x` });
       expect(wrong.status).toBe(400);
       expect(wrong.json()).toMatchObject({
         error: 'invalid_grant',
         error_description: expect.stringContaining('code_verifier'),
       });
-      // A failed check leaves the code usable with the right verifier.
-      expect((await token(profile, { ...form, code_verifier: VERIFIER })).status).toBe(200);
+      // A failed check burns the code: the right verifier comes too late.
+      expect((await token(profile, { ...form, code_verifier: VERIFIER })).json()).toMatchObject({
+        error: 'invalid_grant',
+      });
+      expect((await token(profile, { ...(await newCode()), code_verifier: VERIFIER })).status).toBe(200);
     },
   );
 
@@ -255,7 +270,22 @@ describe('PKCE', () => {
     expect((await token(profile, { ...form, code_verifier: 'b'.repeat(43) })).json()).toMatchObject({
       error: 'invalid_grant',
     });
-    expect((await token(profile, { ...form, code_verifier: VERIFIER })).status).toBe(200);
+    expect((await token(profile, { ...form, code_verifier: VERIFIER })).json()).toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+
+  it('a reused authorization code is refused and revokes the tokens it issued (RFC 6749 4.1.2)', async () => {
+    server = await startTestSandbox();
+    const profile = profileOf('xero');
+    const code = (await authorize(profile)).get('code')!;
+    const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI };
+    const issued = (await token(profile, form)).json<{ access_token: string; refresh_token: string }>();
+    expect((await resource(profile, issued.access_token)).status).toBe(200);
+    expect((await token(profile, form)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await resource(profile, issued.access_token)).status).toBe(401);
+    expect((await refresh(profile, issued.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect(stats('xero')).toMatchObject({ codeReuses: 1, lineageRevocations: 1 });
   });
 });
 
@@ -279,6 +309,17 @@ describe('refresh-token rotation', () => {
     expect((await refresh(profile, second)).status).toBe(200); // Xero revokes nothing else
   });
 
+  it('atlassian: the replaced access token ends once the reuse interval (shortened) is over', async () => {
+    server = await startTestSandbox({ profiles: { atlassian: { graceSeconds: 0.3 } } });
+    const profile = profileOf('atlassian');
+    const { body } = await connect(profile);
+    const next = (await refresh(profile, body.refresh_token)).json<{ access_token: string }>();
+    expect((await resource(profile, body.access_token)).status).toBe(200); // within the interval
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await resource(profile, body.access_token)).status).toBe(401);
+    expect((await resource(profile, next.access_token)).status).toBe(200);
+  });
+
   it('atlassian: a reuse after the 10-minute leeway (shortened) invalidates every refresh token', async () => {
     server = await startTestSandbox();
     server.sandbox.configure({ profiles: { atlassian: { graceSeconds: 0.2 } } });
@@ -291,7 +332,7 @@ describe('refresh-token rotation', () => {
     expect(stats('atlassian').lineageRevocations).toBe(1);
   });
 
-  it.each(['box', 'x', 'airtable', 'zoom', 'github-app', 'slack'])(
+  it.each(['x', 'airtable', 'zoom', 'github-app', 'slack', 'pipedrive'])(
     '%s: single-use, a reuse is refused',
     async (id) => {
       server = await startTestSandbox();
@@ -331,9 +372,9 @@ describe('refresh-token rotation', () => {
     expect(stats('microsoft')).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 0 });
   });
 
-  it('shopify: the old refresh token lives until its replacement is used', async () => {
+  it.each(['shopify', 'box'])('%s: the old refresh token lives until its replacement is used', async (id) => {
     server = await startTestSandbox();
-    const profile = profileOf('shopify');
+    const profile = profileOf(id);
     const first = (await connect(profile)).body.refresh_token;
     const second = (await refresh(profile, first)).json<{ refresh_token: string }>().refresh_token;
     const third = (await refresh(profile, first)).json<{ refresh_token: string }>().refresh_token;
@@ -421,11 +462,54 @@ describe('conditions for a refresh token', () => {
     ['x', { authorize: { scope: 'tweet.read users.read' } }],
     ['xero', { authorize: { scope: 'accounting.transactions' } }],
     ['shopify', { exchange: { expiring: '0' } }],
+    ['salesforce', { authorize: { scope: 'api' } }],
+    ['zendesk', { exchange: { expires_in: undefined } }],
   ] as const)('%s gives no refresh token without its parameter', async (id, options) => {
     server = await startTestSandbox();
     const { response, body } = await connect(profileOf(id), options);
     expect(response.status).toBe(200);
     expect(body).not.toHaveProperty('refresh_token');
+  });
+
+  it('salesforce: offline_access earns the refresh token as refresh_token does', async () => {
+    server = await startTestSandbox();
+    const { body } = await connect(profileOf('salesforce'), { authorize: { scope: 'api offline_access' } });
+    expect(body.refresh_token).toEqual(expect.any(String));
+  });
+
+  it('google: an app in testing status gets refresh tokens that die 7 days after the grant', async () => {
+    server = await startTestSandbox({ profiles: { google: { testingApp: 1 } } });
+    const profile = profileOf('google');
+    const { body } = await connect(profile);
+    const now = Date.now();
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(now + 7 * 86_400_000 + 1000);
+    try {
+      expect((await refresh(profile, body.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    } finally {
+      spy.mockRestore();
+    }
+    server.sandbox.configure({ profiles: { google: { testingApp: 0 } } });
+    const production = (await connect(profile, { account: 'bob' })).body.refresh_token;
+    const later = jest.spyOn(Date, 'now').mockReturnValue(now + 7 * 86_400_000 + 1000);
+    try {
+      expect((await refresh(profile, production)).status).toBe(200);
+    } finally {
+      later.mockRestore();
+    }
+  });
+
+  it('zoho: the 21st refresh token of an account removes the first', async () => {
+    server = await startTestSandbox();
+    const profile = profileOf('zoho');
+    const tokens: string[] = [];
+    for (let n = 0; n < 21; n++) tokens.push((await connect(profile, { account: 'ann' })).body.refresh_token);
+    expect((await refresh(profile, tokens[0])).json()).toMatchObject({ error: 'invalid_code' });
+    expect((await refresh(profile, tokens[1])).status).toBe(200);
+    expect((await refresh(profile, tokens[20])).status).toBe(200);
+    // Another account's tokens are counted apart.
+    expect((await connect(profile, { account: 'bob' })).body.refresh_token).toEqual(expect.any(String));
+    expect((await refresh(profile, tokens[1])).status).toBe(200);
+    expect(stats('zoho').refreshTokensCapped).toBe(1);
   });
 
   it('atlassian refuses an authorization request without audience=api.atlassian.com', async () => {

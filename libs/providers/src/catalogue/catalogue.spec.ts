@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { CATALOGUE, CATALOGUE_IDS } from '.';
+import { CATALOGUE, CATALOGUE_IDS, CATALOGUE_RULES, catalogueEntry, rulesSet } from '.';
 import { protocolFor } from '../oauth-protocol';
 import {
   bindConnectionConfig,
@@ -56,13 +56,111 @@ describe('the provider catalogue', () => {
     }
   });
 
+  // Generic over the catalogue: an entry added later is held to it without touching this spec.
+  describe.each(CATALOGUE.map((entry) => [entry.id, entry] as const))('%s sources', (_id, entry) => {
+    it('every rule it sets cites the provider page and its sentence, or says why it is unverified', () => {
+      for (const rule of rulesSet(entry)) {
+        const cited = entry.sources.filter((source) => source.rule === rule);
+        // The rule in the expectation names it in the failure.
+        expect({ rule, cited: cited.length > 0 }).toEqual({ rule, cited: true });
+      }
+    });
+
+    // A source may also say why an entry leaves a rule unset (a refresh token always issued, so
+    // nothing earns it): it must still name a known rule and be well formed.
+    it('cites known rules only, each with an https page and a quote or what it rests on', () => {
+      for (const source of entry.sources) {
+        expect(CATALOGUE_RULES).toContain(source.rule);
+        expect(new URL(source.url).protocol).toBe('https:');
+        expect([source.quote, source.unverified].filter((text) => text?.trim()).length).toBe(1);
+      }
+    });
+  });
+
+  it('asks what earns the refresh token whatever scopes are named, and keeps defaultScopes for no scopes', () => {
+    const protocol = protocolFor('oauth2');
+    const authorize = (config: IntegrationProviderConfig, scopes?: string[]) =>
+      new URL(
+        protocol.authorizationUrl(
+          bindConnectionConfig(
+            resolveProvider(config),
+            config.provider === 'microsoft' ? { tenant: 'common' } : null,
+          ),
+          CLIENT,
+          {
+            state: 's',
+            redirectUri: 'http://localhost/cb',
+            scopes,
+            codeChallenge: 'c'.repeat(43),
+          },
+        ),
+      ).searchParams;
+    expect(authorize({ provider: 'salesforce', scopes: ['api'] }).get('scope')).toBe('api refresh_token');
+    expect(authorize({ provider: 'salesforce' }).get('scope')).toBe('api refresh_token');
+    // A connection's own scopes replace the integration's, never what earns the refresh token.
+    expect(authorize({ provider: 'salesforce', scopes: ['api'] }, ['chatter_api']).get('scope')).toBe(
+      'chatter_api refresh_token',
+    );
+    expect(authorize({ provider: 'salesforce', scopes: ['api', 'refresh_token'] }).get('scope')).toBe(
+      'api refresh_token',
+    );
+    expect(authorize({ provider: 'xero', scopes: ['accounting.transactions'] }).get('scope')).toBe(
+      'accounting.transactions offline_access',
+    );
+    expect(authorize({ provider: 'x', scopes: ['tweet.read', 'users.read'] }).get('scope')).toBe(
+      'tweet.read users.read offline.access',
+    );
+    expect(authorize({ provider: 'microsoft', scopes: ['Mail.Read'] }).get('scope')).toBe(
+      'Mail.Read offline_access',
+    );
+    const google = authorize({ provider: 'google', scopes: ['openid'] });
+    expect([google.get('access_type'), google.get('prompt')]).toEqual(['offline', 'consent']);
+    const custom = authorize({
+      provider: 'oauth2',
+      grantType: 'authorization_code',
+      authorizationUrl: 'https://a.example/a',
+      tokenUrl: 'https://a.example/t',
+      scopes: ['read'],
+      refreshEarning: { scopes: ['offline_access'], authorizationParams: { access_type: 'offline' } },
+    });
+    expect([custom.get('scope'), custom.get('access_type')]).toEqual(['read offline_access', 'offline']);
+    // defaultScopes stays what it says: business scopes only.
+    for (const entry of CATALOGUE) {
+      for (const scope of entry.refreshEarning?.scopes ?? [])
+        expect(entry.defaultScopes ?? []).not.toContain(scope);
+      for (const name of Object.keys(entry.refreshEarning?.authorizationParams ?? {}))
+        expect(Object.keys(entry.authorizationParams ?? {})).not.toContain(name);
+    }
+  });
+
+  it('says which providers expect a refresh token from an authorization-code grant', () => {
+    expect(resolveProvider({ provider: 'salesforce' }).expectsRefreshToken).toBe(true);
+    expect(resolveProvider({ provider: 'bloomerang' }).expectsRefreshToken).toBe(true);
+    const base = {
+      provider: 'oauth2',
+      grantType: 'authorization_code',
+      authorizationUrl: 'https://a.example/a',
+      tokenUrl: 'https://a.example/t',
+    } as const;
+    expect(resolveProvider(base).expectsRefreshToken).toBeUndefined();
+    expect(resolveProvider({ ...base, refreshEarning: { scopes: ['offline'] } }).expectsRefreshToken).toBe(
+      true,
+    );
+    expect(resolveProvider({ ...base, refreshTokenRotation: 'none' }).expectsRefreshToken).toBe(true);
+  });
+
   it.each(CATALOGUE.filter((entry) => !['bloom', 'oauth2'].includes(entry.id)).map((entry) => [entry.id]))(
     '%s resolves from its preset alone, every URL placeholder being one of its config fields',
     (id) => {
       const resolved = resolveProvider({ provider: id });
       expect(resolved.kind).toBe(id);
       const entry = CATALOGUE.find((candidate) => candidate.id === id)!;
-      const values = Object.fromEntries((entry.config ?? []).map((field) => [field.name, 'abc']));
+      const values = Object.fromEntries(
+        (entry.config ?? []).map((field) => [
+          field.name,
+          Object.keys(field.derived?.values ?? {})[0] ?? 'abc',
+        ]),
+      );
       const bound = bindConnectionConfig(resolved, entry.config?.length ? values : null);
       expect(bound.tokenUrl).not.toMatch(/[{}]/);
       expect(bound.authorizationUrl ?? '').not.toMatch(/[{}]/);
@@ -88,6 +186,16 @@ describe('the provider catalogue', () => {
   it('substitutes config values URL-encoded into the entry URLs and into overrides', () => {
     const zoho = bindConnectionConfig(resolveProvider({ provider: 'zoho' }), { domain: 'com.au' });
     expect(zoho.tokenUrl).toBe('https://accounts.zoho.com.au/oauth/v2/token');
+    // Zoho's Canadian data centre is not accounts.zoho.ca (Multi DC page).
+    const canada = bindConnectionConfig(resolveProvider({ provider: 'zoho' }), { domain: 'ca' });
+    expect([canada.authorizationUrl, canada.tokenUrl]).toEqual([
+      'https://accounts.zohocloud.ca/oauth/v2/auth',
+      'https://accounts.zohocloud.ca/oauth/v2/token',
+    ]);
+    // Every value the pattern allows has its accounts server.
+    const domain = catalogueEntry('zoho')!.config![0];
+    for (const value of domain.pattern.split('|').map((text) => text.replace(/\\/g, '')))
+      expect(domain.derived!.values[value]).toMatch(/^accounts\.zoho(cloud)?\.[a-z.]+$/);
     const oauth2 = resolveProvider({
       provider: 'oauth2',
       grantType: 'authorization_code',
@@ -172,6 +280,30 @@ describe('the provider catalogue', () => {
         config: [{ name: 'x', pattern: '(', description: 'd' }],
       },
       'config.x.pattern is not a valid regular expression',
+    ],
+    [
+      {
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: 'https://a.example/a',
+        tokenUrl: 'https://a.example/t',
+        refreshEarning: { scopes: ['offline access'] },
+      },
+      'refreshEarning.scopes: "offline access" is not a scope token',
+    ],
+    [
+      {
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: 'https://a.example/a',
+        tokenUrl: 'https://a.example/t',
+        refreshEarning: { authorizationParams: { state: 'x' } },
+      },
+      'refreshEarning.authorizationParams may not set "state"',
+    ],
+    [
+      { provider: 'google', refreshEarning: { scopes: ['offline_access'] } },
+      'refreshEarning applies to provider "oauth2" only',
     ],
   ])('refuses %p', (config, message) => {
     expect(() => resolveProvider(config)).toThrow(ProviderConfigError);
@@ -393,6 +525,35 @@ describe('catalogue entries on the wire', () => {
     expect(tokens.refreshTokenExpiresIn).toBe(8_726_400);
     // QuickBooks keeps realmId from the callback only: nothing from the answer.
     expect(tokens.metadata).toBeUndefined();
+  });
+
+  it("reads Airtable's refresh_expires_in as the refresh token lifetime", async () => {
+    respond = json(200, {
+      access_token: 'a',
+      token_type: 'Bearer',
+      expires_in: 3600,
+      refresh_token: 'r2',
+      refresh_expires_in: 5_184_000,
+    });
+    const tokens = await protocol.refresh(entry('airtable'), CLIENT, { refreshToken: 'r1' });
+    expect(tokens.refreshTokenExpiresIn).toBe(5_184_000);
+  });
+
+  it('sends Zendesk expires_in with the code, so a client older than refresh tokens gets one', async () => {
+    respond = json(200, { access_token: 'a', token_type: 'bearer', expires_in: 1800, refresh_token: 'r' });
+    await protocol.exchangeCode(
+      bindConnectionConfig(
+        resolveProvider({
+          provider: 'zendesk',
+          authorizationUrl: `${base}/zendesk/{subdomain}/a`,
+          tokenUrl: `${base}/zendesk/{subdomain}/t`,
+        }),
+        { subdomain: 'acme' },
+      ),
+      CLIENT,
+      { code: 'c', redirectUri: 'http://localhost/cb', codeVerifier: 'v'.repeat(43) },
+    );
+    expect(forms.at(-1)!.get('expires_in')).toBe('1800');
   });
 
   it('sends the oauth2 refreshParams and codeExchangeParams an admin gave', async () => {

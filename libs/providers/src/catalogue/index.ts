@@ -25,6 +25,7 @@ import { zoho } from './zoho';
 import { zoom } from './zoom';
 
 export * from './entry';
+export * from './rules';
 
 /** Every provider `POST /admin/integrations` accepts, in the order `GET /admin/providers` lists them. */
 export const CATALOGUE: readonly CatalogueEntry[] = [
