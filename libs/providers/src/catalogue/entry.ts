@@ -42,6 +42,32 @@ export interface RefreshTokenRules {
   idleSeconds?: number;
 }
 
+/** A rule of an entry that the provider's own documentation must back. */
+export type CatalogueRule =
+  | 'rotation'
+  | 'graceSeconds'
+  | 'refreshTokenLifetime'
+  | 'refreshTokenIdle'
+  | 'accessTokenLifetime'
+  | 'refreshWindow'
+  | 'clientAuth'
+  | 'refreshEarning'
+  | 'pkce';
+export interface RuleSource {
+  rule: CatalogueRule;
+  /** The provider's own page. */
+  url: string;
+  /** The sentence on that page the rule comes from (short, verbatim). */
+  quote?: string;
+  /** Set instead of `quote` when no provider page confirms the rule: what it rests on. */
+  unverified?: string;
+}
+/** What makes the provider issue a refresh token: always asked, whatever scopes the admin names. */
+export interface RefreshEarning {
+  scopes?: string[];
+  authorizationParams?: Record<string, string>;
+}
+
 /**
  * One provider of the catalogue: the settings of the generic OAuth 2.0 engine that make it talk
  * to that provider as its documentation says. An admin can describe a provider that is not in
@@ -86,6 +112,9 @@ export interface CatalogueEntry {
   refreshTokenExpiresInField?: string;
   /** Provider error codes read as an RFC 6749 code (e.g. Slack's `invalid_refresh_token` → `invalid_grant`). */
   errorCodes?: Record<string, string>;
+  refreshEarning?: RefreshEarning;
+  /** Every rule the entry sets, with the provider page and sentence it comes from. */
+  sources?: RuleSource[];
   /** The provider documentation this entry follows. */
   docs: string[];
 }
