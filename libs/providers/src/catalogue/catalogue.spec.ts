@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { CATALOGUE, CATALOGUE_IDS } from '.';
+import { CATALOGUE, CATALOGUE_IDS, type CatalogueEntry, type CatalogueRule } from '.';
 import { protocolFor } from '../oauth-protocol';
 import {
   bindConnectionConfig,
@@ -42,7 +42,47 @@ const CONTRACT_IDS = [
   'x',
   'canva',
   'airtable',
+  'gusto',
+  'netsuite',
+  'calendly',
+  'sage',
+  'freshbooks',
+  'constant-contact',
+  'keap',
+  'myob',
+  'outreach',
+  'asana',
 ];
+
+/** The second wave: written with a source for every rule from the start. */
+const SOURCED_IDS = [
+  'gusto',
+  'netsuite',
+  'calendly',
+  'sage',
+  'freshbooks',
+  'constant-contact',
+  'keap',
+  'myob',
+  'outreach',
+  'asana',
+];
+
+/** The rules an entry sets, each of which its provider's documentation must back. */
+function rulesSet(entry: CatalogueEntry): CatalogueRule[] {
+  const set: [CatalogueRule, unknown][] = [
+    ['rotation', entry.refreshToken?.rotation],
+    ['graceSeconds', entry.refreshToken?.graceSeconds],
+    ['refreshTokenLifetime', entry.refreshToken?.lifetimeSeconds],
+    ['refreshTokenIdle', entry.refreshToken?.idleSeconds],
+    ['accessTokenLifetime', entry.accessTokenSeconds],
+    ['refreshWindow', entry.refreshWindowSeconds],
+    ['clientAuth', entry.tokenAuthMethod],
+    ['refreshEarning', entry.refreshEarning],
+    ['pkce', entry.pkce],
+  ];
+  return set.filter(([, value]) => value !== undefined).map(([rule]) => rule);
+}
 
 const CLIENT = { clientId: 'client-1', clientSecret: 'secret-1' };
 
@@ -53,6 +93,20 @@ describe('the provider catalogue', () => {
     for (const entry of CATALOGUE) {
       expect(entry.docs.length).toBeGreaterThan(0);
       for (const url of entry.docs) expect(new URL(url).protocol).toBe('https:');
+    }
+  });
+
+  it.each(SOURCED_IDS)('%s: every rule it sets has its source, a sentence or what it rests on', (id) => {
+    const entry = CATALOGUE.find((candidate) => candidate.id === id)!;
+    const sources = entry.sources ?? [];
+    // What earns the refresh token is always sourced, even where nothing beyond the code exchange does.
+    expect(new Set(sources.map((source) => source.rule))).toEqual(
+      new Set([...rulesSet(entry), 'refreshEarning']),
+    );
+    for (const source of sources) {
+      expect(new URL(source.url).protocol).toBe('https:');
+      // Exactly one of the two: the page's sentence, or why the rule stands without one.
+      expect([source.quote, source.unverified].filter((text) => text?.trim()).length).toBe(1);
     }
   });
 
@@ -412,5 +466,96 @@ describe('catalogue entries on the wire', () => {
     await protocol.exchangeCode(custom, CLIENT, { code: 'c', redirectUri: 'http://localhost/cb' });
     expect(forms[1].get('expiring')).toBe('1');
     expect(forms[1].get('audience')).toBeNull();
+  });
+  it('talks to each NetSuite account at its own host, with HTTP Basic and a PKCE challenge', async () => {
+    const netsuite = bindConnectionConfig(resolveProvider({ provider: 'netsuite' }), {
+      accountId: '1234567-sb1',
+    });
+    expect(netsuite.tokenUrl).toBe(
+      'https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token',
+    );
+    expect(netsuite.authorizationUrl).toBe(
+      'https://1234567-sb1.app.netsuite.com/app/login/oauth2/authorize.nl',
+    );
+    expect(() => checkConnectionConfig(netsuite, { accountId: '1234567.evil.example' })).toThrow(
+      'config.accountId must match',
+    );
+    const overridden = bindConnectionConfig(
+      resolveProvider({
+        provider: 'netsuite',
+        authorizationUrl: `${base}/netsuite/{accountId}/authorize`,
+        tokenUrl: `${base}/netsuite/{accountId}/token`,
+      }),
+      { accountId: '1234567' },
+    );
+    let authorization: string | undefined;
+    respond = (req, _body, res) => {
+      authorization = req.headers.authorization;
+      json(200, { access_token: 'a', token_type: 'bearer', expires_in: 3600 })(req, _body, res);
+    };
+    const tokens = await protocol.refresh(overridden, CLIENT, { refreshToken: 'r' });
+    expect(authorization).toBe(`Basic ${Buffer.from('client-1:secret-1').toString('base64')}`);
+    expect(forms[0].get('client_secret')).toBeNull();
+    // A confidential client's refresh answer has no refresh token: the one held stays in use.
+    expect(tokens.refreshToken).toBeUndefined();
+    expect(await protocol.newPkce(overridden)).toBeDefined();
+  });
+
+  it('asks Sage for the v3.1 countries, keeps the user and reads refresh_token_expires_in', async () => {
+    const sage = entry('sage');
+    const url = new URL(
+      protocol.authorizationUrl(sage, CLIENT, {
+        state: 's',
+        redirectUri: 'http://localhost/cb',
+        scopes: ['full_access'],
+        codeChallenge: 'c'.repeat(43),
+      }),
+    );
+    expect(url.searchParams.get('filter')).toBe('apiv3.1');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(sage.metadata).toEqual({ tokenResponse: ['requested_by_id'], callback: ['country'] });
+    respond = json(200, {
+      access_token: 'a',
+      scope: 'full_access',
+      token_type: 'bearer',
+      expires_in: 300,
+      refresh_token: 'r2',
+      refresh_token_expires_in: 2_678_400,
+      requested_by_id: 'c3c32d1c',
+    });
+    const tokens = await protocol.refresh(sage, CLIENT, { refreshToken: 'r1' });
+    expect(tokens).toMatchObject({ refreshToken: 'r2', refreshTokenExpiresIn: 2_678_400 });
+    expect(tokens.metadata).toEqual({ requested_by_id: 'c3c32d1c' });
+    expect(forms[0].get('client_secret')).toBe('secret-1');
+    expect(() => resolveProvider({ provider: 'sage', scopes: ['admin'] })).toThrow(
+      '"admin" is not a scope Sage Accounting allows',
+    );
+  });
+
+  it("keeps Calendly's owner and organization, Asana's user and MYOB's business from the callback", async () => {
+    respond = json(200, {
+      access_token: 'a',
+      token_type: 'Bearer',
+      expires_in: 7200,
+      refresh_token: 'r2',
+      owner: 'https://api.calendly.com/users/U1',
+      organization: 'https://api.calendly.com/organizations/O1',
+      created_at: 1,
+    });
+    const calendly = await protocol.refresh(entry('calendly'), CLIENT, { refreshToken: 'r1' });
+    expect(calendly.metadata).toEqual({
+      owner: 'https://api.calendly.com/users/U1',
+      organization: 'https://api.calendly.com/organizations/O1',
+    });
+    respond = json(200, {
+      access_token: 'a',
+      token_type: 'bearer',
+      expires_in: 3600,
+      data: { id: 1, gid: '1', name: 'Ann', email: 'ann@example.com' },
+    });
+    const asana = await protocol.refresh(entry('asana'), CLIENT, { refreshToken: 'r1' });
+    expect(asana.metadata).toEqual({ data: { id: 1, gid: '1', name: 'Ann', email: 'ann@example.com' } });
+    expect(entry('myob').metadata).toEqual({ tokenResponse: [], callback: ['businessId', 'businessName'] });
+    expect(entry('myob').authorizationParams).toEqual({ prompt: 'consent' });
   });
 });
