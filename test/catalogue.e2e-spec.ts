@@ -67,6 +67,40 @@ const CASES: readonly CatalogueCase[] = [
   { id: 'canva', scopes: ['design:meta:read'], pkceRequired: true },
   { id: 'airtable', scopes: ['data.records:read'], pkceRequired: true },
   { id: 'exact-online' },
+  { id: 'gusto' },
+  {
+    id: 'netsuite',
+    config: { accountId: '1234567-sb1' },
+    scopes: ['rest_webservices'],
+    metadata: () => ({ company: '1234567-sb1', role: '3', entity: '4622' }),
+  },
+  {
+    id: 'calendly',
+    metadata: () => ({
+      owner: expect.stringMatching(/^https:\/\/api\.calendly\.com\/users\//),
+      organization: expect.stringMatching(/^https:\/\/api\.calendly\.com\/organizations\//),
+    }),
+  },
+  {
+    id: 'sage',
+    scopes: ['full_access'],
+    metadata: () => ({ country: 'GB', requested_by_id: expect.any(String) }),
+  },
+  { id: 'freshbooks' },
+  // offline_access is what earns Constant Contact's refresh token: named here until the broker asks
+  // an entry's refreshEarning scopes itself (issue 24, branch catalogue-trust); then business scopes only.
+  { id: 'constant-contact', scopes: ['contact_data', 'offline_access'] },
+  { id: 'keap' },
+  {
+    id: 'myob',
+    scopes: ['sme-company-file'],
+    metadata: () => ({
+      businessId: expect.stringMatching(/^[0-9a-f-]{24}[0-9A-F]{12}$/),
+      businessName: 'Sandbox Company File',
+    }),
+  },
+  { id: 'outreach', scopes: ['prospects.read'] },
+  { id: 'asana', scopes: ['tasks:read'], metadata: () => ({ data: { gid: expect.any(String) } }) },
 ];
 
 const profileOf = (id: string) => {
@@ -198,6 +232,8 @@ describe('provider catalogue through the broker against strict sandbox profiles'
     // A little latency keeps each herd's refresh in flight while the other readers arrive.
     sandbox = createSandbox({ autoApprove: false, tokenLatencyMs: 50 });
     sandboxUrl = await sandbox.listen(0);
+    // Sage's five-minute tokens would come due for the scheduler while the suite counts upstream calls.
+    sandbox.configure({ profiles: { sage: { accessTokenTtlSeconds: 3600 } } });
     const port = await freePort();
     broker = await startBroker({
       PORT: String(port),
@@ -318,6 +354,30 @@ describe('provider catalogue through the broker against strict sandbox profiles'
       expect((await api.post('/admin/connections/conn-box/refresh')).body).toMatchObject({
         status: 'active',
       });
+    });
+
+    it.each(['gusto', 'calendly', 'sage', 'freshbooks', 'constant-contact', 'keap', 'myob', 'outreach'])(
+      '%s: a spent refresh token is refused; the broker never presented one twice',
+      async (id) => {
+        const { key } = await flows.get(id)!;
+        const spent = await storedRefreshToken(db.url, key);
+        expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+        expect(await replay(id, spent)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+        expect(counters(id)).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 1 });
+        expect((await api.post(`/admin/connections/${key}/refresh`)).body).toMatchObject({
+          status: 'active',
+        });
+      },
+    );
+
+    it('netsuite: the one refresh token is kept, and a token of one account is refused at another', async () => {
+      const { key } = await flows.get('netsuite')!;
+      const held = await storedRefreshToken(db.url, key);
+      expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+      expect(await storedRefreshToken(db.url, key)).toBe(held);
+      const current = (await getToken(broker.url, apiKey, key)).body.accessToken;
+      expect((await resource('netsuite', { accountId: '1234567-sb1' }, current)).status).toBe(200);
+      expect((await resource('netsuite', { accountId: '7654321' }, current)).status).toBe(401);
     });
 
     it('canva: replaying a spent refresh token revokes the lineage, and the broker asks for re-authorization', async () => {
