@@ -1,6 +1,8 @@
 import type { CatalogueEntry } from './entry';
 
 const OAUTH = 'https://docs.gusto.com/app-integrations/docs/oauth2';
+// The same OAuth server; the outline's sentence was read in full on this copy of the guide.
+const OAUTH_OUTLINE = 'https://docs.gusto.com/embedded-payroll/docs/oauth2';
 const REFRESH = 'https://docs.gusto.com/app-integrations/v2024-04-01/reference/refresh-access-token';
 const TOKENS = 'https://docs.gusto.com/embedded-payroll/docs/company-access-tokens';
 
@@ -38,9 +40,9 @@ export const gusto: CatalogueEntry = {
     },
     {
       rule: 'refreshEarning',
-      url: OAUTH,
+      url: OAUTH_OUTLINE,
       quote: 'Exchange authorization code for access/refresh token pair',
     },
   ],
-  docs: [OAUTH, REFRESH, TOKENS],
+  docs: [OAUTH, OAUTH_OUTLINE, REFRESH, TOKENS],
 };

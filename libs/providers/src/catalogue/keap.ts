@@ -19,8 +19,8 @@ export const keap: CatalogueEntry = {
     {
       rule: 'rotation',
       url: GUIDE,
-      quote:
-        'Keap uses OAuth2 to secure calls to our APIs, requiring usage of two flows: the Authorization Code grant (requesting permission from a User for access to their data) and the Refresh Token grant (securing tokens by requiring rotation).',
+      unverified:
+        'the guide says the Refresh Token grant is "securing tokens by requiring rotation" and that each refresh gives a new Access Token/Refresh Token pair, but not whether the spent refresh token stops working: read as dead at once, the safe reading',
     },
     {
       rule: 'refreshEarning',
@@ -32,7 +32,7 @@ export const keap: CatalogueEntry = {
       rule: 'clientAuth',
       url: GUIDE,
       unverified:
-        "the page shows client_id and client_secret in the body of the code exchange and an HTTP Basic header on the refresh; the broker uses one method for both and picks Basic, the refresh's (the call that spends the refresh token)",
+        "no sentence read on the guide names the method (its token sections were not read in full here); Keap's forum threads show an HTTP Basic header on the refresh. The broker uses one method for both calls and picks Basic, the refresh's (the call that spends the refresh token)",
     },
     {
       rule: 'accessTokenLifetime',

@@ -5,7 +5,7 @@ export const keap: ProviderProfile = {
   id: 'keap',
   name: 'Keap',
   docs: ['https://developer.keap.com/getting-started-oauth-keys/'],
-  // The guide sends the code exchange's credentials in the body and the refresh's as HTTP Basic.
+  // Keap's forum threads show HTTP Basic on the refresh; the guide's token sections were not read in full.
   clientAuthentication: 'basic-or-post',
   grantTypes: ['authorization_code'],
   pkce: 'none',
