@@ -558,4 +558,141 @@ describe('catalogue entries on the wire', () => {
     expect(entry('myob').metadata).toEqual({ tokenResponse: [], callback: ['businessId', 'businessName'] });
     expect(entry('myob').authorizationParams).toEqual({ prompt: 'consent' });
   });
+
+  /** What each entry of the second wave must send: client authentication, PKCE, fixed parameters. */
+  interface WireCase {
+    id: string;
+    clientAuth: 'basic' | 'post';
+    pkce: boolean;
+    authorizationParams: Record<string, string>;
+    scopes: string[];
+    config?: Record<string, string>;
+  }
+  const SECOND_WAVE: WireCase[] = [
+    { id: 'gusto', clientAuth: 'post', pkce: false, authorizationParams: {}, scopes: [] },
+    {
+      id: 'netsuite',
+      clientAuth: 'basic',
+      pkce: true,
+      authorizationParams: {},
+      scopes: ['rest_webservices', 'restlets'],
+      config: { accountId: '1234567-sb1' },
+    },
+    { id: 'calendly', clientAuth: 'basic', pkce: true, authorizationParams: {}, scopes: [] },
+    {
+      id: 'sage',
+      clientAuth: 'post',
+      pkce: true,
+      authorizationParams: { filter: 'apiv3.1' },
+      scopes: ['full_access'],
+    },
+    { id: 'freshbooks', clientAuth: 'post', pkce: false, authorizationParams: {}, scopes: [] },
+    {
+      id: 'constant-contact',
+      clientAuth: 'basic',
+      pkce: false,
+      authorizationParams: {},
+      scopes: ['contact_data', 'offline_access'],
+    },
+    { id: 'keap', clientAuth: 'basic', pkce: false, authorizationParams: {}, scopes: ['full'] },
+    {
+      id: 'myob',
+      clientAuth: 'post',
+      pkce: false,
+      authorizationParams: { prompt: 'consent' },
+      scopes: ['sme-company-file'],
+    },
+    {
+      id: 'outreach',
+      clientAuth: 'post',
+      pkce: false,
+      authorizationParams: {},
+      scopes: ['prospects.read', 'prospects.write'],
+    },
+    { id: 'asana', clientAuth: 'post', pkce: true, authorizationParams: {}, scopes: ['tasks:read'] },
+  ];
+
+  it.each(SECOND_WAVE.map((wire) => [wire.id, wire]))(
+    '%s: the authorization URL, the code exchange and the refresh carry its client auth, PKCE and parameters',
+    async (id, wire) => {
+      const provider = bindConnectionConfig(
+        resolveProvider({
+          provider: id,
+          authorizationUrl: `${base}/${id}/${wire.config ? '{accountId}/' : ''}authorize`,
+          tokenUrl: `${base}/${id}/${wire.config ? '{accountId}/' : ''}token`,
+        }),
+        wire.config ?? null,
+      );
+      const pkce = await protocol.newPkce(provider);
+      expect(pkce !== undefined).toBe(wire.pkce);
+
+      const url = new URL(
+        protocol.authorizationUrl(provider, CLIENT, {
+          state: 'st',
+          redirectUri: 'http://localhost/oauth/callback',
+          scopes: wire.scopes,
+          codeChallenge: pkce?.codeChallenge,
+        }),
+      );
+      const expectedPath = `/${id}/${wire.config ? `${wire.config.accountId}/` : ''}authorize`;
+      expect(url.pathname).toBe(expectedPath);
+      const expectedQuery: Record<string, string> = {
+        ...wire.authorizationParams,
+        response_type: 'code',
+        client_id: CLIENT.clientId,
+        redirect_uri: 'http://localhost/oauth/callback',
+        state: 'st',
+        ...(wire.scopes.length ? { scope: wire.scopes.join(' ') } : {}),
+        ...(pkce ? { code_challenge: pkce.codeChallenge, code_challenge_method: 'S256' } : {}),
+      };
+      // Exactly these: no parameter the provider did not ask for, none it asked for missing.
+      expect(Object.fromEntries(url.searchParams)).toEqual(expectedQuery);
+      if (pkce) {
+        expect(pkce.codeChallenge).toBe(createHash('sha256').update(pkce.codeVerifier).digest('base64url'));
+      }
+
+      const authorizations: (string | undefined)[] = [];
+      const paths: (string | undefined)[] = [];
+      respond = (req, body, res) => {
+        authorizations.push(req.headers.authorization);
+        paths.push(req.url);
+        json(200, {
+          access_token: 'at',
+          token_type: 'bearer',
+          expires_in: 3600,
+          refresh_token: body.get('grant_type') === 'refresh_token' ? 'r2' : 'r1',
+        })(req, body, res);
+      };
+      await protocol.exchangeCode(provider, CLIENT, {
+        code: 'the-code',
+        redirectUri: 'http://localhost/oauth/callback',
+        codeVerifier: pkce?.codeVerifier,
+      });
+      await protocol.refresh(provider, CLIENT, { refreshToken: 'r1' });
+
+      const tokenPath = expectedPath.replace(/authorize$/, 'token');
+      expect(paths).toEqual([tokenPath, tokenPath]);
+      const [exchange, refresh] = forms;
+      expect(Object.fromEntries(exchange)).toMatchObject({
+        grant_type: 'authorization_code',
+        code: 'the-code',
+        redirect_uri: 'http://localhost/oauth/callback',
+      });
+      expect(exchange.get('code_verifier')).toBe(pkce?.codeVerifier ?? null);
+      expect(Object.fromEntries(refresh)).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'r1' });
+      // A refresh names no scope and no redirect_uri: the provider keeps the grant as it was.
+      expect(refresh.get('scope')).toBeNull();
+      expect(refresh.get('redirect_uri')).toBeNull();
+      for (const [index, form] of [exchange, refresh].entries()) {
+        if (wire.clientAuth === 'basic') {
+          expect(authorizations[index]).toBe(`Basic ${Buffer.from('client-1:secret-1').toString('base64')}`);
+          expect(form.get('client_secret')).toBeNull();
+        } else {
+          expect(authorizations[index]).toBeUndefined();
+          expect(form.get('client_id')).toBe(CLIENT.clientId);
+          expect(form.get('client_secret')).toBe(CLIENT.clientSecret);
+        }
+      }
+    },
+  );
 });
