@@ -69,6 +69,31 @@ const OVERRIDES: Record<string, Omit<CatalogueCase, 'id'>> = {
   x: { scopes: ['tweet.read', 'users.read'], pkceRequired: true },
   canva: { scopes: ['design:meta:read'], pkceRequired: true },
   airtable: { scopes: ['data.records:read'], pkceRequired: true },
+  netsuite: {
+    config: { accountId: '1234567-sb1' },
+    scopes: ['rest_webservices'],
+    metadata: () => ({ company: '1234567-sb1', role: '3', entity: '4622' }),
+  },
+  calendly: {
+    metadata: () => ({
+      owner: expect.stringMatching(/^https:\/\/api\.calendly\.com\/users\//),
+      organization: expect.stringMatching(/^https:\/\/api\.calendly\.com\/organizations\//),
+    }),
+  },
+  sage: {
+    scopes: ['full_access'],
+    metadata: () => ({ country: 'GB', requested_by_id: expect.any(String) }),
+  },
+  'constant-contact': { scopes: ['contact_data'] },
+  myob: {
+    scopes: ['sme-company-file'],
+    metadata: () => ({
+      businessId: expect.stringMatching(/^[0-9a-f-]{24}[0-9A-F]{12}$/),
+      businessName: 'Sandbox Company File',
+    }),
+  },
+  outreach: { scopes: ['prospects.read'] },
+  asana: { scopes: ['tasks:read'], metadata: () => ({ data: { gid: expect.any(String) } }) },
 };
 
 /** Every catalogue entry the sandbox has a profile for (oauth2, Bloomerang and Bloom have their own suites). */
@@ -213,6 +238,8 @@ describe('provider catalogue through the broker against strict sandbox profiles'
     // A little latency keeps each herd's refresh in flight while the other readers arrive.
     sandbox = createSandbox({ autoApprove: false, tokenLatencyMs: 50 });
     sandboxUrl = await sandbox.listen(0);
+    // Sage's five-minute tokens would come due for the scheduler while the suite counts upstream calls.
+    sandbox.configure({ profiles: { sage: { accessTokenTtlSeconds: 3600 } } });
     const port = await freePort();
     broker = await startBroker({
       PORT: String(port),
@@ -454,6 +481,30 @@ describe('provider catalogue through the broker against strict sandbox profiles'
       expect((await api.post('/admin/connections/conn-box/refresh')).body).toMatchObject({
         status: 'active',
       });
+    });
+
+    it.each(['gusto', 'calendly', 'sage', 'freshbooks', 'constant-contact', 'keap', 'myob', 'outreach'])(
+      '%s: a spent refresh token is refused; the broker never presented one twice',
+      async (id) => {
+        const { key } = await flows.get(id)!;
+        const spent = await storedRefreshToken(db.url, key);
+        expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+        expect(await replay(id, spent)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+        expect(counters(id)).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 1 });
+        expect((await api.post(`/admin/connections/${key}/refresh`)).body).toMatchObject({
+          status: 'active',
+        });
+      },
+    );
+
+    it('netsuite: the one refresh token is kept, and a token of one account is refused at another', async () => {
+      const { key } = await flows.get('netsuite')!;
+      const held = await storedRefreshToken(db.url, key);
+      expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+      expect(await storedRefreshToken(db.url, key)).toBe(held);
+      const current = (await getToken(broker.url, apiKey, key)).body.accessToken;
+      expect((await resource('netsuite', { accountId: '1234567-sb1' }, current)).status).toBe(200);
+      expect((await resource('netsuite', { accountId: '7654321' }, current)).status).toBe(401);
     });
 
     it('canva: replaying a spent refresh token revokes the lineage, and the broker asks for re-authorization', async () => {

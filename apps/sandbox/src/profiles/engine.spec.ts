@@ -51,6 +51,16 @@ const HAPPY: Record<
   canva: { scope: 'design:meta:read' },
   airtable: { scope: 'data.records:read' },
   'exact-online': {},
+  gusto: {},
+  netsuite: { host: '1234567-sb1', scope: 'rest_webservices restlets' },
+  calendly: {},
+  sage: { scope: 'full_access' },
+  freshbooks: {},
+  'constant-contact': { scope: 'contact_data offline_access' },
+  keap: { scope: 'full' },
+  myob: { scope: 'sme-company-file' },
+  outreach: { scope: 'prospects.read' },
+  asana: { scope: 'tasks:read' },
 };
 
 const base = (profile: ProviderProfile, host?: string) =>
@@ -717,5 +727,107 @@ describe('test settings', () => {
     server.sandbox.configure({ fault: 'unavailable', faultProvider: 'box', faultCount: 1 });
     expect((await refresh(profileOf('box'), 'x')).status).toBe(503);
     expect((await refresh(profileOf('box'), 'x')).status).toBe(400);
+  });
+});
+
+describe('the second catalogue wave, as its pages say', () => {
+  it.each(['gusto', 'calendly', 'sage', 'freshbooks', 'constant-contact', 'keap', 'myob', 'outreach'])(
+    '%s: a new refresh token on each refresh, a used one refused',
+    async (id) => {
+      server = await startTestSandbox();
+      const profile = profileOf(id);
+      const first = (await connect(profile)).body.refresh_token;
+      const second = (await refresh(profile, first)).json<{ refresh_token: string }>().refresh_token;
+      expect(second).not.toBe(first);
+      expect((await refresh(profile, first)).json()).toMatchObject({ error: 'invalid_grant' });
+      expect(stats(id)).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 1 });
+      expect((await refresh(profile, second)).status).toBe(200);
+    },
+  );
+
+  it.each(['netsuite', 'asana'])(
+    '%s: the refresh answer has no refresh token; the same one works again',
+    async (id) => {
+      server = await startTestSandbox();
+      const profile = profileOf(id);
+      const first = (await connect(profile)).body.refresh_token;
+      const refreshed = await refresh(profile, first);
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.json()).not.toHaveProperty('refresh_token');
+      expect((await refresh(profile, first)).status).toBe(200);
+    },
+  );
+
+  it('constant-contact gives no refresh token without offline_access', async () => {
+    server = await startTestSandbox();
+    const { response, body } = await connect(profileOf('constant-contact'), {
+      authorize: { scope: 'contact_data' },
+    });
+    expect(response.status).toBe(200);
+    expect(body).not.toHaveProperty('refresh_token');
+  });
+
+  it.each([
+    ['netsuite', 'post'],
+    ['calendly', 'post'],
+    ['constant-contact', 'post'],
+    ['gusto', 'basic'],
+    ['sage', 'basic'],
+    ['asana', 'basic'],
+  ] as const)('%s refuses client credentials sent by %s', async (id, method) => {
+    server = await startTestSandbox();
+    const profile = profileOf(id);
+    const callback = await authorize(profile);
+    const refused = await token(
+      profile,
+      { grant_type: 'authorization_code', code: callback.get('code')!, redirect_uri: REDIRECT_URI },
+      { method },
+    );
+    expect(refused.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it.each(['basic', 'post'] as const)(
+    'keap accepts %s (body on the exchange, Basic on the refresh)',
+    async (method) => {
+      server = await startTestSandbox();
+      const profile = profileOf('keap');
+      const callback = await authorize(profile);
+      const response = await token(
+        profile,
+        { grant_type: 'authorization_code', code: callback.get('code')!, redirect_uri: REDIRECT_URI },
+        { method },
+      );
+      expect(response.status).toBe(200);
+    },
+  );
+
+  it.each([
+    ['sage', { scope: 'admin' }],
+    ['keap', { scope: 'contacts' }],
+    ['netsuite', { scope: 'rest_webservices suitetalk' }],
+    ['netsuite', { scope: undefined }],
+    ['asana', { scope: undefined }],
+  ] as const)('%s refuses the authorization with %j', async (id, authorize_) => {
+    server = await startTestSandbox();
+    const callback = await authorize(profileOf(id), { authorize: authorize_ });
+    expect(callback.get('error')).toBe('invalid_scope');
+    expect(callback.get('code')).toBeNull();
+  });
+
+  it('netsuite, sage and myob name the account on the callback; calendly, sage and asana in the answer', async () => {
+    server = await startTestSandbox();
+    const netsuite = await connect(profileOf('netsuite'));
+    expect(Object.fromEntries(netsuite.callback)).toMatchObject({ company: '1234567-sb1', role: '3' });
+    const sage = await connect(profileOf('sage'));
+    expect(sage.callback.get('country')).toBe('GB');
+    expect(sage.body).toMatchObject({ expires_in: 300, refresh_token_expires_in: 31 * 86400 });
+    expect(sage.body.requested_by_id).toEqual(expect.any(String));
+    const myob = await connect(profileOf('myob'));
+    expect(myob.callback.get('businessId')).toMatch(/^[0-9a-f-]{24}[0-9A-F]{12}$/);
+    expect((await connect(profileOf('calendly'))).body).toMatchObject({
+      owner: expect.stringMatching(/^https:\/\/api\.calendly\.com\/users\//),
+      organization: expect.stringMatching(/^https:\/\/api\.calendly\.com\/organizations\//),
+    });
+    expect((await connect(profileOf('asana'))).body.data).toMatchObject({ gid: expect.any(String) });
   });
 });

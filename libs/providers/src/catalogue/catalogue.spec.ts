@@ -42,6 +42,16 @@ const CONTRACT_IDS = [
   'x',
   'canva',
   'airtable',
+  'gusto',
+  'netsuite',
+  'calendly',
+  'sage',
+  'freshbooks',
+  'constant-contact',
+  'keap',
+  'myob',
+  'outreach',
+  'asana',
 ];
 
 const CLIENT = { clientId: 'client-1', clientSecret: 'secret-1' };
@@ -574,4 +584,232 @@ describe('catalogue entries on the wire', () => {
     expect(forms[1].get('expiring')).toBe('1');
     expect(forms[1].get('audience')).toBeNull();
   });
+  it('talks to each NetSuite account at its own host, with HTTP Basic and a PKCE challenge', async () => {
+    const netsuite = bindConnectionConfig(resolveProvider({ provider: 'netsuite' }), {
+      accountId: '1234567-sb1',
+    });
+    expect(netsuite.tokenUrl).toBe(
+      'https://1234567-sb1.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token',
+    );
+    expect(netsuite.authorizationUrl).toBe(
+      'https://1234567-sb1.app.netsuite.com/app/login/oauth2/authorize.nl',
+    );
+    expect(() => checkConnectionConfig(netsuite, { accountId: '1234567.evil.example' })).toThrow(
+      'config.accountId must match',
+    );
+    const overridden = bindConnectionConfig(
+      resolveProvider({
+        provider: 'netsuite',
+        authorizationUrl: `${base}/netsuite/{accountId}/authorize`,
+        tokenUrl: `${base}/netsuite/{accountId}/token`,
+      }),
+      { accountId: '1234567' },
+    );
+    let authorization: string | undefined;
+    respond = (req, _body, res) => {
+      authorization = req.headers.authorization;
+      json(200, { access_token: 'a', token_type: 'bearer', expires_in: 3600 })(req, _body, res);
+    };
+    const tokens = await protocol.refresh(overridden, CLIENT, { refreshToken: 'r' });
+    expect(authorization).toBe(`Basic ${Buffer.from('client-1:secret-1').toString('base64')}`);
+    expect(forms[0].get('client_secret')).toBeNull();
+    // A confidential client's refresh answer has no refresh token: the one held stays in use.
+    expect(tokens.refreshToken).toBeUndefined();
+    expect(await protocol.newPkce(overridden)).toBeDefined();
+  });
+
+  it('asks Sage for the v3.1 countries, keeps the user and reads refresh_token_expires_in', async () => {
+    const sage = entry('sage');
+    const url = new URL(
+      protocol.authorizationUrl(sage, CLIENT, {
+        state: 's',
+        redirectUri: 'http://localhost/cb',
+        scopes: ['full_access'],
+        codeChallenge: 'c'.repeat(43),
+      }),
+    );
+    expect(url.searchParams.get('filter')).toBe('apiv3.1');
+    expect(url.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(sage.metadata).toEqual({ tokenResponse: ['requested_by_id'], callback: ['country'] });
+    respond = json(200, {
+      access_token: 'a',
+      scope: 'full_access',
+      token_type: 'bearer',
+      expires_in: 300,
+      refresh_token: 'r2',
+      refresh_token_expires_in: 2_678_400,
+      requested_by_id: 'c3c32d1c',
+    });
+    const tokens = await protocol.refresh(sage, CLIENT, { refreshToken: 'r1' });
+    expect(tokens).toMatchObject({ refreshToken: 'r2', refreshTokenExpiresIn: 2_678_400 });
+    expect(tokens.metadata).toEqual({ requested_by_id: 'c3c32d1c' });
+    expect(forms[0].get('client_secret')).toBe('secret-1');
+    expect(() => resolveProvider({ provider: 'sage', scopes: ['admin'] })).toThrow(
+      '"admin" is not a scope Sage Accounting allows',
+    );
+  });
+
+  it("keeps Calendly's owner and organization, Asana's user and MYOB's business from the callback", async () => {
+    respond = json(200, {
+      access_token: 'a',
+      token_type: 'Bearer',
+      expires_in: 7200,
+      refresh_token: 'r2',
+      owner: 'https://api.calendly.com/users/U1',
+      organization: 'https://api.calendly.com/organizations/O1',
+      created_at: 1,
+    });
+    const calendly = await protocol.refresh(entry('calendly'), CLIENT, { refreshToken: 'r1' });
+    expect(calendly.metadata).toEqual({
+      owner: 'https://api.calendly.com/users/U1',
+      organization: 'https://api.calendly.com/organizations/O1',
+    });
+    respond = json(200, {
+      access_token: 'a',
+      token_type: 'bearer',
+      expires_in: 3600,
+      data: { id: 1, gid: '1', name: 'Ann', email: 'ann@example.com' },
+    });
+    const asana = await protocol.refresh(entry('asana'), CLIENT, { refreshToken: 'r1' });
+    expect(asana.metadata).toEqual({ data: { id: 1, gid: '1', name: 'Ann', email: 'ann@example.com' } });
+    expect(entry('myob').metadata).toEqual({ tokenResponse: [], callback: ['businessId', 'businessName'] });
+    expect(entry('myob').authorizationParams).toEqual({ prompt: 'consent' });
+  });
+
+  /** What each entry of the second wave must send: client authentication, PKCE, fixed parameters. */
+  interface WireCase {
+    id: string;
+    clientAuth: 'basic' | 'post';
+    pkce: boolean;
+    authorizationParams: Record<string, string>;
+    scopes: string[];
+    config?: Record<string, string>;
+  }
+  const SECOND_WAVE: WireCase[] = [
+    { id: 'gusto', clientAuth: 'post', pkce: false, authorizationParams: {}, scopes: [] },
+    {
+      id: 'netsuite',
+      clientAuth: 'basic',
+      pkce: true,
+      authorizationParams: {},
+      scopes: ['rest_webservices', 'restlets'],
+      config: { accountId: '1234567-sb1' },
+    },
+    { id: 'calendly', clientAuth: 'basic', pkce: true, authorizationParams: {}, scopes: [] },
+    {
+      id: 'sage',
+      clientAuth: 'post',
+      pkce: true,
+      authorizationParams: { filter: 'apiv3.1' },
+      scopes: ['full_access'],
+    },
+    { id: 'freshbooks', clientAuth: 'post', pkce: false, authorizationParams: {}, scopes: [] },
+    {
+      id: 'constant-contact',
+      clientAuth: 'basic',
+      pkce: false,
+      authorizationParams: {},
+      scopes: ['contact_data', 'offline_access'],
+    },
+    { id: 'keap', clientAuth: 'basic', pkce: false, authorizationParams: {}, scopes: ['full'] },
+    {
+      id: 'myob',
+      clientAuth: 'post',
+      pkce: false,
+      authorizationParams: { prompt: 'consent' },
+      scopes: ['sme-company-file'],
+    },
+    {
+      id: 'outreach',
+      clientAuth: 'post',
+      pkce: false,
+      authorizationParams: {},
+      scopes: ['prospects.read', 'prospects.write'],
+    },
+    { id: 'asana', clientAuth: 'post', pkce: true, authorizationParams: {}, scopes: ['tasks:read'] },
+  ];
+
+  it.each(SECOND_WAVE.map((wire) => [wire.id, wire]))(
+    '%s: the authorization URL, the code exchange and the refresh carry its client auth, PKCE and parameters',
+    async (id, wire) => {
+      const provider = bindConnectionConfig(
+        resolveProvider({
+          provider: id,
+          authorizationUrl: `${base}/${id}/${wire.config ? '{accountId}/' : ''}authorize`,
+          tokenUrl: `${base}/${id}/${wire.config ? '{accountId}/' : ''}token`,
+        }),
+        wire.config ?? null,
+      );
+      const pkce = await protocol.newPkce(provider);
+      expect(pkce !== undefined).toBe(wire.pkce);
+
+      const url = new URL(
+        protocol.authorizationUrl(provider, CLIENT, {
+          state: 'st',
+          redirectUri: 'http://localhost/oauth/callback',
+          scopes: wire.scopes,
+          codeChallenge: pkce?.codeChallenge,
+        }),
+      );
+      const expectedPath = `/${id}/${wire.config ? `${wire.config.accountId}/` : ''}authorize`;
+      expect(url.pathname).toBe(expectedPath);
+      const expectedQuery: Record<string, string> = {
+        ...wire.authorizationParams,
+        response_type: 'code',
+        client_id: CLIENT.clientId,
+        redirect_uri: 'http://localhost/oauth/callback',
+        state: 'st',
+        ...(wire.scopes.length ? { scope: wire.scopes.join(' ') } : {}),
+        ...(pkce ? { code_challenge: pkce.codeChallenge, code_challenge_method: 'S256' } : {}),
+      };
+      // Exactly these: no parameter the provider did not ask for, none it asked for missing.
+      expect(Object.fromEntries(url.searchParams)).toEqual(expectedQuery);
+      if (pkce) {
+        expect(pkce.codeChallenge).toBe(createHash('sha256').update(pkce.codeVerifier).digest('base64url'));
+      }
+
+      const authorizations: (string | undefined)[] = [];
+      const paths: (string | undefined)[] = [];
+      respond = (req, body, res) => {
+        authorizations.push(req.headers.authorization);
+        paths.push(req.url);
+        json(200, {
+          access_token: 'at',
+          token_type: 'bearer',
+          expires_in: 3600,
+          refresh_token: body.get('grant_type') === 'refresh_token' ? 'r2' : 'r1',
+        })(req, body, res);
+      };
+      await protocol.exchangeCode(provider, CLIENT, {
+        code: 'the-code',
+        redirectUri: 'http://localhost/oauth/callback',
+        codeVerifier: pkce?.codeVerifier,
+      });
+      await protocol.refresh(provider, CLIENT, { refreshToken: 'r1' });
+
+      const tokenPath = expectedPath.replace(/authorize$/, 'token');
+      expect(paths).toEqual([tokenPath, tokenPath]);
+      const [exchange, refresh] = forms;
+      expect(Object.fromEntries(exchange)).toMatchObject({
+        grant_type: 'authorization_code',
+        code: 'the-code',
+        redirect_uri: 'http://localhost/oauth/callback',
+      });
+      expect(exchange.get('code_verifier')).toBe(pkce?.codeVerifier ?? null);
+      expect(Object.fromEntries(refresh)).toMatchObject({ grant_type: 'refresh_token', refresh_token: 'r1' });
+      // A refresh names no scope and no redirect_uri: the provider keeps the grant as it was.
+      expect(refresh.get('scope')).toBeNull();
+      expect(refresh.get('redirect_uri')).toBeNull();
+      for (const [index, form] of [exchange, refresh].entries()) {
+        if (wire.clientAuth === 'basic') {
+          expect(authorizations[index]).toBe(`Basic ${Buffer.from('client-1:secret-1').toString('base64')}`);
+          expect(form.get('client_secret')).toBeNull();
+        } else {
+          expect(authorizations[index]).toBeUndefined();
+          expect(form.get('client_id')).toBe(CLIENT.clientId);
+          expect(form.get('client_secret')).toBe(CLIENT.clientSecret);
+        }
+      }
+    },
+  );
 });
