@@ -44,9 +44,21 @@ export type {
   RefreshTokenRotation,
   RefreshTokenRules,
 } from './catalogue';
-export { CATALOGUE, CATALOGUE_IDS, catalogueEntry, REFRESH_TOKEN_ROTATIONS } from './catalogue';
+export {
+  CATALOGUE,
+  CATALOGUE_IDS,
+  CATALOGUE_RULES,
+  catalogueEntry,
+  REFRESH_TOKEN_ROTATIONS,
+  rulesSet,
+} from './catalogue';
 export type { ProtocolKnobs } from './provider-config';
-export { bindConnectionConfig, checkConnectionConfig, SCOPE_SEPARATORS } from './provider-config';
+export {
+  authorizationScopes,
+  bindConnectionConfig,
+  checkConnectionConfig,
+  SCOPE_SEPARATORS,
+} from './provider-config';
 export { boundClaimedExpiresIn, boundTokenLifetimes } from './token-lifetimes';
 export type { HostLookup } from './provider-hosts';
 export {

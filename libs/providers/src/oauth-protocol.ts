@@ -1,6 +1,12 @@
 import * as oauth from 'oauth4webapi';
 import { clientSecretBasic } from './client-auth';
-import { isLoopbackUrl, ProviderKind, ResolvedProvider, SECRET_FIELDS } from './provider-config';
+import {
+  authorizationScopes,
+  isLoopbackUrl,
+  ProviderKind,
+  ResolvedProvider,
+  SECRET_FIELDS,
+} from './provider-config';
 import {
   InvalidProviderResponseError,
   NeedsReauthorizationError,
@@ -127,14 +133,14 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
   ): string {
     if (!provider.authorizationUrl) throw new Error('this provider has no authorization endpoint');
     const url = new URL(provider.authorizationUrl);
-    for (const [name, value] of Object.entries(provider.authorizationParams ?? {})) {
-      url.searchParams.set(name, value);
-    }
+    const params = { ...provider.authorizationParams, ...provider.refreshEarning?.authorizationParams };
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', client.clientId);
     url.searchParams.set('redirect_uri', args.redirectUri);
     url.searchParams.set('state', args.state);
-    const scopes = args.scopes ?? provider.scopes;
+    // What earns the refresh token is asked whatever scopes the integration or connection names.
+    const scopes = authorizationScopes(provider, args.scopes);
     if (scopes.length > 0) url.searchParams.set('scope', scopes.join(provider.scopeSeparator ?? ' '));
     if (provider.pkce === 'S256') {
       if (!args.codeChallenge) throw new Error('this provider uses PKCE: a code challenge is required');

@@ -30,6 +30,7 @@ describe('resolveProvider', () => {
       extraTokenParams: {},
       refreshTokenLifetimeSeconds: 7_776_000,
       refreshTokenRotation: 'single_use',
+      expectsRefreshToken: true,
     });
   });
 

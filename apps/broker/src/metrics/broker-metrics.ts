@@ -181,6 +181,18 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  private readonly grantsWithoutRefreshToken = new Counter({
+    name: 'broker_authorizations_without_refresh_token_total',
+    help: 'Authorization-code grants of a provider that issues refresh tokens that came back without one',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  /** `provider` is a catalogue id (a bounded set), never a connection key. */
+  grantWithoutRefreshToken(provider: string): void {
+    this.grantsWithoutRefreshToken.inc({ provider });
+  }
+
   auditRowDropped(count = 1): void {
     this.auditRowsDropped.inc(count);
   }

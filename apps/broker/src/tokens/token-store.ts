@@ -296,6 +296,17 @@ export class TokenStore {
   }
 
   /** Records a failed refresh and releases the lease; a status change is announced to the caches. */
+  /**
+   * Says a problem on a connection that keeps working for now (its status and tokens unchanged):
+   * the admin view shows it in `lastError` until the next token write or failure replaces it.
+   */
+  async writeWarning(connectionId: string, code: string, message: string): Promise<void> {
+    await this.db.query(
+      `UPDATE connections SET last_error = $2, last_error_code = $3, updated_at = now() WHERE id = $1`,
+      [connectionId, message, code],
+    );
+  }
+
   async writeFailure(
     connectionId: string,
     lease: Lease | null,
