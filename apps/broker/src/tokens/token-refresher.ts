@@ -505,7 +505,7 @@ export class TokenRefresher implements OnApplicationShutdown {
           this.pendingWrites.delete(connectionId);
           this.logger.log(
             { connectionId, written: written !== null },
-            'kept rotated refresh token written after Postgres came back',
+            'kept refresh failure written after Postgres came back',
           );
         } catch {
           // Still down: try again on the next round.
