@@ -17,13 +17,14 @@ export {
   ProviderConfigError,
   resolveProvider,
 } from './provider-config';
-export type { ProviderErrorCode } from './provider-errors';
+export type { ProviderErrorCode, RequestOutcome } from './provider-errors';
 export {
   InvalidProviderResponseError,
   NeedsReauthorizationError,
   parseRetryAfter,
   ProviderError,
   ProviderMisconfiguredError,
+  RotatedAnswerUnusableError,
   TransientProviderError,
 } from './provider-errors';
 export type {
@@ -58,7 +59,7 @@ export {
   checkConnectionConfig,
   SCOPE_SEPARATORS,
 } from './provider-config';
-export { boundTokenLifetimes } from './token-lifetimes';
+export { boundClaimedExpiresIn, boundTokenLifetimes } from './token-lifetimes';
 export type { HostLookup } from './provider-hosts';
 export {
   checkProviderHosts,

@@ -246,6 +246,8 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
         sendScopeOnTokenRequest: false,
         extraTokenParams: {},
         refreshTokenLifetimeSeconds: BLOOMERANG_REFRESH_TOKEN_LIFETIME,
+        // A refresh token used twice revokes every token of the account.
+        refreshTokenRotation: 'single_use',
         expectsRefreshToken: true,
       };
     case 'bloom': {

@@ -9,7 +9,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { consentPage, errorPage, readPkce, withQuery } from '../authorize';
 import { resolveRedirectUri } from '../clients';
 import type { SandboxContext } from '../context';
-import { hang, sendFault, takeFault, withAbsurdLifetime } from '../faults';
+import {
+  hang,
+  isRotatedInvalidFault,
+  sendFault,
+  takeFault,
+  withAbsurdLifetime,
+  withInvalidField,
+} from '../faults';
 import {
   bearerToken,
   invalidClient,
@@ -256,9 +263,15 @@ async function tokenEndpoint(
     }
     const fault = takeFault(ctx, profile.id);
     if (fault === 'hang') return await hang(reply, ctx.shutdown);
-    if (fault !== 'none' && fault !== 'absurdLifetime') return sendFault(fault, reply);
+    if (fault !== 'none' && fault !== 'absurdLifetime' && !isRotatedInvalidFault(fault))
+      return sendFault(fault, reply);
     const granted = grant(ctx, where, request);
-    const answer = fault === 'absurdLifetime' ? withAbsurdLifetime(granted) : granted;
+    const answer =
+      fault === 'absurdLifetime'
+        ? withAbsurdLifetime(granted)
+        : isRotatedInvalidFault(fault)
+          ? withInvalidField(fault, granted)
+          : granted;
     return sendAnswer(
       reply,
       request,
