@@ -52,6 +52,14 @@ const EXTRA_ROUNDS = 3;
 const REDIS_URL = 'redis://127.0.0.1:6379/12';
 /** What a sidecar runs: the token API only, no admin API, no migrations at start. */
 const SIDECAR_ENV = { BROKER_ROLE: 'api', BROKER_ADMIN_API: 'false', BROKER_AUTO_MIGRATE: 'false' };
+/**
+ * BENCH_HOTPATH_BROKER=central: the measured broker runs as a central one does by default (role
+ * `all`, admin API and Swagger UI on, the scheduler in the same process) rather than as a sidecar.
+ */
+const MEASURED_ENV =
+  process.env.BENCH_HOTPATH_BROKER === 'central'
+    ? { BROKER_AUTO_MIGRATE: 'false', LOG_LEVEL: process.env.BENCH_LOG_LEVEL || 'warn' }
+    : SIDECAR_ENV;
 const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const SA_AUDIENCE = 'token-broker';
 const SA_SUBJECT = 'system:serviceaccount:bench:agent';
@@ -129,7 +137,7 @@ async function run() {
   const fastifies = [];
   const nests = [];
   for (let i = 0; i < PROCESSES; i++) {
-    brokers.push(await startBroker({ DATABASE_URL: db.url, REDIS_URL, ...SIDECAR_ENV, ...saEnv }, profile));
+    brokers.push(await startBroker({ DATABASE_URL: db.url, REDIS_URL, ...MEASURED_ENV, ...saEnv }, profile));
     fastifies.push(await startReference('reference-fastify.js', apiKey));
     nests.push(await startReference('reference-nest.js', apiKey));
   }
