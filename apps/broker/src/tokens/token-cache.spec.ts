@@ -23,6 +23,7 @@ function cacheOf(maxEntries: number) {
 const token = (n: number, version = 1): AccessToken => ({
   connectionId: `id-${n}`,
   connectionKey: `key-${n}`,
+  integrationId: 'integration-1',
   accessToken: `access-${n}-${version}`,
   tokenType: 'Bearer',
   expiresAtMs: Date.now() + 3_600_000,

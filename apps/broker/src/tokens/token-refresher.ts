@@ -446,6 +446,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       const interim: AccessToken = {
         connectionId: row.id,
         connectionKey: row.key,
+        integrationId: row.integrationId,
         accessToken: write.tokens.accessToken,
         tokenType: write.tokens.tokenType,
         expiresAtMs: Date.now() + write.tokens.expiresIn * 1000,

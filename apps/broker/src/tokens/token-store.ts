@@ -12,6 +12,8 @@ import { CONNECTION_CHANNEL, ConnectionChange } from './connection-events';
 export interface AccessToken {
   connectionId: string;
   connectionKey: string;
+  /** Its integration: whether a read is recorded depends on the integration's refresh policy. */
+  integrationId: string;
   accessToken: string;
   tokenType: string;
   expiresAtMs: number;
@@ -205,6 +207,7 @@ export class TokenStore {
     return {
       connectionId: row.id,
       connectionKey: row.key,
+      integrationId: row.integrationId,
       accessToken: this.cipher.open(
         { table: 'connections', column: 'access_token' },
         row.id,
@@ -285,6 +288,7 @@ export class TokenStore {
     return {
       connectionId: row.id,
       connectionKey: row.key,
+      integrationId: row.integrationId,
       accessToken: tokens.accessToken,
       tokenType: tokens.tokenType,
       expiresAtMs: expiresAt.getTime(),
