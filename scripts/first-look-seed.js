@@ -32,7 +32,10 @@ async function waitFor(url) {
 async function admin(method, path, body, { allowConflict = true } = {}) {
   const response = await fetch(`${brokerUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${adminToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await response.json().catch(() => ({}));
