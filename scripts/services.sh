@@ -140,7 +140,7 @@ Install them with Homebrew, start them, and create the role postgres:
 EOF
   elif is_debian_like; then
     cat >&2 <<'EOF'
-Installing them needs root, and sudo asks for a password. Run once:
+Installing and starting them needs root (or sudo without a password). Run once:
   sudo bash scripts/services.sh
 (it installs postgresql and redis-server with apt, lets role postgres connect on loopback, and
 starts them), or install Docker: the commands then start them with docker compose.
