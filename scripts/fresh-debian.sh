@@ -9,8 +9,9 @@
 # own with NAT through the host's default route, so a Postgres or Redis of the host is not "already
 # listening" there, and in its own mount, PID and IPC namespaces, so everything it started ends
 # with it. Inside: `npm run first-look`, the printed curl pasted, Ctrl-C (SIGINT to the process
-# group, as a terminal sends it), a second first look (reuse), then `npm test`. The host's own
-# services are never touched. Needs: debootstrap, iproute2, iptables (apt-get install them).
+# group, as a terminal sends it), a second first look (reuse), then `npm test`; its exit status is
+# the script's. The host's own services are never touched. A second call reuses the system in
+# workdir (Postgres and Redis already installed there); remove workdir for a fresh one. Needs: debootstrap, iproute2, iptables (apt-get install them).
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "run as root (debootstrap, chroot, network namespaces)" >&2; exit 1; }
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,20 +42,27 @@ fi
 rm -rf "$root/app" "$root/src" && mkdir -p "$root/src"
 git -C "$repo" bundle create "$root/src/repo.bundle" HEAD >/dev/null 2>&1
 
-# A network namespace with a veth pair and NAT to the host's default route.
-if ! ip netns list | grep -qw "$netns"; then
-  uplink=$(ip route show default | awk '{print $5; exit}')
-  ip netns add "$netns"
-  ip link add fd-host type veth peer name fd-ns
-  ip link set fd-ns netns "$netns"
-  ip addr add 10.201.0.1/24 dev fd-host && ip link set fd-host up
-  ip netns exec "$netns" ip addr add 10.201.0.2/24 dev fd-ns
-  ip netns exec "$netns" ip link set fd-ns up
-  ip netns exec "$netns" ip link set lo up
-  ip netns exec "$netns" ip route add default via 10.201.0.1
-  echo 1 >/proc/sys/net/ipv4/ip_forward
-  iptables -t nat -A POSTROUTING -s 10.201.0.0/24 -o "$uplink" -j MASQUERADE
-fi
+# A network namespace with a veth pair and NAT to the host's default route, removed at the end
+# (with the forwarding setting restored).
+uplink=$(ip route show default | awk '{print $5; exit}')
+forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
+teardown() {
+  ip netns del "$netns" 2>/dev/null || true
+  iptables -t nat -D POSTROUTING -s 10.201.0.0/24 -o "$uplink" -j MASQUERADE 2>/dev/null || true
+  echo "$forward_before" >/proc/sys/net/ipv4/ip_forward
+}
+teardown
+trap teardown EXIT
+ip netns add "$netns"
+ip link add fd-host type veth peer name fd-ns
+ip link set fd-ns netns "$netns"
+ip addr add 10.201.0.1/24 dev fd-host && ip link set fd-host up
+ip netns exec "$netns" ip addr add 10.201.0.2/24 dev fd-ns
+ip netns exec "$netns" ip link set fd-ns up
+ip netns exec "$netns" ip link set lo up
+ip netns exec "$netns" ip route add default via 10.201.0.1
+echo 1 >/proc/sys/net/ipv4/ip_forward
+iptables -t nat -A POSTROUTING -s 10.201.0.0/24 -o "$uplink" -j MASQUERADE
 
 cat >"$root/two-commands.sh" <<'EOF'
 #!/bin/bash
@@ -91,7 +99,7 @@ exit $rc
 EOF
 sed -i "s|\$root/tmp/npm-test.out|$root/tmp/npm-test.out|" "$root/two-commands.sh"
 
-exec ip netns exec "$netns" unshare --mount --ipc --pid --fork bash -c "
+ip netns exec "$netns" unshare --mount --ipc --pid --fork bash -c "
   set -e
   mount --make-rprivate /
   mount -t proc proc '$root/proc'
