@@ -46,7 +46,9 @@ if [ ! -f .env ]; then
       `BROKER_ENCRYPTION_KEYS=k1:${randomBytes(32).toString("base64")}`,
       `BROKER_ADMIN_TOKEN=${randomBytes(32).toString("base64url")}`,
       "BROKER_PUBLIC_URL=http://localhost:3000",
-      "DATABASE_URL=postgres://postgres@127.0.0.1:5432/broker",
+      // A database of its own: what a first look stores is sealed with the key above, so another
+      // .env (a new clone, a deleted .env) must not meet it in a shared database.
+      `DATABASE_URL=postgres://postgres@127.0.0.1:5432/first_look_${randomBytes(6).toString("hex")}`,
       "REDIS_URL=redis://127.0.0.1:6379",
       "# The sandbox providers listen on 127.0.0.1:4000; a real deployment leaves this false.",
       "BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS=true",
