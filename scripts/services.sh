@@ -94,8 +94,10 @@ ensure_with_packages() {
   [ "$need_redis" = 1 ] && ! command -v redis-server >/dev/null && packages+=(redis-server)
   if [ ${#packages[@]} -gt 0 ]; then
     echo "installing ${packages[*]} with apt-get (this once: later runs start them)"
-    $root apt-get update -qq
-    $root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    # Explicit: callers run this in an `||` list, where set -e does not stop at a failure.
+    $root apt-get update -qq || return 1
+    $root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null ||
+      return 1
     SERVICES_HOW+=("installed ${packages[*]} with apt")
   fi
   if [ "$need_pg" = 1 ]; then
@@ -195,8 +197,9 @@ ensure_test_tools() {
   [ ${#missing[@]} -eq 0 ] && return 0
   if is_debian_like && root=$(as_root_prefix); then
     echo "installing ${missing[*]} with apt-get for the suites (this once)"
-    $root apt-get update -qq
-    $root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $root apt-get update -qq || return 1
+    $root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+      return 1
     return 0
   fi
   echo "the suites need ${missing[*]/prometheus/promtool}: install them (Debian: apt-get install ${missing[*]};" \
