@@ -12,7 +12,7 @@ import {
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { IntegrationRuntime, IntegrationsService } from '../integrations/integrations.service';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import {
   notBeforeRefreshWindow,
   planNextRefresh,

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { ClientsModule } from '../clients/clients.module';
 import { ConnectionEventsModule } from './connection-events.module';
