@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminAuthenticator } from '../security/admin-authenticator';
-import { ConnectionEventsModule } from '../tokens/connection-events.module';
+import { ConnectionEventsModule } from '../event-bus/connection-events.module';
 import { AdminTokenEntity } from './admin-token.entity';
 import { AdminTokensController } from './admin-tokens.controller';
 import { AdminTokensService } from './admin-tokens.service';

@@ -6,7 +6,7 @@ import type { TokenSet } from '@broker/providers';
 import { SecretCipher } from '../security/secret-cipher';
 import { ConnectionEntity } from '../model/connection.entity';
 import type { ConnectionStatus } from '../model/connection-status';
-import { CONNECTION_CHANNEL, ConnectionChange } from './connection-events';
+import { CONNECTION_CHANNEL, ConnectionChange } from '../event-bus/connection-events';
 
 /** A usable access token, as the token API and the per-replica cache hold it. */
 export interface AccessToken {
