@@ -4,6 +4,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { BrokerEnvironment } from './config/environment';
 import { dataSourceOptions } from './database/data-source';
 import { CommonModule } from './common/common.module';
+import { SecurityModule } from './security/security.module';
 import { HealthModule } from './health/health.module';
 import { IntegrationsHttpModule } from './integrations/integrations.module';
 import { ConnectionsHttpModule, OAuthCallbackHttpModule } from './connections/connections.module';
@@ -46,6 +47,7 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         BullModule.forRoot({ connection: redisConnection(env.REDIS_URL), prefix: 'broker' }),
         CommonModule.forRoot(env),
+        SecurityModule,
         AuditLogModule,
         // Listeners of the token room's announcements, wherever tokens are written.
         RefreshQueueModule,
