@@ -16,7 +16,8 @@ import { ProvidersHttpModule } from './providers/providers.module';
 import { AuditLogModule } from './audit/audit-log.module';
 import { EventsModule } from './events/events.module';
 import { RefreshQueueModule } from './scheduler/refresh-queue.module';
-import { AdminIdentitiesModule, AdminTokensHttpModule } from './admin-identities/admin-identities.module';
+import { AdminAuthenticationModule } from './security/admin-authentication.module';
+import { AdminTokensHttpModule } from './admin-tokens-api/admin-tokens-api.module';
 
 /**
  * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
@@ -29,7 +30,7 @@ export class AppModule {
       ...(env.servesApi ? [TokensHttpModule, CallerHttpModule, OAuthCallbackHttpModule] : []),
       ...(env.adminApiEnabled
         ? [
-            AdminIdentitiesModule,
+            AdminAuthenticationModule,
             IntegrationsHttpModule,
             ConnectionsHttpModule,
             ClientsHttpModule,
