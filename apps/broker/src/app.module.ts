@@ -11,7 +11,7 @@ import { ConnectionsHttpModule, OAuthCallbackHttpModule } from './connections/co
 import { CallerHttpModule, ClientsHttpModule } from './clients/clients.module';
 import { TokensHttpModule } from './tokens/tokens.module';
 import { WorkerModule } from './scheduler/worker.module';
-import { AuditHttpModule } from './audit/audit.module';
+import { AuditHttpModule } from './audit-api/audit.module';
 import { ProvidersHttpModule } from './providers/providers.module';
 import { AuditLogModule } from './audit/audit-log.module';
 import { EventsModule } from './events/events.module';
