@@ -27,7 +27,7 @@ function isAddressOrCidr(entry: string): boolean {
   if (prefix === undefined) return true;
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
-import { parseRoleMap } from '../admin-identities/role-map';
+import { parseRoleMap } from './role-map';
 
 export const BROKER_ROLES = ['all', 'api', 'worker'] as const;
 export type BrokerRole = (typeof BROKER_ROLES)[number];

@@ -18,11 +18,11 @@ import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 import { IntegrationsService } from '../integrations/integrations.service';
 import { TokenRefresher } from '../tokens/token-refresher';
 import { TokenStore } from '../tokens/token-store';
-import { ConnectionEntity } from './connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { OAuthStateEntity } from './oauth-state.entity';
 
 /** The providers' authorization codes live 10 minutes; the state (and so the URL) lives as long. */

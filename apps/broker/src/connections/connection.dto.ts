@@ -19,7 +19,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
-import { CONNECTION_STATUSES } from './connection-status';
+import { CONNECTION_STATUSES } from '../model/connection-status';
 
 /** Most items in one `POST /admin/connections/import`. */
 export const MAX_IMPORT_ITEMS = 1000;

@@ -28,7 +28,7 @@ import {
   type BasicAuthEncoding,
   type RefreshTokenRotation,
 } from '@broker/providers';
-import { REFRESH_AHEAD_POLICIES, type RefreshAhead } from './integration.entity';
+import { REFRESH_AHEAD_POLICIES, type RefreshAhead } from '../model/integration.entity';
 
 /** Every catalogue id (`GET /admin/providers`). */
 export const PROVIDERS = CATALOGUE_IDS;

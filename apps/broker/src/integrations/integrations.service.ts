@@ -13,9 +13,9 @@ import {
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { SecretCipher } from '../security/secret-cipher';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { AuditLog } from '../audit/audit-log';
-import { IntegrationEntity, StoredProviderConfig } from './integration.entity';
+import { IntegrationEntity, StoredProviderConfig } from '../model/integration.entity';
 import { checkEndpointHosts, endpointMoves, requireSecretForMoves } from './endpoint-changes';
 import {
   CreateIntegrationDto,

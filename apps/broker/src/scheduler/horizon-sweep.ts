@@ -5,7 +5,7 @@ import { setTimeout } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { resolveProvider } from '@broker/providers';
 import { BrokerEnvironment } from '../config/environment';
-import type { IntegrationEntity } from '../integrations/integration.entity';
+import type { IntegrationEntity } from '../model/integration.entity';
 import { currentTraceContext } from '../tokens/token-events';
 import { HORIZON_KEY } from './queue.constants';
 import { RefreshQueue } from './refresh-queue';

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import { CONNECTION_STATUSES } from '../connections/connection-status';
+import { CONNECTION_STATUSES } from '../model/connection-status';
 import { HorizonSweep, SweepResult } from './horizon-sweep';
 import { inIndexOrder, OVERDUE_COUNT_SQL, SOONEST_REFRESH_TOKEN_EXPIRY_SQL } from './schedule-reads';
 

@@ -1,6 +1,6 @@
 import type { ResolvedProvider } from '@broker/providers';
 import type { RequestOutcome } from '@broker/providers';
-import type { ConnectionEntity } from '../connections/connection.entity';
+import type { ConnectionEntity } from '../model/connection.entity';
 import { refreshTokenDigest } from './token-store';
 
 /**

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { BrokerEnvironment } from '../config/environment';
-import type { ConnectionChange, ConnectionEvents } from './connection-events';
+import type { ConnectionChange, ConnectionEvents } from '../event-bus/connection-events';
 import { TokenCache } from './token-cache';
 import type { AccessToken } from './token-store';
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BrokerEnvironment } from '../config/environment';
 import type { AccessToken } from './token-store';
-import { ConnectionEvents } from './connection-events';
+import { ConnectionEvents } from '../event-bus/connection-events';
 
 /**
  * This replica's copy of usable access tokens, by connection key. It never answers with a token

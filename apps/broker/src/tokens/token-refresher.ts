@@ -12,7 +12,7 @@ import {
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { IntegrationRuntime, IntegrationsService } from '../integrations/integrations.service';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import {
   notBeforeRefreshWindow,
   planNextRefresh,
@@ -22,7 +22,7 @@ import {
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { TokenEvents } from './token-events';
 import { ConcurrencyLimiter } from './concurrency-limiter';
-import { ConnectionEvents } from './connection-events';
+import { ConnectionEvents } from '../event-bus/connection-events';
 import { TokenCache } from './token-cache';
 import { RotatedTokenGuard } from './rotated-token-guard';
 import { backoffRemainingMs, refreshHeldBack } from './refresh-interval';

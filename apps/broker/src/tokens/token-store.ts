@@ -4,9 +4,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { TokenSet } from '@broker/providers';
 import { SecretCipher } from '../security/secret-cipher';
-import { ConnectionEntity } from '../connections/connection.entity';
-import type { ConnectionStatus } from '../connections/connection-status';
-import { CONNECTION_CHANNEL, ConnectionChange } from './connection-events';
+import { ConnectionEntity } from '../model/connection.entity';
+import type { ConnectionStatus } from '../model/connection-status';
+import { CONNECTION_CHANNEL, ConnectionChange } from '../event-bus/connection-events';
 
 /** A usable access token, as the token API and the per-replica cache hold it. */
 export interface AccessToken {

@@ -8,7 +8,7 @@ import {
   PrimaryColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from './integration.entity';
 import type { ConnectionStatus } from './connection-status';
 
 /**
