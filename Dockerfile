@@ -6,7 +6,8 @@
 # Stages: deps (every dependency, from the lock), build (TypeScript to dist/), runtime (production
 # dependencies only, dist/, a non-root user). Debian rather than Alpine: the Kubernetes sidecar's
 # exec probes use bash (see deploy/k8s/overlays/sidecar-example).
-# Node 24 LTS in both stages; --build-arg NODE_IMAGE=... moves both at once.
+# Node 24 LTS in both stages (the project supports 22 and 24, package.json `engines`);
+# --build-arg NODE_IMAGE=... moves both at once. Build and push: deploy/README.md.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS deps
@@ -29,9 +30,12 @@ WORKDIR /app
 RUN groupadd --system --gid 10001 broker \
   && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
     --shell /usr/sbin/nologin broker
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json LICENSE ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+LABEL org.opencontainers.image.title="token-broker" \
+  org.opencontainers.image.description="OAuth token broker: the broker, the provider sandbox, the token agent, migrations" \
+  org.opencontainers.image.licenses="Apache-2.0"
 USER 10001:10001
 EXPOSE 3000
 # No HEALTHCHECK here: the image runs three different programs (broker, sandbox, migrations), so

@@ -1,20 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** The broker's feature rooms, which common/ must not import. */
-const FEATURE_ROOMS = [
-  'audit',
-  'clients',
-  'connections',
-  'events',
-  'health',
-  'integrations',
-  'keys',
-  'openapi',
-  'scheduler',
-  'tokens',
-];
-
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -48,58 +34,8 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
-  // The shape of the house (README "Architecture"): arrows point down. Each glob gets its own
-  // no-restricted-imports entry; ESLint keeps only the last one that matches a file, so the
-  // globs do not overlap.
-  {
-    files: ['apps/broker/src/tokens/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/scheduler/*', '**/scheduler', '**/events/*', '**/events'],
-              message:
-                'tokens/ announces (TokenEvents); the scheduler and the webhooks listen. It imports neither.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['apps/broker/src/common/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: FEATURE_ROOMS.flatMap((room) => [`**/${room}/*`, `**/${room}`]),
-              message: 'common/ uses no feature room: each room registers its own providers.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['apps/agent/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/broker/**', '**/apps/broker/**'],
-              message: 'The agent never imports the broker: share code through libs/.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // The shape of the house (which room may import which, and that the agent imports no broker
+  // code) is written once, in .dependency-cruiser.cjs: `npm run floors`, part of `npm run check`.
   {
     // Tests read arbitrary JSON answers; typing each one would add noise, not safety.
     files: ['test/**/*.ts', '**/*.spec.ts'],

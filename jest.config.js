@@ -1,5 +1,5 @@
 /**
- * NestJS 12, oauth4webapi and jose ship ESM only, and on Node 20 jest cannot require() ESM, so
+ * NestJS 12, oauth4webapi and jose ship ESM only, and jest's module loader cannot require() ESM, so
  * the suites run as ESM (`--experimental-vm-modules`, set by the npm scripts). Two projects:
  * `unit` runs specs beside the code (integration specs among them use the real Postgres and
  * Redis); `e2e` drives built broker processes over HTTP against the provider sandbox.

@@ -11,7 +11,8 @@
 //
 // Environment: BENCH_SECONDS (seconds per process and round, 2), BENCH_ROUNDS (5),
 // BENCH_WARMUP_SECONDS (per process, 3), BENCH_PROCESSES (of each server, 3),
-// BENCH_MAX_FOREIGN_CPU (% of the machine other processes may take during a round before the
+// BENCH_HOTPATH_BROKER=central (the measured broker with a central broker's defaults, not a
+// sidecar's), BENCH_MAX_FOREIGN_CPU (% of the machine other processes may take during a round before the
 // round is run again, 10), BENCH_CPU_PROF (a directory: the measured brokers write V8 CPU
 // profiles there when they stop), BENCH_BROKER_MAIN (another build, support.js), BENCH_PIN=0 (no
 // CPU pinning).
@@ -52,6 +53,15 @@ const EXTRA_ROUNDS = 3;
 const REDIS_URL = 'redis://127.0.0.1:6379/12';
 /** What a sidecar runs: the token API only, no admin API, no migrations at start. */
 const SIDECAR_ENV = { BROKER_ROLE: 'api', BROKER_ADMIN_API: 'false', BROKER_AUTO_MIGRATE: 'false' };
+/**
+ * BENCH_HOTPATH_BROKER=central: the measured broker runs with the defaults a central one has (role
+ * `all`, admin API and Swagger UI on, the scheduler in the same process, log level `info`) rather
+ * than as a sidecar.
+ */
+const MEASURED_ENV =
+  process.env.BENCH_HOTPATH_BROKER === 'central'
+    ? { BROKER_AUTO_MIGRATE: 'false', LOG_LEVEL: 'info' }
+    : SIDECAR_ENV;
 const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 const SA_AUDIENCE = 'token-broker';
 const SA_SUBJECT = 'system:serviceaccount:bench:agent';
@@ -129,7 +139,7 @@ async function run() {
   const fastifies = [];
   const nests = [];
   for (let i = 0; i < PROCESSES; i++) {
-    brokers.push(await startBroker({ DATABASE_URL: db.url, REDIS_URL, ...SIDECAR_ENV, ...saEnv }, profile));
+    brokers.push(await startBroker({ DATABASE_URL: db.url, REDIS_URL, ...MEASURED_ENV, ...saEnv }, profile));
     fastifies.push(await startReference('reference-fastify.js', apiKey));
     nests.push(await startReference('reference-nest.js', apiKey));
   }

@@ -1,10 +1,24 @@
 // Creates one integration and connection per sandbox provider through the admin API, completes the
-// Bloomerang authorization against the sandbox, creates a client, and prints what to try next.
-const [brokerUrl, sandboxUrl, logDir] = process.argv.slice(2);
+// Bloomerang authorization against the sandbox, creates a client, checks that a token request with
+// its API key answers 200, and prints that request as a `curl` to paste.
+// Run again (a second first look, or `docker compose up` again) it keeps what exists: the
+// integrations, the connections and the client whose key it saved in stateDir. Only the Bloomerang
+// authorization is done anew each time: the sandbox keeps its grants in memory, so a restarted
+// sandbox no longer knows the refresh token the broker holds.
+//   node scripts/first-look-seed.js <brokerUrl> <sandboxUrl> <logDir> [stateDir]
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const [brokerUrl, sandboxUrl, logDir, stateDir = logDir] = process.argv.slice(2);
 const adminToken = process.env.BROKER_ADMIN_TOKEN;
+// What the person at the terminal types: the broker's port as this machine (or Docker) publishes it.
+const publicBrokerUrl = process.env.FIRST_LOOK_PUBLIC_URL ?? 'http://127.0.0.1:3000';
+const apiKeyFile = join(stateDir, 'first-look-client-api-key');
+const logsHint =
+  process.env.FIRST_LOOK_LOGS ?? `${logDir}/broker.log and ${logDir}/sandbox.log (tail -f to follow)`;
 
 async function waitFor(url) {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 400; i++) {
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -15,17 +29,56 @@ async function waitFor(url) {
   throw new Error(`${url} did not answer`);
 }
 
-async function admin(method, path, body) {
+async function admin(method, path, body, { allowConflict = true } = {}) {
   const response = await fetch(`${brokerUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${adminToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await response.json().catch(() => ({}));
-  if (response.status >= 400 && response.status !== 409) {
+  if (response.status >= 400 && !(allowConflict && response.status === 409)) {
     throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
   }
   return json;
+}
+
+/** Plays the account's user: approves on the sandbox, then follows its redirect to the broker's callback. */
+async function approve(authorizationUrl) {
+  const approval = await fetch(`${authorizationUrl}&sandbox_decision=approve`, { redirect: 'manual' });
+  const callback = approval.headers.get('location');
+  if (!callback) throw new Error(`the sandbox did not redirect after approval (${approval.status})`);
+  // The redirect names BROKER_PUBLIC_URL; this script reaches the broker at brokerUrl.
+  const url = new URL(callback);
+  const answer = await fetch(`${brokerUrl}${url.pathname}${url.search}`, { redirect: 'manual' });
+  if (answer.status >= 400) throw new Error(`the broker's OAuth callback answered ${answer.status}`);
+}
+
+async function tokenStatus(apiKey) {
+  const response = await fetch(`${brokerUrl}/tokens/bloomerang-demo`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+  return { status: response.status, body: await response.text() };
+}
+
+/** The client's key saved by an earlier run when the broker still takes it, else a new client's. */
+async function clientApiKey() {
+  if (existsSync(apiKeyFile)) {
+    const saved = readFileSync(apiKeyFile, 'utf8').trim();
+    if (saved && (await tokenStatus(saved)).status !== 401) return saved;
+  }
+  const client = await admin(
+    'POST',
+    '/admin/clients',
+    { name: 'first-look', connections: ['*'] },
+    {
+      allowConflict: false,
+    },
+  );
+  writeFileSync(apiKeyFile, `${client.apiKey}\n`, { mode: 0o600 });
+  return client.apiKey;
 }
 
 async function main() {
@@ -56,34 +109,34 @@ async function main() {
     key: 'bloomerang-demo',
     integration: 'bloomerang-sandbox',
   });
-  if (created.authorizationUrl) {
-    // Play the account's user: approve on the sandbox, then follow its redirect to the broker's callback.
-    const approve = await fetch(`${created.authorizationUrl}&sandbox_decision=approve`, {
-      redirect: 'manual',
-    });
-    const callback = approve.headers.get('location');
-    if (callback) await fetch(callback.replace('http://localhost:3000', brokerUrl), { redirect: 'manual' });
-  }
+  const authorization =
+    created.authorizationUrl !== undefined
+      ? created
+      : await admin('POST', '/admin/connections/bloomerang-demo/authorize', undefined, {
+          allowConflict: false,
+        });
+  await approve(authorization.authorizationUrl);
 
-  const client = await admin('POST', '/admin/clients', { name: 'first-look', connections: ['*'] });
+  const apiKey = await clientApiKey();
+  // The curl printed below, made here first: the summary shows only a request that works.
+  const check = await tokenStatus(apiKey);
+  if (check.status !== 200) {
+    throw new Error(`GET /tokens/bloomerang-demo answered ${check.status}: ${check.body}`);
+  }
   const connections = await admin('GET', '/admin/connections');
 
   console.log('\n=== token broker first look ===');
   console.log(
-    `Swagger UI:   ${brokerUrl.replace('127.0.0.1', 'localhost')}/docs  (Authorize with the admin token)`,
+    `Swagger UI:   ${publicBrokerUrl.replace('127.0.0.1', 'localhost')}/docs  (Authorize with the admin token)`,
   );
   console.log(`Admin token:  ${adminToken}`);
   console.log(`Sandbox:      ${sandboxUrl}`);
-  console.log(`Logs:         ${logDir}/broker.log and ${logDir}/sandbox.log (tail -f to follow)`);
+  console.log(`Logs:         ${logsHint}`);
   console.log('Connections:');
   for (const c of connections) console.log(`  ${c.key.padEnd(18)} ${c.integration.padEnd(20)} ${c.status}`);
-  if (client.apiKey) {
-    console.log(`Client API key (shown once): ${client.apiKey}`);
-    console.log(
-      `Try:  curl -s -H "Authorization: Bearer ${client.apiKey}" ${brokerUrl}/tokens/bloomerang-demo`,
-    );
-  }
-  console.log('Ctrl-C stops the broker and the sandbox.\n');
+  console.log(`Client API key (saved in ${apiKeyFile}): ${apiKey}`);
+  console.log('A token of the Bloomerang connection (answers 200 with the access token):');
+  console.log(`  curl -s -H "Authorization: Bearer ${apiKey}" ${publicBrokerUrl}/tokens/bloomerang-demo`);
 }
 
 main().catch((error) => {

@@ -466,7 +466,8 @@ describe('the sidecar example', () => {
     expect(agent!.env!.every((e) => e.name.startsWith('AGENT_') && e.value !== undefined)).toBe(true);
     expect(objects.filter((o) => o.kind === 'Secret' || o.kind === 'ConfigMap')).toEqual([]);
     expect(envValue(agent!, 'AGENT_API_KEY')).toBeUndefined();
-    expect(envValue(agent!, 'AGENT_BROKER_URL')).toBe('http://token-broker.token-broker.svc.cluster.local');
+    // The central Service (deploy/k8s/overlays/central) on the port it listens on.
+    expect(envValue(agent!, 'AGENT_BROKER_URL')).toBe('http://token-broker.token-broker.svc:3000');
     // The default host is loopback; nothing overrides it.
     expect(envValue(agent!, 'AGENT_HOST')).toBeUndefined();
     const tokenVolume = spec.volumes!.find((v) =>
@@ -774,58 +775,104 @@ describe('Dockerfile', () => {
 describe('docker-compose.yml', () => {
   const file = join(ROOT, 'docker-compose.yml');
   const compose = parse(readFileSync(file, 'utf8'));
-  const { postgres, redis, sandbox, broker } = compose.services;
+  const { postgres, redis, keys, sandbox, broker } = compose.services;
+  const firstLook = compose.services['first-look'];
+  const imageCmd = /^CMD \[(.*)\]$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))![1];
+  const imageCommand = JSON.parse(`[${imageCmd}]`) as string[];
 
-  it('runs postgres 16 and redis 7 with health checks, the sandbox and the broker from this image', () => {
+  it('runs postgres 16 and redis 7 with health checks, published on loopback only, the rest from this image', () => {
     expect(postgres.image).toBe('postgres:16');
     expect(postgres.healthcheck.test).toContain('pg_isready');
     expect(redis.image).toBe('redis:7');
     expect(redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
-    expect(sandbox.build).toBe('.');
+    // A free loopback port by default (a local Postgres on 5432 does not stop `up`);
+    // scripts/services.sh asks for 127.0.0.1:5432 and 127.0.0.1:6379.
+    expect(postgres.ports).toEqual(['${POSTGRES_PUBLISH:-127.0.0.1::5432}']);
+    expect(redis.ports).toEqual(['${REDIS_PUBLISH:-127.0.0.1::6379}']);
+    for (const service of [keys, sandbox, broker, firstLook]) expect(service.build).toBe('.');
     expect(sandbox.command).toEqual(['node', 'dist/apps/sandbox/src/main.js']);
     expect(sandbox.environment).toEqual(
       expect.objectContaining({ SANDBOX_HOST: '0.0.0.0', SANDBOX_PORT: '4000' }),
     );
-    expect(sandbox.ports).toEqual(['4000:4000']);
-    expect(broker.build).toBe('.');
-    expect(broker.ports).toEqual(['3000:3000']);
+    // The sandbox shares the broker's network namespace: the broker reaches it on loopback, and
+    // its port is published by the broker's service.
+    expect(sandbox.network_mode).toBe('service:broker');
+    expect(sandbox.ports).toBeUndefined();
+    expect(broker.ports).toEqual(['3000:3000', '4000:4000']);
   });
 
-  it('starts the broker once both are healthy, with secrets from the environment and a ready check', () => {
+  it('starts the broker once its keys are written and both are healthy, with a ready check', () => {
     expect(broker.depends_on).toEqual({
+      keys: { condition: 'service_completed_successfully' },
       postgres: { condition: 'service_healthy' },
       redis: { condition: 'service_healthy' },
     });
-    expect(broker.environment.BROKER_ENCRYPTION_KEYS).toMatch(/^\$\{BROKER_ENCRYPTION_KEYS:\?.+\}$/);
-    expect(broker.environment.BROKER_ADMIN_TOKEN).toMatch(/^\$\{BROKER_ADMIN_TOKEN:\?.+\}$/);
+    expect(broker.environment.BROKER_ENCRYPTION_KEYS).toBeUndefined();
+    expect(broker.environment.BROKER_ADMIN_TOKEN).toBeUndefined();
+    expect(broker.volumes).toEqual(['state:/state:ro']);
+    // The image's command (node as PID 1, its heap bound) after the keys are read.
+    expect(broker.command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(broker.command[2]).toBe(
+      `set -a && . /state/broker.env && set +a && exec ${imageCommand.join(' ')}`,
+    );
     expect(broker.environment.DATABASE_URL).toMatch(/@postgres:5432\//);
     expect(broker.environment.REDIS_URL).toBe('redis://redis:6379');
+    expect(broker.environment.BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS).toBe('true');
+    expect(broker.environment.BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS).toBe('false');
     expect(broker.healthcheck.test.join(' ')).toMatch(
       /node -e fetch\('http:\/\/127\.0\.0\.1:3000\/health\/ready'\)/,
     );
   });
 
-  it('passes `docker-compose config`, and fails without the two secrets (where docker-compose is installed)', async () => {
+  it('writes keys the broker accepts once, readable by the image user only, and keeps them on the next up', () => {
+    expect(keys.volumes).toEqual(['state:/state']);
+    const dir = mkdtempSync(join(tmpdir(), 'compose-keys-'));
+    try {
+      const script = String(keys.command[2]).replaceAll('"/state', JSON.stringify(dir).slice(0, -1));
+      const run = () =>
+        execFileSync(process.execPath, ['-e', script.replace(/fs\.chownSync\([^)]*\);/g, '')]);
+      run();
+      const written = readFileSync(join(dir, 'broker.env'), 'utf8');
+      const env = Object.fromEntries(
+        written
+          .trim()
+          .split('\n')
+          .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+      );
+      expect(Object.keys(env).sort()).toEqual(['BROKER_ADMIN_TOKEN', 'BROKER_ENCRYPTION_KEYS']);
+      expect(() => validateEnvironment(env)).not.toThrow();
+      run();
+      expect(readFileSync(join(dir, 'broker.env'), 'utf8')).toBe(written);
+      expect(keys.command[2]).toContain('fs.chownSync(file, 10001, 10001)');
+      expect(keys.command[2]).toContain('mode: 0o600');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the first look once the broker and the sandbox are healthy, beside them, with the seed script', () => {
+    expect(firstLook.network_mode).toBe('service:broker');
+    expect(firstLook.depends_on).toEqual({
+      broker: { condition: 'service_healthy' },
+      sandbox: { condition: 'service_healthy' },
+    });
+    expect(firstLook.volumes).toContain('./scripts/first-look-seed.js:/app/first-look-seed.js:ro');
+    expect(firstLook.command[2]).toMatch(
+      /exec node \/app\/first-look-seed\.js http:\/\/127\.0\.0\.1:3000 http:\/\/127\.0\.0\.1:4000 \/state$/,
+    );
+  });
+
+  it('passes `docker-compose config` with no variables set (where docker-compose is installed)', async () => {
     if (!hasCommand('docker-compose')) {
       console.warn('docker-compose not installed: `docker-compose config` not run');
       return;
     }
-    // An empty --env-file: a developer's .env must not supply the secrets this checks for.
+    // An empty --env-file: nothing from a developer's .env.
     const dir = mkdtempSync(join(tmpdir(), 'compose-'));
     const emptyEnvFile = join(dir, 'empty.env');
     writeFileSync(emptyEnvFile, '');
-    const { BROKER_ENCRYPTION_KEYS: _keys, BROKER_ADMIN_TOKEN: _token, ...env } = process.env;
-    const config = (extra: Record<string, string>) =>
-      promisify(execFile)('docker-compose', ['--env-file', emptyEnvFile, '-f', file, 'config', '-q'], {
-        env: { ...env, ...extra },
-      });
     try {
-      const [withSecrets, without] = await Promise.allSettled([config(REAL_SECRETS), config({})]);
-      expect(withSecrets).toEqual(expect.objectContaining({ status: 'fulfilled' }));
-      expect(without.status).toBe('rejected');
-      expect((without as PromiseRejectedResult).reason.stderr).toMatch(
-        /set BROKER_(ENCRYPTION_KEYS|ADMIN_TOKEN)/,
-      );
+      await promisify(execFile)('docker-compose', ['--env-file', emptyEnvFile, '-f', file, 'config', '-q']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -4,18 +4,20 @@ import { BullModule } from '@nestjs/bullmq';
 import { BrokerEnvironment } from './config/environment';
 import { dataSourceOptions } from './database/data-source';
 import { CommonModule } from './common/common.module';
+import { SecurityModule } from './security/security.module';
 import { HealthModule } from './health/health.module';
 import { IntegrationsHttpModule } from './integrations/integrations.module';
 import { ConnectionsHttpModule, OAuthCallbackHttpModule } from './connections/connections.module';
 import { CallerHttpModule, ClientsHttpModule } from './clients/clients.module';
 import { TokensHttpModule } from './tokens/tokens.module';
 import { WorkerModule } from './scheduler/worker.module';
-import { AuditHttpModule } from './audit/audit.module';
+import { AuditHttpModule } from './audit-api/audit.module';
 import { ProvidersHttpModule } from './providers/providers.module';
 import { AuditLogModule } from './audit/audit-log.module';
 import { EventsModule } from './events/events.module';
 import { RefreshQueueModule } from './scheduler/refresh-queue.module';
-import { AdminIdentitiesModule, AdminTokensHttpModule } from './admin-identities/admin-identities.module';
+import { AdminAuthenticationModule } from './security/admin-authentication.module';
+import { AdminTokensHttpModule } from './admin-tokens-api/admin-tokens-api.module';
 
 /**
  * One app for every role: `api` mounts the HTTP surfaces (the admin ones only when the admin API
@@ -28,7 +30,7 @@ export class AppModule {
       ...(env.servesApi ? [TokensHttpModule, CallerHttpModule, OAuthCallbackHttpModule] : []),
       ...(env.adminApiEnabled
         ? [
-            AdminIdentitiesModule,
+            AdminAuthenticationModule,
             IntegrationsHttpModule,
             ConnectionsHttpModule,
             ClientsHttpModule,
@@ -46,6 +48,7 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(env.DATABASE_URL)),
         BullModule.forRoot({ connection: redisConnection(env.REDIS_URL), prefix: 'broker' }),
         CommonModule.forRoot(env),
+        SecurityModule,
         AuditLogModule,
         // Listeners of the token room's announcements, wherever tokens are written.
         RefreshQueueModule,

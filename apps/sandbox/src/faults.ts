@@ -36,9 +36,30 @@ export function withAbsurdLifetime<T extends Readonly<Record<string, unknown>>>(
   };
 }
 
+/** The faults that process the grant as usual (rotating the refresh token) and then spoil one field of the answer. */
+export const ROTATED_INVALID_FAULTS = {
+  rotatedZeroLifetime: { expires_in: 0 },
+  rotatedUnboundedLifetime: { expires_in: '1e999' },
+  rotatedScopeArray: { scope: ['Standard', 'OrgAdmin'] },
+  rotatedNotBearer: { token_type: 'mac' },
+} as const;
+export type RotatedInvalidFault = keyof typeof ROTATED_INVALID_FAULTS;
+
+export function isRotatedInvalidFault(fault: FaultMode): fault is RotatedInvalidFault {
+  return Object.hasOwn(ROTATED_INVALID_FAULTS, fault);
+}
+
+/** The processed grant's answer with the fault's field spoiled, as a provider with a bug would send it. */
+export function withInvalidField(
+  fault: RotatedInvalidFault,
+  body: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  return { ...body, ...ROTATED_INVALID_FAULTS[fault] };
+}
+
 /** Answers a token request the way a broken upstream would; `hang` is handled by {@link hang}. */
 export function sendFault(
-  fault: Exclude<FaultMode, 'none' | 'hang' | 'absurdLifetime'>,
+  fault: Exclude<FaultMode, 'none' | 'hang' | 'absurdLifetime' | RotatedInvalidFault>,
   reply: FastifyReply,
 ): FastifyReply {
   switch (fault) {

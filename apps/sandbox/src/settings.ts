@@ -14,6 +14,10 @@ export const FAULT_MODES = [
   'rateLimited',
   'unavailable',
   'absurdLifetime',
+  'rotatedZeroLifetime',
+  'rotatedUnboundedLifetime',
+  'rotatedScopeArray',
+  'rotatedNotBearer',
 ] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 

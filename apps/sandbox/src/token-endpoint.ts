@@ -2,7 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientOf, ProviderName } from './clients';
 import type { SandboxContext } from './context';
-import { hang, sendFault, takeFault, withAbsurdLifetime } from './faults';
+import {
+  hang,
+  isRotatedInvalidFault,
+  sendFault,
+  takeFault,
+  withAbsurdLifetime,
+  withInvalidField,
+} from './faults';
 import {
   invalidClient,
   invalidRequest,
@@ -40,6 +47,9 @@ export function tokenRoute(ctx: SandboxContext, provider: ProviderName, handle: 
       if (fault === 'hang') return await hang(reply, ctx.shutdown);
       if (fault === 'absurdLifetime') {
         return reply.headers(NO_STORE).send(withAbsurdLifetime(handle(readFormBody(request), request)));
+      }
+      if (isRotatedInvalidFault(fault)) {
+        return reply.headers(NO_STORE).send(withInvalidField(fault, handle(readFormBody(request), request)));
       }
       if (fault !== 'none') return sendFault(fault, reply);
       return reply.headers(NO_STORE).send(handle(readFormBody(request), request));

@@ -1,24 +1,18 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AdminAuthenticator } from '../security/admin-authenticator';
-import { ConnectionEventsModule } from '../tokens/connection-events.module';
+import { ConnectionEventsModule } from '../event-bus/connection-events.module';
 import { AdminTokenEntity } from './admin-token.entity';
-import { AdminTokensController } from './admin-tokens.controller';
 import { AdminTokensService } from './admin-tokens.service';
 import { OidcVerifier } from './oidc-verifier';
 
 /**
- * Who may use the admin API: the bootstrap token, named admin tokens and signed-in people. Global,
- * so the admin guard of every feature's controllers finds the authenticator.
+ * Who may use the admin API: named admin tokens and signed-in people (the authenticator that
+ * also knows the bootstrap token is security/'s AdminAuthenticationModule, which imports this).
  */
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([AdminTokenEntity]), ConnectionEventsModule],
-  providers: [AdminTokensService, OidcVerifier, AdminAuthenticator],
-  exports: [AdminTokensService, OidcVerifier, AdminAuthenticator],
+  providers: [AdminTokensService, OidcVerifier],
+  exports: [AdminTokensService, OidcVerifier],
 })
 export class AdminIdentitiesModule {}
-
-/** The admin HTTP surface of named admin tokens. */
-@Module({ imports: [AdminIdentitiesModule], controllers: [AdminTokensController] })
-export class AdminTokensHttpModule {}

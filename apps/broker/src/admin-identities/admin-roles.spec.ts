@@ -1,5 +1,5 @@
 import { roleAllows, strongestRole } from './admin-roles';
-import { parseRoleMap } from './role-map';
+import { parseRoleMap } from '../config/role-map';
 
 describe('admin roles', () => {
   it('orders viewer < operator < admin', () => {

@@ -1,16 +1,12 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
+import { ADMIN_ROLES, type AdminRole } from '../config/role-map';
 
-/** Admin roles, weakest first: each may do what the ones before it may. */
-export const ADMIN_ROLES = ['viewer', 'operator', 'admin'] as const;
-export type AdminRole = (typeof ADMIN_ROLES)[number];
+// The role names sit in config/, which validates the OIDC role map at boot (config uses no room above it).
+export { ADMIN_ROLES, isAdminRole, type AdminRole } from '../config/role-map';
 
 export const REQUIRED_ROLE_METADATA = 'broker:admin-required-role';
 export const REQUIRED_ROLE_EXTENSION = 'x-required-role';
-
-export function isAdminRole(value: unknown): value is AdminRole {
-  return typeof value === 'string' && (ADMIN_ROLES as readonly string[]).includes(value);
-}
 
 /** Whether a holder of `held` may do what needs `needed`. */
 export function roleAllows(held: AdminRole, needed: AdminRole): boolean {

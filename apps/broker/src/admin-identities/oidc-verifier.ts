@@ -12,7 +12,7 @@ import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AdminIdentity } from './admin-identity';
 import { AdminRole, strongestRole } from './admin-roles';
-import { parseRoleMap } from './role-map';
+import { parseRoleMap } from '../config/role-map';
 
 /** Asymmetric signatures only: never `none`, never an HMAC keyed with something public. */
 const ALLOWED_ALGORITHMS = [

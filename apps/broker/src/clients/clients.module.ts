@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectionEventsModule } from '../tokens/connection-events.module';
+import { ConnectionEventsModule } from '../event-bus/connection-events.module';
 import { ClientEntity } from './client.entity';
 import { CallerGuard } from './caller.guard';
 import { CallerController } from './caller.controller';

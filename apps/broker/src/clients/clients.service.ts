@@ -4,7 +4,7 @@ import { DataSource, Repository } from 'typeorm';
 import { apiKeyMatches, generateSecret, hashApiKey } from '@broker/crypto';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
-import { ConnectionEvents, CONNECTION_CHANNEL } from '../tokens/connection-events';
+import { ConnectionEvents, CONNECTION_CHANNEL } from '../event-bus/connection-events';
 import { ClientEntity } from './client.entity';
 import { ClientView, CreateClientDto, CreatedClientView } from './client.dto';
 

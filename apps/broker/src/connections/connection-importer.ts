@@ -5,7 +5,7 @@ import { DataSource, In, Repository } from 'typeorm';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 import {
   notBeforeRefreshWindow,
   planNextRefresh,
@@ -16,7 +16,7 @@ import { TableStatistics } from './table-statistics';
 import { ConcurrencyLimiter } from '../tokens/concurrency-limiter';
 import { TokenRefresher } from '../tokens/token-refresher';
 import { ImportedConnection, TokenStore } from '../tokens/token-store';
-import { ConnectionEntity } from './connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { connectionProvider } from './connection-provider';
 import { CreateConnectionDto, ImportResultStatus, ImportResultView } from './connection.dto';
 import { checkImportItem, hasUsableAccessToken } from './import-rules';

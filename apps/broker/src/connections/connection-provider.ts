@@ -5,7 +5,7 @@ import {
   resolveProvider,
 } from '@broker/providers';
 import { BrokerError } from '../common/broker-error';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 
 /**
  * The provider settings a connection of this integration gets, with the scopes it asks for

@@ -19,7 +19,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { RESOURCE_KEY_PATTERN, RESOURCE_KEY_RULE } from '../common/keys';
-import { CONNECTION_STATUSES } from './connection-status';
+import { CONNECTION_STATUSES } from '../model/connection-status';
 
 /** Most items in one `POST /admin/connections/import`. */
 export const MAX_IMPORT_ITEMS = 1000;
@@ -345,4 +345,9 @@ export class CallbackResultView {
   status: string;
   @ApiProperty({ example: 'connection "bloomerang-acme" is active' })
   message: string;
+  /**
+   * Set when the grant came without the refresh token the provider issues: what was asked and what
+   * to change (also the connection's `lastError`). The connection works until its access token expires.
+   */
+  warning?: string;
 }

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { RefreshQueueModule } from '../scheduler/refresh-queue.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { AuthorizationFlow } from './authorization-flow';
 import { ConnectionImporter } from './connection-importer';
-import { ConnectionEntity } from './connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsService } from './connections.service';
 import { OAuthCallbackController } from './oauth-callback.controller';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { FindOptionsWhere, MoreThan, Repository } from 'typeorm';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { AuditLog, AuditOutcome } from '../audit/audit-log';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 import { RefreshQueue } from '../scheduler/refresh-queue';
 import { TokenCache } from '../tokens/token-cache';
 import { RefreshFailedError, TokenRefresher } from '../tokens/token-refresher';
@@ -13,7 +13,7 @@ import { AuthorizationFlow } from './authorization-flow';
 import { connectionProvider } from './connection-provider';
 import { ConnectionImporter } from './connection-importer';
 import { importFieldProblems } from './import-rules';
-import { ConnectionEntity } from './connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import {
   ConnectionView,
   CreateConnectionDto,

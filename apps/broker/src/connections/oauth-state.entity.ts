@@ -7,7 +7,7 @@ import {
   ManyToOne,
   PrimaryGeneratedColumn,
 } from 'typeorm';
-import { ConnectionEntity } from './connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 
 /**
  * One authorization request in flight. Only the SHA-256 of the state is stored; consuming it is a

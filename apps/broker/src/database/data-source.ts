@@ -1,8 +1,8 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ClientEntity } from '../clients/client.entity';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { OAuthStateEntity } from '../connections/oauth-state.entity';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AdminTokenEntity } from '../admin-identities/admin-token.entity';
 import { migrations } from '../../../../migrations';

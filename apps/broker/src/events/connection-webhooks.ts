@@ -3,7 +3,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { BrokerEnvironment } from '../config/environment';
-import type { ConnectionStatus } from '../connections/connection-status';
+import type { ConnectionStatus } from '../model/connection-status';
 import { ConnectionEventPayload, ConnectionEventType, WEBHOOK_JOB, WEBHOOK_QUEUE } from './webhook.constants';
 
 import { StatusChange, TokenEvents } from '../tokens/token-events';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectionEntity } from '../connections/connection.entity';
-import { IntegrationEntity } from './integration.entity';
+import { ConnectionEntity } from '../model/connection.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 import { IntegrationsController } from './integrations.controller';
 import { IntegrationsService } from './integrations.service';
 

@@ -13,9 +13,9 @@ import {
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { SecretCipher } from '../security/secret-cipher';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { AuditLog } from '../audit/audit-log';
-import { IntegrationEntity, StoredProviderConfig } from './integration.entity';
+import { IntegrationEntity, StoredProviderConfig } from '../model/integration.entity';
 import { checkEndpointHosts, endpointMoves, requireSecretForMoves } from './endpoint-changes';
 import {
   CreateIntegrationDto,
@@ -53,6 +53,7 @@ const SETTING_FIELDS = [
   'tokenTypeOptional',
   'refreshTokenExpiresInField',
   'allowedScopes',
+  'refreshEarning',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
@@ -227,6 +228,7 @@ export class IntegrationsService {
       tokenTypeOptional: resolved.tokenTypeOptional,
       refreshTokenExpiresInField: resolved.refreshTokenExpiresInField,
       allowedScopes: resolved.allowedScopes,
+      refreshEarning: resolved.refreshEarning,
       refreshAhead: entity.refreshAhead,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES } from '../common/broker-error';
 import { AUDIT_ACTIONS } from '../audit/audit-log';
-import { CONNECTION_STATUSES } from '../connections/connection-status';
+import { CONNECTION_STATUSES } from '../model/connection-status';
 
 /**
  * The committed `docs/openapi.json` (kept equal to the served one by the foundation e2e drift

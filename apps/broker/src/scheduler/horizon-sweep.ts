@@ -5,12 +5,12 @@ import { setTimeout } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { resolveProvider } from '@broker/providers';
 import { BrokerEnvironment } from '../config/environment';
-import type { IntegrationEntity } from '../integrations/integration.entity';
+import type { IntegrationEntity } from '../model/integration.entity';
 import { currentTraceContext } from '../tokens/token-events';
 import { HORIZON_KEY } from './queue.constants';
 import { RefreshQueue } from './refresh-queue';
+import { BATCH, DUE_SLICE_SQL, inIndexOrder } from './schedule-reads';
 
-const BATCH = 1_000;
 const BATCH_PAUSE_MS = 50;
 /** Every this many sweeps, the whole horizon is read again (failed jobs come back with it). */
 export const FULL_SWEEP_EVERY = 10;
@@ -97,13 +97,9 @@ export class HorizonSweep {
     let queued = 0;
     const trace = currentTraceContext();
     for (;;) {
-      const rows: { id: string; tokenVersion: number; nextRefreshAt: Date }[] = await this.db.query(
-        `SELECT id, token_version AS "tokenVersion", next_refresh_at AS "nextRefreshAt"
-           FROM connections
-          WHERE status IN ('active', 'error') AND next_refresh_at IS NOT NULL
-            AND (next_refresh_at, id) > ($1::timestamptz, $2::uuid) AND next_refresh_at < $3
-          ORDER BY next_refresh_at, id
-          LIMIT ${BATCH}`,
+      const rows: { id: string; tokenVersion: number; nextRefreshAt: Date }[] = await inIndexOrder(
+        this.db,
+        DUE_SLICE_SQL,
         [afterAt, afterId, new Date(reach)],
       );
       if (rows.length === 0) break;
@@ -150,7 +146,8 @@ export class HorizonSweep {
                (c.refresh_token_expires_at - COALESCE(c.last_refreshed_at, c.created_at)) / 2) END`;
     let deferred = 0;
     for (;;) {
-      const [, count]: [unknown, number] = await this.db.query(
+      const [, count]: [unknown, number] = await inIndexOrder(
+        this.db,
         `UPDATE connections d SET next_refresh_at = cold.keep_alive
            FROM (SELECT c.id, ${keepAlive} AS keep_alive
                    FROM connections c JOIN integrations i ON i.id = c.integration_id
@@ -161,6 +158,7 @@ export class HorizonSweep {
                     AND (CASE WHEN c.refresh_token_expires_at IS NULL
                               THEN NOT c.integration_id = ANY($4::uuid[])
                               ELSE ${keepAlive} >= $1 END)
+                  ORDER BY c.next_refresh_at, c.id
                   LIMIT ${BATCH * 5}) cold
           WHERE d.id = cold.id`,
         [new Date(reach), this.env.BROKER_READ_WINDOW_SECONDS, policies.map((row) => row.id), lapsing],

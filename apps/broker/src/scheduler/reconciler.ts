@@ -4,8 +4,9 @@ import { DataSource } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import { CONNECTION_STATUSES } from '../connections/connection-status';
+import { CONNECTION_STATUSES } from '../model/connection-status';
 import { HorizonSweep, SweepResult } from './horizon-sweep';
+import { inIndexOrder, OVERDUE_COUNT_SQL, SOONEST_REFRESH_TOKEN_EXPIRY_SQL } from './schedule-reads';
 
 /**
  * The recurring job: the horizon sweep, then housekeeping. Every query here reads through an
@@ -39,7 +40,7 @@ export class Reconciler {
    * The connection gauges the alerts watch. Counts come from `connection_counts`, kept by
    * statement triggers on `connections`; the soonest refresh-token expiry is one index probe per
    * integration; overdue refreshes are counted through the schedule index, so the count reads
-   * only the overdue rows.
+   * only the overdue rows. Both are planned in index order whatever the statistics say.
    */
   private async countConnections(): Promise<void> {
     const byStatus: { integration: string; status: string; count: string }[] = await this.db.query(
@@ -49,18 +50,11 @@ export class Reconciler {
          LEFT JOIN connection_counts cc ON cc.integration_id = i.id AND cc.status = s.status`,
       [CONNECTION_STATUSES],
     );
-    const refreshTokenSoonestExpiry: { integration: string; expiresAt: Date | null }[] = await this.db.query(
-      `SELECT i.key AS integration,
-              (SELECT c.refresh_token_expires_at FROM connections c
-                WHERE c.integration_id = i.id AND c.status = 'active' AND c.refresh_token_expires_at IS NOT NULL
-                ORDER BY c.refresh_token_expires_at LIMIT 1) AS "expiresAt"
-         FROM integrations i`,
+    const refreshTokenSoonestExpiry: { integration: string; expiresAt: Date | null }[] = await inIndexOrder(
+      this.db,
+      SOONEST_REFRESH_TOKEN_EXPIRY_SQL,
     );
-    const [overdue]: { count: string }[] = await this.db.query(
-      `SELECT count(*) AS count FROM connections
-        WHERE status IN ('active', 'error') AND next_refresh_at IS NOT NULL
-          AND next_refresh_at < now() - interval '60 seconds' AND status = 'active'`,
-    );
+    const [overdue]: { count: string }[] = await inIndexOrder(this.db, OVERDUE_COUNT_SQL);
     this.metrics.setConnectionState({
       byStatus: byStatus.map((row) => ({ ...row, count: Number(row.count) })),
       refreshTokenSoonestExpiry: refreshTokenSoonestExpiry.flatMap((row) =>

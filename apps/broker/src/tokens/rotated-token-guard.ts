@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import type { ConnectionEntity } from '../connections/connection.entity';
+import type { ConnectionEntity } from '../model/connection.entity';
 import type { Lease } from './token-store';
 
 /** `last_error_code` of a connection whose rotated refresh token could not be stored. */

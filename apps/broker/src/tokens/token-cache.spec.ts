@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { BrokerEnvironment } from '../config/environment';
-import type { ConnectionChange, ConnectionEvents } from './connection-events';
+import type { ConnectionChange, ConnectionEvents } from '../event-bus/connection-events';
 import { TokenCache } from './token-cache';
 import type { AccessToken } from './token-store';
 
@@ -23,6 +23,7 @@ function cacheOf(maxEntries: number) {
 const token = (n: number, version = 1): AccessToken => ({
   connectionId: `id-${n}`,
   connectionKey: `key-${n}`,
+  integrationId: 'integration-1',
   accessToken: `access-${n}-${version}`,
   tokenType: 'Bearer',
   expiresAtMs: Date.now() + 3_600_000,

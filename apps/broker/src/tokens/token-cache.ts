@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { BrokerEnvironment } from '../config/environment';
 import type { AccessToken } from './token-store';
-import { ConnectionEvents } from './connection-events';
+import { ConnectionEvents } from '../event-bus/connection-events';
 
 /**
  * This replica's copy of usable access tokens, by connection key. It never answers with a token
@@ -54,6 +54,12 @@ export class TokenCache {
     this.byKey.delete(key);
     this.byKey.set(key, entry);
     return entry.expiresAtMs - now >= minValiditySeconds * 1000 ? entry : undefined;
+  }
+
+  /** Whether any token held is still unexpired: what a replica cut off from Postgres can serve. */
+  holdsValidTokens(now = Date.now()): boolean {
+    for (const entry of this.byKey.values()) if (entry.expiresAtMs > now) return true;
+    return false;
   }
 
   /** Any unexpired token of that connection, whatever its remaining validity. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { context, propagation } from '@opentelemetry/api';
 import { EventEmitter } from 'node:events';
-import type { ConnectionStatus } from '../connections/connection-status';
+import type { ConnectionStatus } from '../model/connection-status';
 import { tracingEnabled } from '../tracing/spans';
 
 /** A connection's next proactive refresh moved (a token was written, or a connection created). */

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { ClientsModule } from '../clients/clients.module';
-import { ConnectionEventsModule } from './connection-events.module';
+import { ConnectionEventsModule } from '../event-bus/connection-events.module';
 import { ReadRecorder } from './read-recorder';
 import { TokenEvents } from './token-events';
 import { TokenCache } from './token-cache';

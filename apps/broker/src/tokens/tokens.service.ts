@@ -48,7 +48,7 @@ export class TokensService {
       if (cached) {
         // Answered synchronously from memory: counted, not timed (a clock read and a histogram
         // observation would cost more than the answer itself).
-        this.counted(caller, key, 'cache_hit');
+        this.counted(caller, key, 'cache_hit', cached);
         return tokenAnswerJson(cached, now);
       }
     }
@@ -67,25 +67,31 @@ export class TokensService {
   private async resolveAndCount(caller: Caller, key: string, minValiditySeconds: number): Promise<string> {
     const started = process.hrtime.bigint();
     let outcome: TokenOutcome = 'unavailable';
+    let token: AccessToken | undefined;
     try {
       const resolved = await this.resolve(caller, key, minValiditySeconds);
-      outcome = resolved.outcome;
+      ({ outcome, token } = resolved);
       return tokenAnswerJson(resolved.token);
     } catch (error) {
       outcome = outcomeOf(error);
       throw error;
     } finally {
-      this.counted(caller, key, outcome, started);
+      this.counted(caller, key, outcome, token, started);
     }
   }
 
   /**
    * Every token read is counted once: a metric by outcome (with its latency when it was not a
-   * cache hit) and an aggregated audit row.
+   * cache hit) and an aggregated audit row; a token answered is a read for `when_read`.
    */
-  private counted(caller: Caller, key: string, outcome: TokenOutcome, started?: bigint): void {
-    if (outcome === 'cache_hit' || outcome === 'stored' || outcome === 'refreshed' || outcome === 'degraded')
-      this.reads.record(key);
+  private counted(
+    caller: Caller,
+    key: string,
+    outcome: TokenOutcome,
+    token?: AccessToken,
+    started?: bigint,
+  ): void {
+    if (token) this.reads.record(token);
     this.metrics.tokenRequest(outcome, started);
     setActiveAttribute(ATTR.tokenOutcome, outcome);
     this.audit.countTokenRead(caller.name, key, outcome);

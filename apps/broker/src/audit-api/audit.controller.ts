@@ -6,7 +6,7 @@ import { FindOptionsWhere, MoreThanOrEqual, Repository } from 'typeorm';
 import { AdminRoutes } from '../security/admin.guard';
 import { RequiresRole } from '../admin-identities/admin-roles';
 import { createValidationPipe } from '../common/validation';
-import { AuditEventEntity } from './audit-event.entity';
+import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuditEventView, ListAuditQuery } from './audit.dto';
 
 @ApiTags('audit')

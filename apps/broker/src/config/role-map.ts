@@ -1,4 +1,10 @@
-import { AdminRole, isAdminRole } from './admin-roles';
+/** Admin roles, weakest first: each may do what the ones before it may. */
+export const ADMIN_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export function isAdminRole(value: unknown): value is AdminRole {
+  return typeof value === 'string' && (ADMIN_ROLES as readonly string[]).includes(value);
+}
 
 /**
  * `BROKER_ADMIN_OIDC_ROLE_MAP`: `role=group` pairs, comma-separated (a role may appear more than

@@ -2,7 +2,7 @@ import { Optional } from '../common/optional';
 import { ToInteger } from '../common/dto-rules';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_TARGET_TYPES } from './audit-log';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_TARGET_TYPES } from '../audit/audit-log';
 
 export class ListAuditQuery {
   /** Only this action. */

@@ -3,10 +3,14 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors';
 import { createValidationPipe } from '../common/validation';
 import { AdminRoutes } from '../security/admin.guard';
-import { RequiresRole } from './admin-roles';
-import { AdminIdentity, CurrentAdmin } from './admin-identity';
-import { AdminTokenView, CreateAdminTokenDto, CreatedAdminTokenView } from './admin-token.dto';
-import { AdminTokensService } from './admin-tokens.service';
+import { RequiresRole } from '../admin-identities/admin-roles';
+import { AdminIdentity, CurrentAdmin } from '../admin-identities/admin-identity';
+import {
+  AdminTokenView,
+  CreateAdminTokenDto,
+  CreatedAdminTokenView,
+} from '../admin-identities/admin-token.dto';
+import { AdminTokensService } from '../admin-identities/admin-tokens.service';
 
 @ApiTags('admin tokens')
 @AdminRoutes()
