@@ -76,7 +76,7 @@ async function startInjector(certs) {
       PATH: process.env.PATH,
       PORT: String(port),
       INJECTOR_AGENT_IMAGE: 'ghcr.io/example/token-broker:0.1.0',
-      INJECTOR_BROKER_URL: 'http://token-broker.token-broker.svc.cluster.local',
+      INJECTOR_BROKER_URL: 'http://token-broker.token-broker.svc:3000',
       INJECTOR_TLS_CERT_FILE: certs.cert,
       INJECTOR_TLS_KEY_FILE: certs.key,
       INJECTOR_LOG_LEVEL: 'warn',

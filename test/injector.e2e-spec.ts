@@ -32,7 +32,7 @@ const FIXTURES = resolve(process.cwd(), 'test/fixtures/injector');
 const CASES = ['deployment-pod', 'job-pod', 'agent-present', 'own-url', 'bad-annotation'] as const;
 const SETTINGS = {
   INJECTOR_AGENT_IMAGE: 'ghcr.io/example/token-broker:0.1.0',
-  INJECTOR_BROKER_URL: 'http://token-broker.token-broker.svc.cluster.local',
+  INJECTOR_BROKER_URL: 'http://token-broker.token-broker.svc:3000',
 };
 type Review = { request: { uid: string; object: any } };
 const fixture = (name: string): Review =>

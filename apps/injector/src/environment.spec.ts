@@ -5,7 +5,7 @@ import { parseInjectorEnvironment } from './environment';
 
 const required = {
   INJECTOR_AGENT_IMAGE: 'ghcr.io/example/token-broker:0.1.0',
-  INJECTOR_BROKER_URL: 'http://token-broker.token-broker.svc.cluster.local',
+  INJECTOR_BROKER_URL: 'http://token-broker.token-broker.svc:3000',
 };
 
 describe('parseInjectorEnvironment', () => {

@@ -59,7 +59,7 @@ export function parseInjectorEnvironment(env: NodeJS.ProcessEnv): InjectorEnviro
   const rawUrl = value('INJECTOR_BROKER_URL');
   if (!rawUrl) {
     throw new InjectorEnvironmentError(
-      'INJECTOR_BROKER_URL is required (the central broker, e.g. http://token-broker.token-broker.svc.cluster.local)',
+      'INJECTOR_BROKER_URL is required (the central broker, e.g. http://token-broker.token-broker.svc:3000)',
     );
   }
   let brokerUrl: URL;

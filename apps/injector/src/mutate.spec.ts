@@ -4,7 +4,7 @@ import { answerReview, BadReviewError, mutatePod, Pod, pointer } from './mutate'
 
 const settings = {
   agentImage: 'ghcr.io/example/token-broker:0.1.0',
-  brokerUrl: 'http://token-broker.token-broker.svc.cluster.local',
+  brokerUrl: 'http://token-broker.token-broker.svc:3000',
   tokenAudience: 'token-broker',
 };
 
