@@ -21,6 +21,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
 import { agentContainer } from '../../apps/injector/src/agent-sidecar';
 import { parseInjectorEnvironment } from '../../apps/injector/src/environment';
+import { AGENT_POD_LABEL } from '../../apps/injector/src/mutate';
 import { validateEnvironment } from '../../apps/broker/src/config/environment';
 import { K8sObject, podContainers, renderKustomization, renderWithKubectl } from './kustomize';
 import { typeCheckObjects } from './typecheck';
@@ -669,6 +670,11 @@ describe('the injector overlay', () => {
     expect(injected.securityContext).toEqual(expect.objectContaining(exampleAgent.securityContext));
     expect(injected.securityContext).toEqual(expect.objectContaining(example.securityContext));
     expect(envValue(injected, 'AGENT_TOKEN_FILE')).toBe(envValue(exampleAgent, 'AGENT_TOKEN_FILE'));
+  });
+
+  it("labels injected pods as the central api's NetworkPolicy admits agents", () => {
+    const policy = find(render('central'), 'NetworkPolicy', 'token-broker-api');
+    expect(policy.spec.ingress[0].from[0].podSelector.matchLabels).toEqual({ [AGENT_POD_LABEL]: 'true' });
   });
 });
 
