@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const hotpath = require('./hotpath');
 const agent = require('./agent');
+const injector = require('./injector');
 const tracing = require('./tracing');
 const scale = require('./scale');
 const {
@@ -237,6 +238,7 @@ const SECTIONS = {
   herd: { run: herd, rows: herdRows, default: true },
   footprint: { run: footprint, rows: footprintRows, default: true },
   agent: { run: agent.run, rows: agent.rows, default: true },
+  injector: { run: injector.run, rows: injector.rows, default: false },
   tracing: { run: tracing.run, rows: tracing.rows },
   // Issue 17: the scheduler's cost at a million connections (bench/scale.js).
   scale: { run: scale.run, rows: scale.rows },

@@ -6,7 +6,12 @@ import { parseAllDocuments } from 'yaml';
 export type K8sObject = {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 } & Record<string, any>;
 
 type LabelsEntry = { pairs: Record<string, string>; includeSelectors?: boolean; includeTemplates?: boolean };
@@ -27,6 +32,8 @@ const CLUSTER_SCOPED = new Set([
   'CustomResourceDefinition',
   'PriorityClass',
   'StorageClass',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
 ]);
 const SUPPORTED = new Set(['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'images']);
 

@@ -18,13 +18,17 @@ import { Deployment } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { MutatingWebhookConfiguration } from 'kubernetes-models/admissionregistration.k8s.io/v1';
+import { agentContainer } from '../../apps/injector/src/agent-sidecar';
+import { parseInjectorEnvironment } from '../../apps/injector/src/environment';
+import { AGENT_POD_LABEL } from '../../apps/injector/src/mutate';
 import { validateEnvironment } from '../../apps/broker/src/config/environment';
 import { K8sObject, podContainers, renderKustomization, renderWithKubectl } from './kustomize';
 import { typeCheckObjects } from './typecheck';
 
 const ROOT = process.cwd();
 const K8S = resolve(ROOT, 'deploy/k8s');
-const OVERLAYS = ['central', 'sidecar-example', 'migrate-job'] as const;
+const OVERLAYS = ['central', 'sidecar-example', 'migrate-job', 'injector'] as const;
 const BROKER_IMAGE = 'ghcr.io/example/token-broker';
 const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   ConfigMap,
@@ -35,15 +39,52 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Job,
   PodDisruptionBudget,
   NetworkPolicy,
+  MutatingWebhookConfiguration,
+  Certificate: certManager('Certificate'),
+  Issuer: certManager('Issuer'),
 };
+/** cert-manager's kinds have no kubernetes-models: the fields deploy/k8s uses, checked by hand. */
+function certManager(kind: 'Certificate' | 'Issuer') {
+  return class {
+    constructor(private readonly object: K8sObject) {}
+    validate(): void {
+      const { apiVersion, spec } = this.object;
+      if (apiVersion !== 'cert-manager.io/v1') throw new Error(`${kind}: apiVersion ${apiVersion}`);
+      const allowed =
+        kind === 'Issuer'
+          ? ['selfSigned', 'ca']
+          : [
+              'isCA',
+              'commonName',
+              'secretName',
+              'duration',
+              'renewBefore',
+              'dnsNames',
+              'usages',
+              'privateKey',
+              'issuerRef',
+            ];
+      const unknown = Object.keys(spec ?? {}).filter((key) => !allowed.includes(key));
+      if (unknown.length) throw new Error(`${kind}: unknown fields ${unknown.join(', ')}`);
+      if (kind === 'Issuer' && Object.keys(spec).length !== 1) throw new Error('Issuer: one issuer type');
+      if (kind === 'Certificate' && (!spec.secretName || !spec.issuerRef?.name)) {
+        throw new Error('Certificate: secretName and issuerRef.name are required');
+      }
+    }
+  };
+}
+const CERT_MANAGER_KINDS = ['Certificate', 'Issuer'];
+const CLUSTER_SCOPED_KINDS = ['MutatingWebhookConfiguration'];
 /** Where each overlay's objects go, and the application they are part of. */
 const PLACEMENT: Record<(typeof OVERLAYS)[number], { namespace: string; partOf: string }> = {
   central: { namespace: 'token-broker', partOf: 'token-broker' },
   'migrate-job': { namespace: 'token-broker', partOf: 'token-broker' },
   // An application's own namespace: it holds nothing of the broker's.
   'sidecar-example': { namespace: 'billing', partOf: 'billing' },
+  injector: { namespace: 'token-broker', partOf: 'token-broker' },
 };
 const AGENT_MAIN = 'dist/apps/agent/src/main.js';
+const INJECTOR_MAIN = 'dist/apps/injector/src/main.js';
 /** What a secret manager would put in the Secret: values the broker accepts. */
 const REAL_SECRETS: Record<string, string> = {
   DATABASE_URL: 'postgres://broker:s3cret@db.internal:5432/broker',
@@ -55,7 +96,7 @@ const REAL_SECRETS: Record<string, string> = {
 const READY_CHECK_SECONDS = 1.5;
 
 type Probe = {
-  httpGet?: { path: string; port: number | string };
+  httpGet?: { path: string; port: number | string; scheme?: string };
   exec?: { command: string[] };
   timeoutSeconds?: number;
 };
@@ -117,6 +158,8 @@ const allContainers = (spec: PodSpec) => [...(spec.initContainers ?? []), ...spe
 const isBroker = (container: Container) => container.image.startsWith(`${BROKER_IMAGE}:`);
 /** The sidecar agent runs from the broker's image with its own entry point. */
 const isAgent = (container: Container) => isBroker(container) && !!container.command?.includes(AGENT_MAIN);
+const isInjector = (container: Container) =>
+  isBroker(container) && !!container.command?.includes(INJECTOR_MAIN);
 /** Broker processes that serve HTTP (not the migration Job, which runs and exits, nor the agent). */
 const brokerServers = (spec: PodSpec) => allContainers(spec).filter((c) => isBroker(c) && !c.command);
 const envValue = (container: Container, name: string) => container.env?.find((e) => e.name === name)?.value;
@@ -190,7 +233,9 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
   it('puts every object in its namespace with the part-of label, every image pinned', () => {
     const { namespace, partOf } = PLACEMENT[overlay];
     for (const object of objects) {
-      expect(object.metadata.namespace).toBe(namespace);
+      expect(object.metadata.namespace).toBe(
+        CLUSTER_SCOPED_KINDS.includes(object.kind) ? undefined : namespace,
+      );
       expect(object.metadata.labels?.['app.kubernetes.io/part-of']).toBe(partOf);
       for (const container of podContainers(object)) {
         expect(container.image).toMatch(/^[\w.-]+(\/[\w.-]+)+:[\w.-]+$/);
@@ -265,7 +310,9 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
 
   it('gives every broker an environment the broker accepts, from ConfigMaps, Secrets and keys that exist', () => {
     for (const object of workloads(objects)) {
-      for (const container of allContainers(podSpec(object)!).filter((c) => isBroker(c) && !isAgent(c))) {
+      for (const container of allContainers(podSpec(object)!).filter(
+        (c) => isBroker(c) && !isAgent(c) && !isInjector(c),
+      )) {
         const env = containerEnv(container, objects, REAL_SECRETS);
         if (container.command) {
           // The migration Job: migrate.js reads DATABASE_URL only.
@@ -307,7 +354,9 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
 
 describe('kubernetes-models typings', () => {
   it('accept every rendered object: no unknown or misspelled field anywhere', () => {
-    const objects = OVERLAYS.flatMap((overlay) => render(overlay));
+    const objects = OVERLAYS.flatMap((overlay) => render(overlay)).filter(
+      (o) => !CERT_MANAGER_KINDS.includes(o.kind),
+    );
     expect(typeCheckObjects(objects, join(ROOT, 'test/deploy/typecheck.ts'))).toEqual([]);
   });
 
@@ -474,6 +523,158 @@ describe('the sidecar example', () => {
       await new Promise((done) => server.close(done));
     }
     expect(await exitCode(probes()[2].exec!.command, port)).not.toBe(0);
+  });
+});
+
+describe('the injector overlay', () => {
+  const objects = render('injector');
+  const deployment = find(objects, 'Deployment', 'token-broker-injector');
+  const spec = podSpec(deployment)!;
+  const [injector] = spec.containers;
+  const service = find(objects, 'Service', 'token-broker-injector');
+  const pdb = find(objects, 'PodDisruptionBudget', 'token-broker-injector');
+  const [webhook] = find(objects, 'MutatingWebhookConfiguration', 'token-broker-injector').webhooks;
+  const configuration = find(objects, 'MutatingWebhookConfiguration', 'token-broker-injector');
+  const certificate = find(objects, 'Certificate', 'token-broker-injector');
+  const scripts = (
+    JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts;
+  const tlsVolume = spec.volumes!.find((v) => (v as { secret?: object }).secret) as Volume & {
+    secret: { secretName: string };
+  };
+
+  it('runs two replicas of the injector, started as `npm run start:injector` does, with a PDB keeping one', () => {
+    expect(isInjector(injector)).toBe(true);
+    expect(injector.command!.join(' ')).toBe(scripts['start:injector'].trim());
+    expect(scripts.build).toContain('nest build injector');
+    expect(deployment.spec.replicas).toBe(2);
+    expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    expect(pdb.spec.minAvailable).toBeGreaterThanOrEqual(1);
+    expect(pdb.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+  });
+
+  it('gives it settings it accepts: its own image for the agent, the central Service, TLS files from the mounted Secret', () => {
+    const env = containerEnv(injector, objects);
+    const mount = injector.volumeMounts!.find((m) => m.name === tlsVolume.name)!;
+    for (const name of ['INJECTOR_TLS_CERT_FILE', 'INJECTOR_TLS_KEY_FILE']) {
+      expect(env[name].startsWith(`${mount.mountPath}/`)).toBe(true);
+    }
+    expect(
+      env.INJECTOR_TLS_CERT_FILE.endsWith('/tls.crt') && env.INJECTOR_TLS_KEY_FILE.endsWith('/tls.key'),
+    ).toBe(true);
+    // The files exist only in the pod: checked above; the rest as the injector reads it.
+    const dir = mkdtempSync(join(tmpdir(), 'injector-manifest-'));
+    try {
+      writeFileSync(join(dir, 'tls.crt'), 'x');
+      writeFileSync(join(dir, 'tls.key'), 'x');
+      const parsed = parseInjectorEnvironment({
+        ...env,
+        INJECTOR_TLS_CERT_FILE: join(dir, 'tls.crt'),
+        INJECTOR_TLS_KEY_FILE: join(dir, 'tls.key'),
+      });
+      expect(parsed.agentImage).toBe(injector.image);
+      expect(parsed.brokerUrl).toBe(
+        envValue(
+          find(render('sidecar-example'), 'Deployment', 'billing').spec.template.spec.initContainers[0],
+          'AGENT_BROKER_URL',
+        ),
+      );
+      expect(injector.ports!.map((p) => p.containerPort)).toEqual([parsed.port]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('probes it over HTTPS on its port: startup and readiness on /health/ready, liveness on /health/live', () => {
+    const probes = [injector.startupProbe!, injector.readinessProbe!, injector.livenessProbe!];
+    expect(probes.map(probePath)).toEqual(['/health/ready', '/health/ready', '/health/live']);
+    for (const probe of probes) {
+      expect(probe.httpGet).toEqual({ path: expect.any(String), port: 'https', scheme: 'HTTPS' });
+    }
+    expect(injector.ports!.map((p) => p.name)).toEqual(['https']);
+  });
+
+  it('is called by the API server through its Service, with the certificate cert-manager issues for that name', () => {
+    const matches = (selector: Record<string, string>) =>
+      Object.entries(selector).every(([k, v]) => deployment.spec.template.metadata.labels[k] === v);
+    expect(matches(service.spec.selector)).toBe(true);
+    expect(service.spec.ports).toEqual([{ name: 'https', port: 443, targetPort: 'https' }]);
+    expect(webhook.clientConfig.service).toEqual({
+      name: service.metadata.name,
+      namespace: service.metadata.namespace,
+      path: '/mutate',
+      port: 443,
+    });
+    expect(
+      (configuration.metadata as { annotations: Record<string, string> }).annotations[
+        'cert-manager.io/inject-ca-from'
+      ],
+    ).toBe(`${certificate.metadata.namespace}/${certificate.metadata.name}`);
+    expect(certificate.spec.dnsNames).toContain(`${service.metadata.name}.${service.metadata.namespace}.svc`);
+    expect(certificate.spec.secretName).toBe(tlsVolume.secret.secretName);
+    // The injector's own pods are never sent to it (it could not come back otherwise).
+    const excluded = webhook.objectSelector.matchExpressions.find(
+      (e: { key: string }) => e.key === 'app.kubernetes.io/name',
+    );
+    expect(excluded).toEqual({
+      key: 'app.kubernetes.io/name',
+      operator: 'NotIn',
+      values: [deployment.spec.template.metadata.labels['app.kubernetes.io/name']],
+    });
+  });
+
+  it('chooses its failure policy, reinvocation, a short timeout and no side effects, and says why', () => {
+    expect(webhook).toEqual(
+      expect.objectContaining({
+        failurePolicy: 'Fail',
+        reinvocationPolicy: 'Never',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+      }),
+    );
+    expect(webhook.timeoutSeconds).toBeLessThanOrEqual(5);
+    const text = readFileSync(join(K8S, 'overlays/injector/webhook.yaml'), 'utf8');
+    expect(text).toMatch(/# Fail, not Ignore\./);
+    expect(text).toMatch(/# Never: /);
+  });
+
+  it('ships a plain-Secret alternative to cert-manager, for the same Secret name', () => {
+    const secret = parse(readFileSync(join(K8S, 'overlays/injector/tls-secret.example.yaml'), 'utf8'));
+    expect(() => new Secret(secret).validate()).not.toThrow();
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(secret.metadata.name).toBe(tlsVolume.secret.secretName);
+    expect(Object.keys(secret.data).sort()).toEqual(['tls.crt', 'tls.key']);
+  });
+
+  it("injects the sidecar example's agent: same command, resources, probes, restart policy and lock-down", () => {
+    const example = find(render('sidecar-example'), 'Deployment', 'billing').spec.template.spec;
+    const exampleAgent = example.initContainers.find(isAgent) as Container;
+    const injected = agentContainer({
+      image: exampleAgent.image,
+      brokerUrl: envValue(exampleAgent, 'AGENT_BROKER_URL')!,
+      audience: 'token-broker',
+      port: 7070,
+      memoryLimit: '96Mi',
+      requireHeader: null,
+    }) as unknown as Container;
+    for (const field of [
+      'command',
+      'restartPolicy',
+      'resources',
+      'startupProbe',
+      'readinessProbe',
+      'livenessProbe',
+    ] as const) {
+      expect({ field, value: injected[field] }).toEqual({ field, value: exampleAgent[field] });
+    }
+    expect(injected.securityContext).toEqual(expect.objectContaining(exampleAgent.securityContext));
+    expect(injected.securityContext).toEqual(expect.objectContaining(example.securityContext));
+    expect(envValue(injected, 'AGENT_TOKEN_FILE')).toBe(envValue(exampleAgent, 'AGENT_TOKEN_FILE'));
+  });
+
+  it("labels injected pods as the central api's NetworkPolicy admits agents", () => {
+    const policy = find(render('central'), 'NetworkPolicy', 'token-broker-api');
+    expect(policy.spec.ingress[0].from[0].podSelector.matchLabels).toEqual({ [AGENT_POD_LABEL]: 'true' });
   });
 });
 

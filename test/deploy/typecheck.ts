@@ -12,6 +12,11 @@ const TYPINGS: Record<string, [module: string, type: string]> = {
   Job: ['kubernetes-models/batch/v1/Job', 'IJob'],
   PodDisruptionBudget: ['kubernetes-models/policy/v1/PodDisruptionBudget', 'IPodDisruptionBudget'],
   NetworkPolicy: ['kubernetes-models/networking.k8s.io/v1/NetworkPolicy', 'INetworkPolicy'],
+  Pod: ['kubernetes-models/v1/Pod', 'IPod'],
+  MutatingWebhookConfiguration: [
+    'kubernetes-models/admissionregistration.k8s.io/v1/MutatingWebhookConfiguration',
+    'IMutatingWebhookConfiguration',
+  ],
 };
 
 const declarations = new Map<string, ts.SourceFile | undefined>();

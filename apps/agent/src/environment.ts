@@ -136,10 +136,13 @@ export function parseAgentEnvironment(env: NodeJS.ProcessEnv): AgentEnvironment 
   };
 }
 
+/** `AGENT_REQUIRE_HEADER`'s form, `Name: value` (the injector checks its annotation with it too). */
+export const REQUIRE_HEADER_PATTERN = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(\S(?:.*\S)?)$/;
+
 /** `Name: value`, e.g. `Metadata-Flavor: token-agent`: a header a browser-driven or SSRF request cannot add. */
 function requiredHeader(raw: string | undefined): { name: string; value: string } | null {
   if (raw === undefined) return null;
-  const match = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(\S(?:.*\S)?)$/.exec(raw);
+  const match = REQUIRE_HEADER_PATTERN.exec(raw);
   if (!match) {
     throw new AgentEnvironmentError(
       'AGENT_REQUIRE_HEADER must be "Name: value", e.g. "Metadata-Flavor: token-agent"',
