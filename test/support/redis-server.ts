@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { Redis } from 'ioredis';
+import { connect } from 'node:net';
 import { freePort, sleep } from './broker-process';
 
 /**
@@ -43,16 +43,7 @@ export async function startOwnRedis(timeoutMs = 10_000): Promise<OwnRedis> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}:\n${output}`);
-    const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') break;
-    } catch {
-      // not listening yet
-    } finally {
-      probe.disconnect();
-    }
+    if (await answersPing(port)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`redis-server did not answer on port ${port} within ${timeoutMs} ms:\n${output}`);
@@ -60,4 +51,23 @@ export async function startOwnRedis(timeoutMs = 10_000): Promise<OwnRedis> {
     await sleep(50);
   }
   return { url: `redis://127.0.0.1:${port}/0`, port, stop };
+}
+
+/** One PING over a plain socket (a client library would keep reconnecting after the probe). */
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+    });
+  });
 }
