@@ -149,7 +149,10 @@ describe('refresh tokens presented twice', () => {
   it('single_use: a spent token is refused, counted, and revokes the chain', async () => {
     const first = await connect('single_use', 'once');
     const second = (await refreshKind(server, 'single_use', first.refresh_token)).json<Tokens>();
+    expect(server.sandbox.refreshTokenState('bloomerang', first.refresh_token)).toBe('spent');
+    expect(server.sandbox.refreshTokenState('bloomerang', second.refresh_token)).toBe('unspent');
     expect((await refreshKind(server, 'single_use', first.refresh_token)).status).toBe(400);
+    expect(server.sandbox.refreshTokenState('bloomerang', second.refresh_token)).toBe('unknown');
     expect(server.sandbox.refreshTokenReuses({ account: 'once' })).toEqual([
       { provider: 'bloomerang', account: 'once', inGrace: false, refused: true, at: expect.any(Number) },
     ]);
@@ -159,6 +162,7 @@ describe('refresh tokens presented twice', () => {
   it('grace: counted as inside the window, then refused once the window is over', async () => {
     const first = await connect('grace', 'late');
     await refreshKind(server, 'grace', first.refresh_token);
+    expect(server.sandbox.refreshTokenState('xero', first.refresh_token)).toBe('spent');
     expect((await refreshKind(server, 'grace', first.refresh_token)).status).toBe(200);
     server.sandbox.configure({ profiles: { xero: { graceSeconds: 0 } } });
     await new Promise((resolve) => setTimeout(resolve, 5));

@@ -8,7 +8,13 @@ import { setMaxListeners } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerBloom } from './bloom';
 import { registerBloomerang } from './bloomerang';
-import { ClientRegistry, SANDBOX_CLIENTS, type SandboxClient } from './clients';
+import {
+  ClientRegistry,
+  PROVIDER_NAMES,
+  SANDBOX_CLIENTS,
+  type ProviderName,
+  type SandboxClient,
+} from './clients';
 import { registerGeneric } from './generic';
 import { PROVIDER_PROFILES } from './profiles/catalogue';
 import { registerProfiles, type ProfileContext } from './profiles/engine';
@@ -21,7 +27,13 @@ import {
   type SandboxSettings,
 } from './settings';
 import { HoldRegistry, type HoldMatch, type TokenRequestHold } from './holds';
-import { ReuseLog, SandboxStore, type RefreshTokenReuse, type SandboxStats as BuiltInStats } from './state';
+import {
+  ReuseLog,
+  SandboxStore,
+  type RefreshTokenReuse,
+  type RefreshTokenState,
+  type SandboxStats as BuiltInStats,
+} from './state';
 
 export { DEFAULT_ACCOUNT } from './authorize';
 export { BLOOMERANG_SCOPES } from './bloomerang';
@@ -34,7 +46,7 @@ export {
   UNAVAILABLE_RETRY_AFTER_SECONDS,
 } from './faults';
 export type { HoldMatch, HoldStage, TokenRequestHold } from './holds';
-export type { RefreshTokenReuse } from './state';
+export type { RefreshTokenReuse, RefreshTokenState } from './state';
 export {
   FAULT_MODES,
   type FaultMode,
@@ -103,6 +115,11 @@ export interface Sandbox {
    * to place a client crash before or after the provider processed a request. In-process only.
    */
   hold(match: HoldMatch): TokenRequestHold;
+  /**
+   * `unspent`, `spent` (exchanged before; a keep-old or grace rule may still take it) or `unknown`
+   * (never issued, expired or revoked): for a test to check that a client kept the token it was given.
+   */
+  refreshTokenState(provider: string, refreshToken: string): RefreshTokenState;
 }
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
@@ -172,6 +189,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     settings: () => ctx.settings,
     refreshTokenReuses: (filter) => ctx.reuses.list(filter),
     hold: (match) => ctx.holds.add(match),
+    refreshTokenState: (provider, refreshToken) =>
+      (PROVIDER_NAMES as readonly string[]).includes(provider)
+        ? ctx.store.refreshTokenState(provider as ProviderName, refreshToken)
+        : ctx.profiles.refreshTokenState(provider, refreshToken),
   };
   registerControls(app, sandbox, ctx);
   return sandbox;

@@ -86,6 +86,9 @@ export type CountedEvent =
 
 const COUNTED_GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials']);
 
+/** `unknown`: never issued, expired or revoked. */
+export type RefreshTokenState = 'unspent' | 'spent' | 'unknown';
+
 /** One presentation of a refresh token that had been exchanged before. */
 export interface RefreshTokenReuse {
   /** The built-in provider or profile id. */
@@ -208,6 +211,13 @@ export class SandboxStore {
       return record?.provider === provider ? record.account : undefined;
     }
     return undefined;
+  }
+
+  /** What the provider would make of this refresh token now (for tests: never says which tokens exist). */
+  refreshTokenState(provider: ProviderName, value: string): RefreshTokenState {
+    const token = live(this.refreshTokens, provider, value);
+    if (!token || token.grant.revoked) return 'unknown';
+    return token.used ? 'spent' : 'unspent';
   }
 
   /** Forgets every token of the chain, so they fail exactly as unknown tokens do. */

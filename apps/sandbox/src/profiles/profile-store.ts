@@ -1,5 +1,5 @@
 import { randomToken } from '../protocol';
-import { DEFAULT_MAX_RECORDS_PER_KIND, type PkceChallenge } from '../state';
+import { DEFAULT_MAX_RECORDS_PER_KIND, type PkceChallenge, type RefreshTokenState } from '../state';
 
 /** One approval at a profile and every token issued under it (its lineage). */
 export interface ProfileGrant {
@@ -166,6 +166,13 @@ export class ProfileStore {
       return record?.profileId === profileId ? record.account : undefined;
     }
     return undefined;
+  }
+
+  /** What the profile would make of this refresh token now (`none` rotation: never spent). */
+  refreshTokenState(profileId: string, value: string): RefreshTokenState {
+    const token = live(this.refreshTokens, profileId, value);
+    if (!token || token.grant.revoked) return 'unknown';
+    return token.spentAt === undefined ? 'unspent' : 'spent';
   }
 
   refreshTokenRecord(value: string): ProfileRefreshToken | undefined {
