@@ -1,3 +1,4 @@
+import { CATALOGUE, catalogueEntry } from '@broker/providers';
 import { createSandbox, profileClient, PROVIDER_PROFILES, type Sandbox } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, freePort, startBroker } from './support/broker-process';
 import { admin, getToken, request } from './support/http';
@@ -15,7 +16,10 @@ interface CatalogueCase {
   readonly id: string;
   /** The connection's config values (a shop, a subdomain...); each also names a `{name}` of the URLs. */
   readonly config?: Record<string, string>;
-  /** The integration's scopes, where the profile refuses an authorization without one. */
+  /**
+   * The integration's scopes: business scopes only, never what earns the refresh token (the broker
+   * must ask that itself). Absent: the entry's defaultScopes.
+   */
   readonly scopes?: string[];
   /** What the token answer's `metadata` must hold (the sandbox's URL fills `{sandbox}`). */
   readonly metadata?: (sandboxUrl: string) => Record<string, unknown>;
@@ -23,22 +27,25 @@ interface CatalogueCase {
   readonly pkceRequired?: boolean;
 }
 
-const CASES: readonly CatalogueCase[] = [
-  { id: 'google', scopes: ['openid', 'email'] },
-  { id: 'microsoft', config: { tenant: 'common' } },
-  {
-    id: 'salesforce',
+/**
+ * What an entry needs beyond its catalogue data: config values, business scopes, metadata to check.
+ * An entry not named here runs with its defaults, so a new catalogue entry joins every test below.
+ */
+const OVERRIDES: Record<string, Omit<CatalogueCase, 'id'>> = {
+  google: { scopes: ['openid', 'email'] },
+  microsoft: { config: { tenant: 'common' }, scopes: ['User.Read'] },
+  salesforce: {
+    scopes: ['api'],
     metadata: (sandboxUrl) => ({
       instance_url: `${sandboxUrl}/salesforce/instance`,
       id: expect.stringContaining(`${sandboxUrl}/salesforce/id/`),
     }),
   },
-  { id: 'hubspot', scopes: ['crm.objects.contacts.read'] },
-  { id: 'xero' },
-  { id: 'quickbooks', metadata: () => ({ realmId: '9130350000000001' }) },
-  { id: 'zoom', scopes: ['meeting:read', 'user:read'] },
-  {
-    id: 'slack',
+  hubspot: { scopes: ['crm.objects.contacts.read'] },
+  xero: { scopes: ['accounting.transactions'] },
+  quickbooks: { metadata: () => ({ realmId: '9130350000000001' }) },
+  zoom: { scopes: ['meeting:read', 'user:read'] },
+  slack: {
     scopes: ['chat:write', 'channels:read'],
     metadata: () => ({
       app_id: expect.any(String),
@@ -46,28 +53,56 @@ const CASES: readonly CatalogueCase[] = [
       team: { id: expect.stringMatching(/^T/), name: expect.any(String) },
     }),
   },
-  { id: 'atlassian', scopes: ['offline_access', 'read:jira-work'] },
-  { id: 'github-app' },
-  { id: 'dropbox', metadata: () => ({ account_id: expect.stringMatching(/^dbid:/) }) },
-  { id: 'box' },
-  { id: 'docusign' },
-  { id: 'shopify', config: { shop: 'acme-store' }, scopes: ['read_orders', 'write_products'] },
-  { id: 'zendesk', config: { subdomain: 'acme' } },
-  {
-    id: 'pipedrive',
+  atlassian: { scopes: ['read:jira-work'] },
+  dropbox: { metadata: () => ({ account_id: expect.stringMatching(/^dbid:/) }) },
+  docusign: { scopes: ['signature'] },
+  shopify: { config: { shop: 'acme-store' }, scopes: ['read_orders', 'write_products'] },
+  zendesk: { config: { subdomain: 'acme' }, scopes: ['read', 'write'] },
+  pipedrive: {
     metadata: (sandboxUrl) => ({ api_domain: expect.stringContaining(`${sandboxUrl}/pipedrive/api/`) }),
   },
-  {
-    id: 'zoho',
+  zoho: {
     config: { domain: 'eu' },
     scopes: ['ZohoCRM.modules.ALL'],
     metadata: () => ({ api_domain: 'https://www.zohoapis.eu' }),
   },
-  { id: 'x', pkceRequired: true },
-  { id: 'canva', scopes: ['design:meta:read'], pkceRequired: true },
-  { id: 'airtable', scopes: ['data.records:read'], pkceRequired: true },
-  { id: 'exact-online' },
-];
+  x: { scopes: ['tweet.read', 'users.read'], pkceRequired: true },
+  canva: { scopes: ['design:meta:read'], pkceRequired: true },
+  airtable: { scopes: ['data.records:read'], pkceRequired: true },
+  netsuite: {
+    config: { accountId: '1234567-sb1' },
+    scopes: ['rest_webservices'],
+    metadata: () => ({ company: '1234567-sb1', role: '3', entity: '4622' }),
+  },
+  calendly: {
+    metadata: () => ({
+      owner: expect.stringMatching(/^https:\/\/api\.calendly\.com\/users\//),
+      organization: expect.stringMatching(/^https:\/\/api\.calendly\.com\/organizations\//),
+    }),
+  },
+  sage: {
+    scopes: ['full_access'],
+    metadata: () => ({ country: 'GB', requested_by_id: expect.any(String) }),
+  },
+  'constant-contact': { scopes: ['contact_data'] },
+  myob: {
+    scopes: ['sme-company-file'],
+    metadata: () => ({
+      businessId: expect.stringMatching(/^[0-9a-f-]{24}[0-9A-F]{12}$/),
+      businessName: 'Sandbox Company File',
+    }),
+  },
+  outreach: { scopes: ['prospects.read'] },
+  asana: { scopes: ['tasks:read'], metadata: () => ({ data: { gid: expect.any(String) } }) },
+};
+
+/** Every catalogue entry the sandbox has a profile for (oauth2, Bloomerang and Bloom have their own suites). */
+const CASES: readonly CatalogueCase[] = CATALOGUE.filter(
+  (entry) => !['oauth2', 'bloomerang', 'bloom'].includes(entry.id),
+).map((entry) => ({ id: entry.id, pkceRequired: entry.pkce === 'S256', ...OVERRIDES[entry.id] }));
+
+/** The scopes and parameters that earn each entry's refresh token: the broker adds them itself. */
+const earningScopes = (id: string) => catalogueEntry(id)?.refreshEarning?.scopes ?? [];
 
 const profileOf = (id: string) => {
   const profile = PROVIDER_PROFILES.find((candidate) => candidate.id === id);
@@ -143,6 +178,10 @@ describe('provider catalogue through the broker against strict sandbox profiles'
     expect(`${authorizationUrl.origin}${authorizationUrl.pathname}`).toBe(
       `${sandboxUrl}${sandboxPath(entry.id, entry.config)}/authorize`,
     );
+    for (const scope of entry.scopes ?? []) expect(earningScopes(entry.id)).not.toContain(scope);
+    // What earns the refresh token is asked although the integration names business scopes only.
+    const asked = (authorizationUrl.searchParams.get('scope') ?? '').split(/[ ,]/);
+    for (const scope of earningScopes(entry.id)) expect(asked).toContain(scope);
     if (entry.pkceRequired) {
       expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
       expect(authorizationUrl.searchParams.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -153,7 +192,8 @@ describe('provider catalogue through the broker against strict sandbox profiles'
     expect({ status: callback.status, text: callback.text }).toMatchObject({ status: 200 });
 
     const connection = (await api.get(`/admin/connections/${key}`)).body;
-    expect(connection).toMatchObject({ status: 'active' });
+    // The grant came with a refresh token: nothing to say on the connection.
+    expect(connection).toMatchObject({ status: 'active', lastError: null });
     if (entry.config) expect(connection.config).toEqual(entry.config);
     const token = await getToken(broker.url, apiKey, key);
     expect({ status: token.status, body: token.body }).toMatchObject({ status: 200 });
@@ -198,6 +238,8 @@ describe('provider catalogue through the broker against strict sandbox profiles'
     // A little latency keeps each herd's refresh in flight while the other readers arrive.
     sandbox = createSandbox({ autoApprove: false, tokenLatencyMs: 50 });
     sandboxUrl = await sandbox.listen(0);
+    // Sage's five-minute tokens would come due for the scheduler while the suite counts upstream calls.
+    sandbox.configure({ profiles: { sage: { accessTokenTtlSeconds: 3600 } } });
     const port = await freePort();
     broker = await startBroker({
       PORT: String(port),
@@ -256,6 +298,123 @@ describe('provider catalogue through the broker against strict sandbox profiles'
     });
   });
 
+  describe.each(['salesforce', 'xero', 'x'])('%s: the admin names business scopes only', (id) => {
+    it('the grant carries a refresh token, and a refresh hours later still works', async () => {
+      // Only its integration is needed here (the flow's own test reports the flow).
+      await flows.get(id)!.catch(() => undefined);
+      const entry = CASES.find((candidate) => candidate.id === id)!;
+      const key = `biz-${id}`;
+      const created = await api.post('/admin/connections', { key, integration: `cat-${id}` });
+      expect(created.status).toBe(201);
+      const callbackUrl = await authorizeAtSandbox(created.body.authorizationUrl, broker.url);
+      const callback = await request(broker.url, 'GET', callbackUrl.slice(broker.url.length), {
+        token: null,
+      });
+      expect({ status: callback.status, body: callback.body }).toMatchObject({
+        status: 200,
+        body: { status: 'active' },
+      });
+      expect(callback.body.warning).toBeUndefined();
+      const first = await getToken(broker.url, apiKey, key);
+      expect(first.status).toBe(200);
+      // Hours later: the access token has expired, at the broker and at the provider.
+      await expireStoredToken(db.url, key);
+      await fetch(`${sandboxUrl}/_sandbox/expire-access-tokens?profile=${id}`, { method: 'POST' });
+      const later = await getToken(broker.url, apiKey, key);
+      expect({ status: later.status, body: later.body }).toMatchObject({ status: 200 });
+      expect(later.body.accessToken).not.toBe(first.body.accessToken);
+      expect((await resource(id, entry.config, later.body.accessToken)).status).toBe(200);
+      expect((await api.get(`/admin/connections/${key}`)).body).toMatchObject({
+        status: 'active',
+        lastError: null,
+      });
+    });
+  });
+
+  describe('a grant without the refresh token the provider issues', () => {
+    it('is said on the connection, on the callback page and in a metric, not left silently active', async () => {
+      // A generic oauth2 integration at the Salesforce profile that does not ask refresh_token: the
+      // admin said the provider rotates nothing, so a refresh token is expected.
+      const { clientId, clientSecret } = profileClient({ id: 'salesforce' });
+      const integration = await api.post('/admin/integrations', {
+        key: 'sf-no-offline',
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        clientId,
+        clientSecret,
+        tokenAuthMethod: 'client_secret_post',
+        scopes: ['api'],
+        refreshTokenRotation: 'none',
+        authorizationUrl: `${sandboxUrl}/salesforce/authorize`,
+        tokenUrl: `${sandboxUrl}/salesforce/token`,
+      });
+      expect({ status: integration.status, body: integration.body }).toMatchObject({ status: 201 });
+      const created = await api.post('/admin/connections', { key: 'sf-no-rt', integration: 'sf-no-offline' });
+      expect(created.status).toBe(201);
+      const callbackUrl = await authorizeAtSandbox(created.body.authorizationUrl, broker.url);
+      const page = await request(broker.url, 'GET', callbackUrl.slice(broker.url.length), {
+        token: null,
+        headers: { accept: 'text/html' },
+      });
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('Connected without a refresh token');
+      expect(page.text).toContain('&#34;api&#34;');
+      const connection = (await api.get('/admin/connections/sf-no-rt')).body;
+      expect(connection).toMatchObject({
+        status: 'active',
+        lastErrorCode: 'no_refresh_token',
+        lastError: expect.stringContaining('the grant came without a refresh token (asked: scopes "api")'),
+      });
+      const metrics = await (await fetch(`${broker.url}/metrics`)).text();
+      expect(metrics).toMatch(/broker_authorizations_without_refresh_token_total\{provider="oauth2"\} 1/);
+
+      // With refreshEarning the same generic integration asks refresh_token and gets one.
+      const patched = await api.patch('/admin/integrations/sf-no-offline', {
+        refreshEarning: { scopes: ['refresh_token'] },
+      });
+      expect({ status: patched.status, body: patched.body }).toMatchObject({
+        status: 200,
+        body: { refreshEarning: { scopes: ['refresh_token'] } },
+      });
+      const again = await api.post('/admin/connections/sf-no-rt/authorize');
+      expect(again.status).toBeLessThan(300);
+      expect(new URL(again.body.authorizationUrl).searchParams.get('scope')).toBe('api refresh_token');
+      const secondCallback = await authorizeAtSandbox(again.body.authorizationUrl, broker.url);
+      const json = await request(broker.url, 'GET', secondCallback.slice(broker.url.length), { token: null });
+      expect(json.body).toMatchObject({ status: 'active' });
+      expect(json.body.warning).toBeUndefined();
+      expect((await api.get('/admin/connections/sf-no-rt')).body).toMatchObject({ lastError: null });
+    });
+
+    it('GET /admin/providers shows the default scopes and what earns the refresh token apart', async () => {
+      const listed = (await api.get('/admin/providers')).body as Record<string, any>[];
+      const salesforce = listed.find((provider) => provider.id === 'salesforce')!;
+      expect(salesforce).toMatchObject({
+        defaultScopes: ['api'],
+        refreshEarning: { scopes: ['refresh_token'] },
+        sources: expect.arrayContaining([expect.objectContaining({ rule: 'refreshEarning' })]),
+      });
+      expect(listed.find((provider) => provider.id === 'google')).toMatchObject({
+        refreshEarning: { authorizationParams: { access_type: 'offline', prompt: 'consent' } },
+      });
+    });
+
+    it('refreshEarning is refused with a 400 naming what is wrong', async () => {
+      const response = await api.post('/admin/integrations', {
+        key: 'bad-earning',
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        clientId: 'id',
+        clientSecret: 'secret',
+        authorizationUrl: `${sandboxUrl}/salesforce/authorize`,
+        tokenUrl: `${sandboxUrl}/salesforce/token`,
+        refreshEarning: { authorizationParams: { state: 'x' } },
+      });
+      expect(response.status).toBe(400);
+      expect(response.body.message).toContain('refreshEarning.authorizationParams may not set "state"');
+    });
+  });
+
   describe('what the providers refuse', () => {
     it('a PKCE entry: the sandbox refuses the authorization without the S256 challenge the broker sends', async () => {
       const created = await api.post('/admin/connections', {
@@ -309,15 +468,43 @@ describe('provider catalogue through the broker against strict sandbox profiles'
       });
     });
 
-    it('box: a spent refresh token is refused; the broker never presented one twice', async () => {
+    it('box: a spent refresh token is refused once its replacement is in use; the broker never presented one twice', async () => {
       await flows.get('box');
       const spent = await storedRefreshToken(db.url, 'conn-box');
-      expect((await api.post('/admin/connections/conn-box/refresh')).status).toBe(200);
+      // Two refreshes: the first spends the stored token, the second its replacement.
+      for (let round = 0; round < 2; round++) {
+        expect((await api.post('/admin/connections/conn-box/refresh')).status).toBe(200);
+      }
+      expect(counters('box').refreshTokenReuses).toBe(0);
       expect(await replay('box', spent)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
       expect(counters('box')).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 1 });
       expect((await api.post('/admin/connections/conn-box/refresh')).body).toMatchObject({
         status: 'active',
       });
+    });
+
+    it.each(['gusto', 'calendly', 'sage', 'freshbooks', 'constant-contact', 'keap', 'myob', 'outreach'])(
+      '%s: a spent refresh token is refused; the broker never presented one twice',
+      async (id) => {
+        const { key } = await flows.get(id)!;
+        const spent = await storedRefreshToken(db.url, key);
+        expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+        expect(await replay(id, spent)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+        expect(counters(id)).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 1 });
+        expect((await api.post(`/admin/connections/${key}/refresh`)).body).toMatchObject({
+          status: 'active',
+        });
+      },
+    );
+
+    it('netsuite: the one refresh token is kept, and a token of one account is refused at another', async () => {
+      const { key } = await flows.get('netsuite')!;
+      const held = await storedRefreshToken(db.url, key);
+      expect((await api.post(`/admin/connections/${key}/refresh`)).status).toBe(200);
+      expect(await storedRefreshToken(db.url, key)).toBe(held);
+      const current = (await getToken(broker.url, apiKey, key)).body.accessToken;
+      expect((await resource('netsuite', { accountId: '1234567-sb1' }, current)).status).toBe(200);
+      expect((await resource('netsuite', { accountId: '7654321' }, current)).status).toBe(401);
     });
 
     it('canva: replaying a spent refresh token revokes the lineage, and the broker asks for re-authorization', async () => {

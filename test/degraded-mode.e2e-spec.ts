@@ -55,7 +55,10 @@ describe('degraded mode: Postgres unreachable for one broker', () => {
       const unknown = await getToken(broker.url, apiKey, 'never-cached');
       expect(unknown.status).toBe(503);
       expect(unknown.body).toMatchObject({ statusCode: 503, error: 'service_unavailable' });
-      expect((await request(broker.url, 'GET', '/health/ready', { token: null })).status).toBe(503);
+      // It still serves token reads: it stays in its Service, naming what is missing.
+      const ready = await request(broker.url, 'GET', '/health/ready', { token: null });
+      expect(ready.status).toBe(200);
+      expect(ready.body).toMatchObject({ status: 'degraded', degraded: ['postgres'] });
       expect((await request(broker.url, 'GET', '/health/live', { token: null })).status).toBe(200);
     } finally {
       await proxy.restore();

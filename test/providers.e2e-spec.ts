@@ -1,5 +1,5 @@
 import { createSandbox, FaultMode, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
-import { BrokerProcess, freePort, startBroker } from './support/broker-process';
+import { BrokerProcess, freePort, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase, query } from './support/test-database';
 import { admin, getToken, JsonResponse, request } from './support/http';
 import {
@@ -428,6 +428,9 @@ describe('provider protocols through the broker against the sandbox', () => {
         // Once the provider is fixed, the next token request recovers the connection.
         if (fault !== 'none') {
           sandbox.configure({ fault: 'none' });
+          // Readers honour the provider's Retry-After: the next read that may refresh comes after it.
+          const retryAfter = Number(token.headers.get('retry-after') ?? 0);
+          if (retryAfter > 0) await sleep(retryAfter * 1000);
           expect((await getToken(broker.url, apiKey, key)).status).toBe(200);
           expect((await api.get(`/admin/connections/${key}`)).body).toMatchObject({
             status: 'active',

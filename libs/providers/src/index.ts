@@ -17,13 +17,14 @@ export {
   ProviderConfigError,
   resolveProvider,
 } from './provider-config';
-export type { ProviderErrorCode } from './provider-errors';
+export type { ProviderErrorCode, RequestOutcome } from './provider-errors';
 export {
   InvalidProviderResponseError,
   NeedsReauthorizationError,
   parseRetryAfter,
   ProviderError,
   ProviderMisconfiguredError,
+  RotatedAnswerUnusableError,
   TransientProviderError,
 } from './provider-errors';
 export type {
@@ -43,10 +44,22 @@ export type {
   RefreshTokenRotation,
   RefreshTokenRules,
 } from './catalogue';
-export { CATALOGUE, CATALOGUE_IDS, catalogueEntry, REFRESH_TOKEN_ROTATIONS } from './catalogue';
+export {
+  CATALOGUE,
+  CATALOGUE_IDS,
+  CATALOGUE_RULES,
+  catalogueEntry,
+  REFRESH_TOKEN_ROTATIONS,
+  rulesSet,
+} from './catalogue';
 export type { ProtocolKnobs } from './provider-config';
-export { bindConnectionConfig, checkConnectionConfig, SCOPE_SEPARATORS } from './provider-config';
-export { boundTokenLifetimes } from './token-lifetimes';
+export {
+  authorizationScopes,
+  bindConnectionConfig,
+  checkConnectionConfig,
+  SCOPE_SEPARATORS,
+} from './provider-config';
+export { boundClaimedExpiresIn, boundTokenLifetimes } from './token-lifetimes';
 export type { HostLookup } from './provider-hosts';
 export {
   checkProviderHosts,

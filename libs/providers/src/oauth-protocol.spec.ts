@@ -7,6 +7,7 @@ import {
   NeedsReauthorizationError,
   ProviderError,
   ProviderMisconfiguredError,
+  RotatedAnswerUnusableError,
   TransientProviderError,
 } from './provider-errors';
 
@@ -548,20 +549,6 @@ describe('the OAuth protocol on the wire', () => {
       { retryable: true },
     ],
     [
-      'expires_in 0',
-      json(200, { ...TOKEN, expires_in: 0 }),
-      InvalidProviderResponseError,
-      /expires_in/,
-      { retryable: true },
-    ],
-    [
-      'expires_in negative',
-      json(200, { ...TOKEN, expires_in: -5 }),
-      InvalidProviderResponseError,
-      /expires_in/,
-      { retryable: true },
-    ],
-    [
       'expires_in a non-numeric string',
       json(200, { ...TOKEN, expires_in: 'soon' }),
       InvalidProviderResponseError,
@@ -602,6 +589,88 @@ describe('the OAuth protocol on the wire', () => {
     expect(await failure(call)).toBeInstanceOf(ProviderMisconfiguredError);
     respond = json(429, { error: 'slow_down', error_description: echo });
     expect(await failure(call)).toBeInstanceOf(TransientProviderError);
+  });
+
+  describe('a 200 answer is judged only after the refresh token it carries is taken', () => {
+    it.each([
+      ['expires_in 0', 0, 1],
+      ['expires_in negative', -5, 1],
+      ['expires_in "1e999"', '1e999', 365 * 86_400],
+      ['expires_in "0"', '0', 1],
+    ])('clamps %s like a huge lifetime, with a warning', async (_, claimed, expected) => {
+      respond = json(200, { ...TOKEN, expires_in: claimed, refresh_token: 'rotated-refresh-token' });
+      const tokens = await protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH });
+      expect(tokens.expiresIn).toBe(expected);
+      expect(tokens.refreshToken).toBe('rotated-refresh-token');
+      expect(tokens.lifetimeWarning).toMatch(/expires_in/);
+    });
+
+    it.each([
+      ['a scope sent as an array', { scope: ['a', 'b'] }],
+      ['a token_type that is not bearer', { token_type: 'mac' }],
+      ['no access_token', { access_token: undefined }],
+      ['an expires_in that is no number', { expires_in: 'soon' }],
+    ])('fails an answer with %s, carrying the rotated refresh token out of sight', async (_, spoiled) => {
+      respond = json(200, {
+        ...TOKEN,
+        refresh_token: 'rotated-refresh-token',
+        refresh_token_expires_in: 1e15,
+        ...spoiled,
+      });
+      const error = await failure(() => protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH }));
+      expect(error).toBeInstanceOf(RotatedAnswerUnusableError);
+      const rotated = error as RotatedAnswerUnusableError;
+      expect(rotated.rotatedRefreshToken).toBe('rotated-refresh-token');
+      expect(rotated.refreshTokenExpiresIn).toBe(10 * 365 * 86_400);
+      expect(rotated.outcome).toBe('unknown');
+      // Never serialized: not in the message, not in JSON, not among the enumerable properties.
+      expect(JSON.stringify(error)).not.toContain('rotated-refresh-token');
+      expect(Object.keys(error)).not.toContain('rotatedRefreshToken');
+      expect(error.message).not.toContain('rotated-refresh-token');
+    });
+
+    it('fails an unusable answer without a refresh token as it always did', async () => {
+      respond = json(200, { ...TOKEN, token_type: 'mac' });
+      const error = await failure(() => protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH }));
+      expect(error).toBeInstanceOf(InvalidProviderResponseError);
+      expect(error).not.toBeInstanceOf(RotatedAnswerUnusableError);
+      expect(error.outcome).toBe('unknown');
+    });
+  });
+
+  describe('what is known of whether the request reached the provider', () => {
+    const refresh = () => failure(() => protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH }));
+    it.each([
+      ['an OAuth error answer', json(400, { error: 'invalid_grant' }), 'refused'],
+      ['a 429', json(429, { error: 'slow_down' }), 'refused'],
+      ['a 503 with an OAuth error', json(503, { error: 'temporarily_unavailable' }), 'unknown'],
+      ['an HTML 500', raw(500, 'text/html', '<h1>oops</h1>'), 'unknown'],
+      ['an unreadable 200', raw(200, 'application/json', '{"access_token":"tr'), 'unknown'],
+      ['a reset after the send', (req: IncomingMessage) => req.socket.destroy(), 'unknown'],
+    ] as [string, Responder, string][])('%s: %s', async (_, responder, outcome) => {
+      respond = responder;
+      expect((await refresh()).outcome).toBe(outcome);
+    });
+
+    it('a timeout after the send is unknown; a refused connection never left', async () => {
+      respond = () => undefined;
+      const hung = await failure(() =>
+        protocol.refresh(bloomerang(), CLIENT, { refreshToken: REFRESH }, { timeoutMs: 200 }),
+      );
+      expect(hung.outcome).toBe('unknown');
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((resolve) => closed.close(resolve));
+      const refused = await failure(() =>
+        protocol.refresh(
+          resolveProvider({ provider: 'bloomerang', tokenUrl: `http://127.0.0.1:${port}/token` }),
+          CLIENT,
+          { refreshToken: REFRESH },
+        ),
+      );
+      expect(refused.outcome).toBe('not_sent');
+    });
   });
 
   it('honours Retry-After on 429, in seconds and as an HTTP date', async () => {

@@ -1,16 +1,24 @@
 import * as oauth from 'oauth4webapi';
 import { clientSecretBasic } from './client-auth';
-import { isLoopbackUrl, ProviderKind, ResolvedProvider, SECRET_FIELDS } from './provider-config';
+import {
+  authorizationScopes,
+  isLoopbackUrl,
+  ProviderKind,
+  ResolvedProvider,
+  SECRET_FIELDS,
+} from './provider-config';
 import {
   InvalidProviderResponseError,
   NeedsReauthorizationError,
   parseRetryAfter,
   ProviderError,
   ProviderMisconfiguredError,
+  type RequestOutcome,
+  RotatedAnswerUnusableError,
   safeDescription,
   TransientProviderError,
 } from './provider-errors';
-import { boundTokenLifetimes } from './token-lifetimes';
+import { boundClaimedExpiresIn, boundTokenLifetimes, REFRESH_TOKEN_LIFETIME_BOUNDS } from './token-lifetimes';
 import { guardProviderRequest } from './provider-hosts';
 
 export interface ClientCredentials {
@@ -94,6 +102,15 @@ export interface TokenEndpointExchange {
   errorResponse?: Response;
   /** The OAuth error of a 4xx answer that oauth4webapi did not report as a ResponseBodyError. */
   oauthError?: OAuthErrorBody;
+  /** The request was handed to fetch: from here on, a failure without an answer may have reached the provider. */
+  sent?: boolean;
+  /**
+   * The refresh token a 200 answer carried, read before anything else in the answer is judged: the
+   * provider has rotated, and the token it gave must be kept even when the rest is unusable.
+   */
+  rotated?: { refreshToken: string; refreshTokenExpiresIn?: number };
+  /** A claimed lifetime the answer's checks would have refused, and what was used instead. */
+  lifetimeWarning?: string;
 }
 
 /** The error members of RFC 6749 section 5.2. */
@@ -116,14 +133,14 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
   ): string {
     if (!provider.authorizationUrl) throw new Error('this provider has no authorization endpoint');
     const url = new URL(provider.authorizationUrl);
-    for (const [name, value] of Object.entries(provider.authorizationParams ?? {})) {
-      url.searchParams.set(name, value);
-    }
+    const params = { ...provider.authorizationParams, ...provider.refreshEarning?.authorizationParams };
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', client.clientId);
     url.searchParams.set('redirect_uri', args.redirectUri);
     url.searchParams.set('state', args.state);
-    const scopes = args.scopes ?? provider.scopes;
+    // What earns the refresh token is asked whatever scopes the integration or connection names.
+    const scopes = authorizationScopes(provider, args.scopes);
     if (scopes.length > 0) url.searchParams.set('scope', scopes.join(provider.scopeSeparator ?? ' '));
     if (provider.pkce === 'S256') {
       if (!args.codeChallenge) throw new Error('this provider uses PKCE: a code challenge is required');
@@ -261,7 +278,12 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
       [oauth.allowInsecureRequests]: isLoopbackUrl(provider.tokenUrl),
       [oauth.customFetch]: async (url, init) => {
         await guardProviderRequest(url);
-        const response = await normalizeTokenResponse(await fetch(url, init as RequestInit), provider);
+        exchange.sent = true;
+        const response = await normalizeTokenResponse(
+          await fetch(url, init as RequestInit),
+          provider,
+          exchange,
+        );
         exchange.status = response.status;
         exchange.contentType = response.headers.get('content-type') ?? undefined;
         exchange.retryAfter = response.headers.get('retry-after');
@@ -269,14 +291,21 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
         return response;
       },
     };
-    let body: oauth.TokenEndpointResponse;
+    let tokens: TokenSet;
     try {
-      body = await run(requestOptions);
+      const body = await run(requestOptions);
+      tokens = boundTokenLifetimes(
+        toTokenSet(
+          body,
+          provider.defaultExpiresInSeconds ?? options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN,
+          provider.metadata?.tokenResponse ?? [],
+        ),
+      );
     } catch (error) {
       if (!(error instanceof oauth.ResponseBodyError)) {
         exchange.oauthError = await readOAuthError(exchange.errorResponse);
       }
-      throw classifyProviderFailure(error, {
+      const failure = classifyProviderFailure(error, {
         provider,
         what,
         timeoutMs,
@@ -285,14 +314,18 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
         cancelled: options.signal?.aborted === true && !timeout.aborted,
         secrets,
       });
+      // The provider rotated and the answer is unusable otherwise: the failure carries the new
+      // refresh token, for the caller to keep before it judges anything else.
+      if (exchange.rotated && exchange.status === 200)
+        throw new RotatedAnswerUnusableError(failure.message, exchange.rotated, {
+          httpStatus: 200,
+          outcome: 'unknown',
+        });
+      throw failure;
     }
-    return boundTokenLifetimes(
-      toTokenSet(
-        body,
-        provider.defaultExpiresInSeconds ?? options.defaultExpiresInSeconds ?? DEFAULT_EXPIRES_IN,
-        provider.metadata?.tokenResponse ?? [],
-      ),
-    );
+    if (!exchange.lifetimeWarning) return tokens;
+    const lifetimeWarning = [exchange.lifetimeWarning, tokens.lifetimeWarning].filter(Boolean).join('; ');
+    return { ...tokens, lifetimeWarning };
   }
 }
 
@@ -302,21 +335,22 @@ function toTokenSet(
   metadataFields: string[],
 ): TokenSet {
   if (typeof body.access_token !== 'string' || body.access_token === '') {
-    throw new InvalidProviderResponseError('token endpoint answered without an access_token');
+    throw new InvalidProviderResponseError('token endpoint answered without an access_token', {
+      outcome: 'unknown',
+    });
   }
   if (body.token_type !== 'bearer') {
     throw new InvalidProviderResponseError(
-      `token endpoint answered token_type "${String(body.token_type).slice(0, 20)}", not Bearer`,
+      `token endpoint answered token_type "${safeDescription(String(body.token_type).slice(0, 20))}", not Bearer`,
+      { outcome: 'unknown' },
     );
   }
   const expiresIn = body.expires_in;
-  if (
-    expiresIn !== undefined &&
-    (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0)
-  ) {
-    throw new InvalidProviderResponseError(
-      'token endpoint answered an expires_in that is not a positive number',
-    );
+  // Claims of 0 or below, or past any number, were bounded before oauth4webapi read the answer.
+  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn))) {
+    throw new InvalidProviderResponseError('token endpoint answered an expires_in that is not a number', {
+      outcome: 'unknown',
+    });
   }
   const refreshExpiresIn = body.refresh_token_expires_in;
   return {
@@ -369,7 +403,11 @@ function withoutSecrets(value: unknown, depth = 0): unknown {
  *   field (QuickBooks) `refresh_token_expires_in`;
  * - an unused OpenID Connect id_token is dropped (see `withoutIdToken`).
  */
-async function normalizeTokenResponse(response: Response, provider: ResolvedProvider): Promise<Response> {
+async function normalizeTokenResponse(
+  response: Response,
+  provider: ResolvedProvider,
+  exchange: TokenEndpointExchange,
+): Promise<Response> {
   const contentType = response.headers.get('content-type') ?? '';
   if (response.status !== 200 && !(response.status >= 400 && contentType.includes('json'))) return response;
   let body: unknown;
@@ -400,6 +438,24 @@ async function normalizeTokenResponse(response: Response, provider: ResolvedProv
   if (response.status !== 200) return response;
   const fixed: Record<string, unknown> = { ...body };
   let changed = false;
+  if (typeof fixed.refresh_token === 'string' && fixed.refresh_token !== '') {
+    const claimed = Number(
+      fixed.refresh_token_expires_in ?? fixed[provider.refreshTokenExpiresInField ?? ''],
+    );
+    exchange.rotated = {
+      refreshToken: fixed.refresh_token,
+      refreshTokenExpiresIn:
+        Number.isFinite(claimed) && claimed > 0
+          ? Math.min(claimed, REFRESH_TOKEN_LIFETIME_BOUNDS.maxSeconds)
+          : undefined,
+    };
+  }
+  const bounded = boundClaimedExpiresIn(fixed.expires_in);
+  if (bounded) {
+    fixed.expires_in = bounded.seconds;
+    exchange.lifetimeWarning = bounded.warning;
+    changed = true;
+  }
   if ('id_token' in fixed) {
     delete fixed.id_token;
     changed = true;
@@ -507,6 +563,19 @@ const MISCONFIGURATION_HINTS: Record<string, (detail: string, provider: Resolved
 const defaultHint = (detail: string) =>
   `refused the client (${detail}); check the integration's client id, secret, scopes and audience`;
 
+/**
+ * Network failures that happen before a request can have reached the provider: nothing was
+ * connected (refused, unreachable, no such host, the connect attempt timed out).
+ */
+const NEVER_SENT_CAUSES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
 /** OAuth error codes that say "not now" rather than "not this client". */
 const TRANSIENT_ERRORS = new Set(['temporarily_unavailable', 'server_error', 'slow_down']);
 /** HTTP statuses that say "try again later" whatever the body. */
@@ -533,13 +602,19 @@ export interface ProviderFailureContext {
 export function classifyProviderFailure(error: unknown, context: ProviderFailureContext): ProviderError {
   if (error instanceof ProviderError) return error;
   const { exchange, provider } = context;
+  // Past this point the request may have reached the provider unless fetch was never called.
+  const unanswered: RequestOutcome = exchange.sent ? 'unknown' : 'not_sent';
   const name = providerName(provider);
   const retryAfterMs = parseRetryAfter(exchange.retryAfter);
 
-  if (context.cancelled) return new TransientProviderError('the token request was cancelled by the broker');
+  if (context.cancelled)
+    return new TransientProviderError('the token request was cancelled by the broker', {
+      outcome: unanswered,
+    });
   if (context.timedOut || isAbort(error)) {
     return new TransientProviderError(
       `token endpoint did not answer within ${formatSeconds(context.timeoutMs)}`,
+      { outcome: unanswered },
     );
   }
 
@@ -560,18 +635,25 @@ export function classifyProviderFailure(error: unknown, context: ProviderFailure
         upstreamError: upstream,
         httpStatus: status,
         retryAfterMs,
+        outcome: 'refused',
       });
     }
     if (status >= 500 || TRANSIENT_STATUSES.has(status) || TRANSIENT_ERRORS.has(upstream)) {
       return new TransientProviderError(
         `${name} could not answer the token request now (HTTP ${status}, ${detail})`,
-        { upstreamError: upstream, httpStatus: status, retryAfterMs },
+        // A 5xx may come after the grant was processed (a failure while answering).
+        {
+          upstreamError: upstream,
+          httpStatus: status,
+          retryAfterMs,
+          outcome: status >= 500 ? 'unknown' : 'refused',
+        },
       );
     }
     if (NEEDS_REAUTHORIZATION.has(upstream)) {
       return new NeedsReauthorizationError(
         `${name} refused ${context.what} (${detail}): the account must authorize again`,
-        { upstreamError: upstream, httpStatus: status },
+        { upstreamError: upstream, httpStatus: status, outcome: 'refused' },
       );
     }
     // invalid_client, unauthorized_client, invalid_scope, access_denied (e.g. an audience Bloom
@@ -582,23 +664,27 @@ export function classifyProviderFailure(error: unknown, context: ProviderFailure
     return new ProviderMisconfiguredError(`${name} ${hint(detail, provider)}`, {
       upstreamError: upstream,
       httpStatus: status,
+      outcome: status >= 500 ? 'unknown' : 'refused',
     });
   }
   if (challenge && challenge.status === 401) {
     return new ProviderMisconfiguredError(
       `${name} refused the client credentials (HTTP 401); ${credentialsHint(provider)}`,
-      { upstreamError: 'invalid_client', httpStatus: 401 },
+      { upstreamError: 'invalid_client', httpStatus: 401, outcome: 'refused' },
     );
   }
   if (status === undefined) {
     const cause = (error as { cause?: { code?: string } })?.cause?.code;
-    return new TransientProviderError(`token endpoint could not be reached${cause ? ` (${cause})` : ''}`);
+    return new TransientProviderError(`token endpoint could not be reached${cause ? ` (${cause})` : ''}`, {
+      outcome: cause && NEVER_SENT_CAUSES.has(cause) ? 'not_sent' : unanswered,
+    });
   }
   const html = (exchange.contentType ?? '').includes('html') ? ' with an HTML page' : '';
   if (status >= 500 || TRANSIENT_STATUSES.has(status)) {
     return new TransientProviderError(`token endpoint answered HTTP ${status}${html}`, {
       httpStatus: status,
       retryAfterMs,
+      outcome: status >= 500 ? 'unknown' : 'refused',
     });
   }
   if (status >= 200 && status < 300) {
@@ -609,13 +695,13 @@ export function classifyProviderFailure(error: unknown, context: ProviderFailure
         : undefined;
     return new InvalidProviderResponseError(
       `token endpoint answered HTTP ${status} with a body that is not a valid token response${reason ? ` (${reason})` : ''}`,
-      { httpStatus: status },
+      { httpStatus: status, outcome: 'unknown' },
     );
   }
   // A 4xx without an OAuth error, e.g. an HTML 404 from a wrong token URL: retrying will not help.
   return new ProviderMisconfiguredError(
     `token endpoint answered HTTP ${status}${html}; check the integration's token URL and credentials`,
-    { httpStatus: status },
+    { httpStatus: status, outcome: 'refused' },
   );
 }
 

@@ -29,6 +29,8 @@ describe('resolveProvider', () => {
       sendScopeOnTokenRequest: false,
       extraTokenParams: {},
       refreshTokenLifetimeSeconds: 7_776_000,
+      refreshTokenRotation: 'single_use',
+      expectsRefreshToken: true,
     });
   });
 

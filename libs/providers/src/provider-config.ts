@@ -9,6 +9,7 @@ import {
   type GrantType,
   type MetadataFields,
   type PkceMethod,
+  type RefreshEarning,
   type RefreshTokenRotation,
   type TokenAuthMethod,
 } from './catalogue';
@@ -47,6 +48,8 @@ export interface ProtocolKnobs {
   allowedScopes?: string[];
   /** A non-standard answer field with the refresh token's lifetime (QuickBooks' `x_refresh_token_expires_in`). */
   refreshTokenExpiresInField?: string;
+  /** What earns a refresh token (`offline_access`, `access_type=offline`): asked whatever scopes are named. */
+  refreshEarning?: RefreshEarning;
 }
 
 /** What the admin stores on an integration (its non-secret part). */
@@ -104,6 +107,13 @@ export interface ResolvedProvider {
   refreshTokenExpiresInField?: string;
   errorCodes?: Record<string, string>;
   allowedScopes?: string[];
+  /** Asked on every authorization, on top of `scopes` and `authorizationParams`. */
+  refreshEarning?: RefreshEarning;
+  /**
+   * An authorization-code grant of this provider comes with a refresh token; one without is a
+   * defect of the authorization (a scope or parameter missing), said on the connection.
+   */
+  expectsRefreshToken?: boolean;
 }
 
 /** An integration's settings break a rule of its provider; the message names the field. */
@@ -190,6 +200,7 @@ const ONLY_FOR: Record<string, ProviderKind> = {
   tokenTypeOptional: 'oauth2',
   refreshTokenExpiresInField: 'oauth2',
   allowedScopes: 'oauth2',
+  refreshEarning: 'oauth2',
 };
 
 /** Validates an integration's settings against its provider's rules and applies the defaults. */
@@ -235,6 +246,9 @@ function resolveKind(config: IntegrationProviderConfig): ResolvedProvider {
         sendScopeOnTokenRequest: false,
         extraTokenParams: {},
         refreshTokenLifetimeSeconds: BLOOMERANG_REFRESH_TOKEN_LIFETIME,
+        // A refresh token used twice revokes every token of the account.
+        refreshTokenRotation: 'single_use',
+        expectsRefreshToken: true,
       };
     case 'bloom': {
       const version = config.authVersion ?? 'v2';
@@ -330,6 +344,8 @@ function resolveEntry(entry: CatalogueEntry, config: IntegrationProviderConfig):
     refreshTokenExpiresInField: entry.refreshTokenExpiresInField,
     errorCodes: entry.errorCodes,
     allowedScopes: entry.allowedScopes,
+    refreshEarning: entry.refreshEarning,
+    expectsRefreshToken: entry.grantTypes.includes('authorization_code') && entry.refreshToken !== undefined,
   };
 }
 
@@ -460,10 +476,56 @@ function checkKnobs(config: ProtocolKnobs, scopes: string[]): Partial<ResolvedPr
       throw new ProviderConfigError('refreshTokenExpiresInField must be a field name');
     knobs.refreshTokenExpiresInField = config.refreshTokenExpiresInField;
   }
+  if (config.refreshEarning !== undefined) knobs.refreshEarning = checkRefreshEarning(config.refreshEarning);
+  // An admin who says how the refresh token rotates, or what earns it, expects one.
+  if (knobs.refreshEarning !== undefined || knobs.refreshTokenRotation !== undefined)
+    knobs.expectsRefreshToken = true;
   for (const key of Object.keys(knobs) as (keyof ResolvedProvider)[]) {
     if (knobs[key] === undefined) delete knobs[key];
   }
   return knobs;
+}
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/;
+
+/** RFC 6749 3.3 scope tokens and authorization parameters the protocol does not set itself. */
+function checkRefreshEarning(value: RefreshEarning): RefreshEarning {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new ProviderConfigError('refreshEarning must be an object { scopes?, authorizationParams? }');
+  const extra = Object.keys(value).find((name) => name !== 'scopes' && name !== 'authorizationParams');
+  if (extra !== undefined)
+    throw new ProviderConfigError(`refreshEarning.${extra} is not a setting (scopes, authorizationParams)`);
+  const checked: RefreshEarning = {};
+  if (value.scopes !== undefined) {
+    if (!Array.isArray(value.scopes) || value.scopes.length > 20)
+      throw new ProviderConfigError('refreshEarning.scopes must be a list of at most 20 scopes');
+    const bad = value.scopes.find((scope) => typeof scope !== 'string' || !SCOPE_TOKEN.test(scope));
+    if (bad !== undefined)
+      throw new ProviderConfigError(`refreshEarning.scopes: ${JSON.stringify(bad)} is not a scope token`);
+    checked.scopes = [...value.scopes];
+  }
+  if (value.authorizationParams !== undefined) {
+    const params = value.authorizationParams;
+    if (params === null || typeof params !== 'object' || Array.isArray(params))
+      throw new ProviderConfigError('refreshEarning.authorizationParams must be an object of strings');
+    for (const [name, param] of Object.entries(params)) {
+      if (!PARAM_NAME.test(name) || typeof param !== 'string' || param.length > 200)
+        throw new ProviderConfigError(`refreshEarning.authorizationParams.${name} must be a short string`);
+    }
+    checked.authorizationParams = checkParams(
+      'refreshEarning.authorizationParams',
+      params,
+      RESERVED_AUTHORIZATION_PARAMS,
+    );
+  }
+  return checked;
+}
+
+/** The scopes an authorization asks: those named (or the defaults) and what earns the refresh token. */
+export function authorizationScopes(provider: ResolvedProvider, named?: string[]): string[] {
+  const scopes = [...(named ?? provider.scopes)];
+  for (const scope of provider.refreshEarning?.scopes ?? []) if (!scopes.includes(scope)) scopes.push(scope);
+  return scopes;
 }
 
 const PLACEHOLDER = /\{([A-Za-z][A-Za-z0-9_]{0,31})\}/g;
@@ -516,8 +578,18 @@ export function bindConnectionConfig(
   provider: ResolvedProvider,
   values: Record<string, string> | null | undefined,
 ): ResolvedProvider {
+  const derivedFrom = new Map(
+    (provider.configFields ?? []).flatMap((field) => (field.derived ? [[field.derived.name, field]] : [])),
+  );
   const bind = (field: string, url: string | undefined) =>
     url?.replace(PLACEHOLDER, (_match, name: string) => {
+      const source = derivedFrom.get(name);
+      if (source?.derived) {
+        const text = source.derived.values[values?.[source.name] ?? ''];
+        if (text === undefined)
+          throw new ProviderConfigError(`the connection has no config.${source.name}, which ${field} needs`);
+        return text;
+      }
       const value = values?.[name];
       if (value === undefined)
         throw new ProviderConfigError(`the connection has no config.${name}, which ${field} needs`);
@@ -552,7 +624,7 @@ export function isLoopbackUrl(url: string): boolean {
 function checkEndpoint(field: string, template: string, fields: ConfigField[] = []): void {
   let url: URL;
   const value = template.replace(PLACEHOLDER, (_match, name: string) => {
-    if (!fields.some((candidate) => candidate.name === name)) {
+    if (!fields.some((candidate) => candidate.name === name || candidate.derived?.name === name)) {
       throw new ProviderConfigError(
         `${field}: {${name}} is not a config field of this provider${fields.length ? ` (${fields.map((f) => f.name).join(', ')})` : ''}`,
       );

@@ -1,9 +1,19 @@
 export type ProviderErrorCode = 'needs_reauthorization' | 'misconfigured' | 'transient' | 'invalid_response';
 
+/**
+ * What is known of the request a failure belongs to, for a refresh token the provider may have
+ * consumed: `not_sent` (it provably never reached the provider: connection refused, DNS failure,
+ * connect timeout, refused by the broker's own host guard), `refused` (the provider answered with a
+ * definite refusal, an OAuth error or 4xx/429, and issued nothing), `unknown` (it left and no usable
+ * answer came back: a timeout or reset after the send, a 5xx, an unreadable 200).
+ */
+export type RequestOutcome = 'not_sent' | 'refused' | 'unknown';
+
 interface ProviderErrorDetails {
   upstreamError?: string;
   httpStatus?: number;
   retryAfterMs?: number;
+  outcome?: RequestOutcome;
 }
 
 /**
@@ -16,6 +26,8 @@ export abstract class ProviderError extends Error {
   readonly upstreamError?: string;
   readonly httpStatus?: number;
   readonly retryAfterMs?: number;
+  /** Unset: a failure the broker raised without asking (no refresh token, a bad config): nothing was sent. */
+  readonly outcome: RequestOutcome;
 
   constructor(message: string, details: ProviderErrorDetails = {}) {
     super(message);
@@ -23,6 +35,7 @@ export abstract class ProviderError extends Error {
     this.upstreamError = details.upstreamError;
     this.httpStatus = details.httpStatus;
     this.retryAfterMs = details.retryAfterMs;
+    this.outcome = details.outcome ?? 'not_sent';
   }
 }
 
@@ -48,6 +61,30 @@ export class TransientProviderError extends ProviderError {
 export class InvalidProviderResponseError extends ProviderError {
   readonly code = 'invalid_response' as const;
   readonly retryable = true;
+}
+
+/**
+ * A 200 answer that carried a new refresh token and is otherwise unusable (an invalid field, an
+ * unsupported token_type). The provider has consumed the refresh token that was sent: the new one
+ * must be kept, and the old one never sent again. The new token is a non-enumerable property, so
+ * no serializer (logs, spans, error bodies) ever writes it out.
+ */
+export class RotatedAnswerUnusableError extends InvalidProviderResponseError {
+  declare readonly rotatedRefreshToken: string;
+  declare readonly refreshTokenExpiresIn?: number;
+
+  constructor(
+    message: string,
+    rotated: { refreshToken: string; refreshTokenExpiresIn?: number },
+    details: ProviderErrorDetails = {},
+  ) {
+    super(message, details);
+    Object.defineProperty(this, 'rotatedRefreshToken', { value: rotated.refreshToken, enumerable: false });
+    Object.defineProperty(this, 'refreshTokenExpiresIn', {
+      value: rotated.refreshTokenExpiresIn,
+      enumerable: false,
+    });
+  }
 }
 
 /** Retry-After as seconds or an HTTP date, in milliseconds from now. */

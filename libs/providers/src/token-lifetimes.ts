@@ -27,6 +27,24 @@ export function boundTokenLifetimes(tokens: TokenSet): TokenSet {
   return { ...tokens, expiresIn, refreshTokenExpiresIn, lifetimeWarning: warnings.join('; ') };
 }
 
+/**
+ * A claimed access-token lifetime the token response's checks would refuse (0, negative, past any
+ * finite number) as the bounded value to use instead, with the warning saying so; undefined when
+ * the claim is a positive finite number (the usual case) or not a number at all.
+ */
+export function boundClaimedExpiresIn(claimed: unknown): { seconds: number; warning: string } | undefined {
+  const seconds =
+    typeof claimed === 'number'
+      ? claimed
+      : typeof claimed === 'string' && claimed.trim() !== ''
+        ? Number(claimed)
+        : Number.NaN;
+  if (Number.isNaN(seconds) || (Number.isFinite(seconds) && seconds > 0)) return undefined;
+  const warnings: string[] = [];
+  const bounded = clamp(seconds, ACCESS_TOKEN_LIFETIME_BOUNDS, 'expires_in', warnings);
+  return { seconds: bounded, warning: warnings[0] };
+}
+
 function clamp(
   seconds: number,
   bounds: { minSeconds: number; maxSeconds: number },

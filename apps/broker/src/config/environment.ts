@@ -137,7 +137,10 @@ export class BrokerEnvironment {
   @Min(30)
   BROKER_DEFAULT_EXPIRES_IN = 3600;
 
-  /** How long a refresh lease is held before another replica may take over a crashed holder. */
+  /**
+   * How long a refresh lease is held before another replica may take over a crashed holder. Once a
+   * request is sent, its lease covers the provider timeout and a margin (docs/exactly-once.md).
+   */
   @Transform(toInteger)
   @IsInt()
   @Min(5)
@@ -145,8 +148,10 @@ export class BrokerEnvironment {
   BROKER_REFRESH_LEASE_SECONDS = 30;
 
   /**
-   * Least time between two upstream refreshes of one connection that readers can cause: within it
-   * a still-valid token is answered as it is, whatever `minValidity` asks (0 turns it off).
+   * Least time between two upstream refresh attempts of one connection that readers can cause
+   * (failed attempts count): within it a still-valid token is answered as it is, whatever
+   * `minValidity` asks, and with none left after a failed attempt a read gets 503 with Retry-After
+   * (0 turns it off).
    */
   @Transform(toInteger)
   @IsInt()

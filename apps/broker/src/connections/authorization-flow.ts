@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import {
+  authorizationScopes,
   bindConnectionConfig,
   NeedsReauthorizationError,
   ProviderConfigError,
@@ -16,6 +17,7 @@ import { generateSecret, hashApiKey } from '@broker/crypto';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AuditLog } from '../audit/audit-log';
+import { BrokerMetrics } from '../metrics/broker-metrics';
 import { IntegrationEntity } from '../integrations/integration.entity';
 import { IntegrationsService } from '../integrations/integrations.service';
 import { TokenRefresher } from '../tokens/token-refresher';
@@ -44,6 +46,8 @@ export interface CallbackResult {
   connection: string;
   status: string;
   message: string;
+  /** The grant came without the refresh token the provider issues: what was asked, what to change. */
+  warning?: string;
 }
 
 /**
@@ -65,6 +69,7 @@ export class AuthorizationFlow {
     private readonly env: BrokerEnvironment,
     private readonly audit: AuditLog,
     private readonly cipher: SecretCipher,
+    private readonly metrics: BrokerMetrics,
   ) {}
 
   async start(connection: ConnectionEntity, integration: IntegrationEntity): Promise<StartedAuthorization> {
@@ -125,6 +130,7 @@ export class AuthorizationFlow {
     const codeVerifier = state.codeVerifier
       ? this.cipher.open({ table: 'oauth_states', column: 'code_verifier' }, state.id, state.codeVerifier)
       : undefined;
+    let withoutRefreshToken: string | undefined;
     try {
       const provider = bindOrFail(runtime.provider, connection);
       const tokens = await protocolFor(provider.kind).exchangeCode(
@@ -142,6 +148,15 @@ export class AuthorizationFlow {
         connection,
         fromCallback ? { ...tokens, metadata: { ...tokens.metadata, ...fromCallback } } : tokens,
       );
+      if (provider.expectsRefreshToken && !tokens.refreshToken) {
+        withoutRefreshToken = noRefreshTokenMessage(provider, connection);
+        await this.store.writeWarning(connection.id, 'no_refresh_token', withoutRefreshToken);
+        this.metrics.grantWithoutRefreshToken(provider.kind);
+        this.logger.warn(
+          { connection: connection.key, provider: provider.kind },
+          'the grant came without a refresh token',
+        );
+      }
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       return this.recordExchangeFailure(connection, error);
@@ -151,11 +166,15 @@ export class AuthorizationFlow {
       actor: 'oauth-callback',
       targetType: 'connection',
       targetKey: connection.key,
+      ...(withoutRefreshToken ? { details: { refreshToken: 'none' } } : {}),
     });
     return {
       connection: connection.key,
       status: 'active',
-      message: `connection "${connection.key}" is active`,
+      message: withoutRefreshToken
+        ? `connection "${connection.key}" is active until its access token expires: ${withoutRefreshToken}`
+        : `connection "${connection.key}" is active`,
+      ...(withoutRefreshToken ? { warning: withoutRefreshToken } : {}),
     };
   }
 
@@ -221,6 +240,30 @@ export class AuthorizationFlow {
     }
     throw new BrokerError('provider_unavailable', `connection "${connection.key}": ${message}`);
   }
+}
+
+/**
+ * Why a grant came without a refresh token, as far as the broker can tell: what the authorization
+ * asked, and what the admin can change. No secret: scopes and parameter names only.
+ */
+function noRefreshTokenMessage(provider: ResolvedProvider, connection: ConnectionEntity): string {
+  const scopes = authorizationScopes(provider, connection.requestedScopes ?? undefined);
+  const params = { ...provider.authorizationParams, ...provider.refreshEarning?.authorizationParams };
+  const asked = [
+    `scopes ${scopes.length ? scopes.map((scope) => `"${scope}"`).join(', ') : '(none)'}`,
+    ...Object.entries(params).map(([name, value]) => `${name}=${value}`),
+  ].join('; ');
+  const who = provider.name ?? `the provider`;
+  const earning = provider.refreshEarning;
+  const hint = earning
+    ? `${who} issues one for ${[
+        ...(earning.scopes ?? []).map((scope) => `the scope "${scope}"`),
+        ...Object.entries(earning.authorizationParams ?? {}).map(([name, value]) => `${name}=${value}`),
+      ].join(
+        ' with ',
+      )}, which was asked: check that the app registered with ${who} is allowed it (and that the account consented), then authorize again`
+    : `check the app's settings at ${who} (offline access, refresh token rotation) and the integration's scopes, then authorize again`;
+  return `the grant came without a refresh token (asked: ${asked}); the connection stops when its access token expires. ${hint}`;
 }
 
 /** The provider's endpoints for this connection (its config in the URL placeholders); a 400 when it lacks a value. */

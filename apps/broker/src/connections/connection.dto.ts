@@ -345,4 +345,9 @@ export class CallbackResultView {
   status: string;
   @ApiProperty({ example: 'connection "bloomerang-acme" is active' })
   message: string;
+  /**
+   * Set when the grant came without the refresh token the provider issues: what was asked and what
+   * to change (also the connection's `lastError`). The connection works until its access token expires.
+   */
+  warning?: string;
 }

@@ -115,6 +115,29 @@ export class ConnectionEntity {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
   leaseExpiresAt: Date | null;
 
+  /**
+   * The write-ahead refresh record: set (with the lease's fence, the time, a digest of the refresh
+   * token sent) just before a refresh request leaves, cleared by the write that settles its outcome.
+   * Found set by the next lease holder, it means that outcome is unknown (a crash, a lost answer,
+   * Postgres away at the write); see docs/exactly-once.md.
+   */
+  @Column({ name: 'refresh_in_flight_fence', type: 'uuid', nullable: true })
+  refreshInFlightFence: string | null;
+
+  @Column({ name: 'refresh_in_flight_at', type: 'timestamptz', nullable: true })
+  refreshInFlightAt: Date | null;
+
+  @Column({ name: 'refresh_in_flight_digest', type: 'varchar', length: 64, nullable: true })
+  refreshInFlightDigest: string | null;
+
+  /** The last upstream refresh attempt, whatever came of it: readers' least refresh interval counts these. */
+  @Column({ name: 'last_attempted_at', type: 'timestamptz', nullable: true })
+  lastAttemptedAt: Date | null;
+
+  /** The provider asked for no refresh before this (Retry-After). */
+  @Column({ name: 'refresh_not_before', type: 'timestamptz', nullable: true })
+  refreshNotBefore: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -37,6 +37,10 @@ export class OAuthCallbackController {
     const result = await this.flow.complete(query as CallbackParams);
     if (!(request.headers.accept ?? '').includes('text/html')) return result;
     void reply.type('text/html; charset=utf-8');
+    if (result.warning) {
+      return `<!doctype html><html><head><meta charset="utf-8"><title>Connected without a refresh token</title></head>
+<body style="font-family:sans-serif;margin:3em"><h1>Connected without a refresh token</h1><p>Connection "${escapeHtml(result.connection)}" works only until its access token expires.</p><p>${escapeHtml(result.warning)}.</p></body></html>`;
+    }
     return `<!doctype html><html><head><meta charset="utf-8"><title>Connected</title></head>
 <body style="font-family:sans-serif;margin:3em"><h1>Connected</h1><p>${escapeHtml(result.message)}. You can close this window.</p></body></html>`;
   }

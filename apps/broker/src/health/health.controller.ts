@@ -1,26 +1,16 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, HttpStatus } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
-import {
-  HealthCheck,
-  HealthCheckService,
-  HealthIndicatorService,
-  TypeOrmHealthIndicator,
-} from '@nestjs/terminus';
-import { RefreshQueue } from '../scheduler/refresh-queue';
-import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ApiErrors } from '../common/api-errors';
-import { LivenessView } from './health.dto';
-
-const CHECK_TIMEOUT_MS = 1_500;
+import { BrokerError } from '../common/broker-error';
+import { BrokerMetrics } from '../metrics/broker-metrics';
+import { LivenessView, ReadinessView } from './health.dto';
+import { ReadinessCheck } from './readiness';
 
 @ApiTags('operations')
 @Controller()
 export class HealthController {
   constructor(
-    private readonly health: HealthCheckService,
-    private readonly postgres: TypeOrmHealthIndicator,
-    private readonly indicators: HealthIndicatorService,
-    private readonly refreshQueue: RefreshQueue,
+    private readonly readiness: ReadinessCheck,
     private readonly metrics: BrokerMetrics,
   ) {}
 
@@ -30,22 +20,20 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Postgres and Redis answer: the replica can serve and schedule. */
+  /**
+   * The replica can serve token reads: 503 until it has reached Postgres with its migrations
+   * applied; then 200, naming a dependency that does not answer as `degraded`, while it can serve.
+   */
   @Get('health/ready')
+  @ApiOkResponse({ type: ReadinessView })
   @ApiErrors(503)
-  @HealthCheck()
-  ready() {
-    return this.health.check([
-      () => this.postgres.pingCheck('postgres').withTimeout(CHECK_TIMEOUT_MS),
-      () =>
-        this.indicators
-          .check('redis')
-          // One cheap round trip through the queue's own connection.
-          .attempt(async () => {
-            await this.refreshQueue.queue.getJobSchedulersCount();
-          })
-          .withTimeout(CHECK_TIMEOUT_MS),
-    ]);
+  async ready(): Promise<ReadinessView> {
+    const { httpStatus, body } = await this.readiness.check();
+    if (httpStatus === HttpStatus.OK) return body;
+    const reasons = Object.entries(body.error).map(
+      ([name, result]) => `${name}: ${result.message ?? result.status}`,
+    );
+    throw new BrokerError('service_unavailable', `not ready to serve token reads (${reasons.join('; ')})`);
   }
 
   /** Prometheus metrics. */

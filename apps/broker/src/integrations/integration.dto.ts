@@ -87,6 +87,26 @@ export class MetadataFieldsDto {
   callback?: string[];
 }
 
+/** What earns a refresh token: asked on every authorization, whatever `scopes` name. */
+export class RefreshEarningDto {
+  /**
+   * Scopes that make the provider issue a refresh token.
+   * @example ["offline_access"]
+   */
+  @Optional()
+  @ScopeList()
+  scopes?: string[];
+
+  /**
+   * Authorization URL parameters that make the provider issue a refresh token.
+   * @example { "access_type": "offline", "prompt": "consent" }
+   */
+  @Optional()
+  @IsObject()
+  @IsStringRecord()
+  authorizationParams?: Record<string, string>;
+}
+
 /** oauth2: a value each connection supplies, substituted into `{name}` of the URLs. */
 export class ConfigFieldDto {
   /**
@@ -243,6 +263,18 @@ export class IntegrationSettingsDto {
   @ValidateNested()
   @Type(() => MetadataFieldsDto)
   metadata?: MetadataFieldsDto;
+
+  /**
+   * oauth2: what earns a refresh token (scopes such as `offline_access`, parameters such as
+   * `access_type=offline`), asked on every authorization whatever `scopes` the integration or the
+   * connection names. Setting it also says the provider issues a refresh token: a grant without one
+   * is shown on the connection (`lastError`).
+   */
+  @Optional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RefreshEarningDto)
+  refreshEarning?: RefreshEarningDto;
 
   /** oauth2: values each connection must give (`POST /admin/connections` `config`), used in `{name}` of the URLs. */
   @ApiPropertyOptional({ type: [ConfigFieldDto] })
@@ -467,6 +499,8 @@ export class IntegrationView {
   codeExchangeParams?: Record<string, string>;
   /** The answer fields kept as each connection's `metadata`. */
   metadata?: MetadataFieldsDto;
+  /** What earns a refresh token, asked on every authorization. */
+  refreshEarning?: RefreshEarningDto;
   /** What each connection must give as `config`. */
   @ApiPropertyOptional({ type: [ConfigFieldDto] })
   config?: ConfigFieldDto[];

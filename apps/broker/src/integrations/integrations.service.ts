@@ -53,6 +53,7 @@ const SETTING_FIELDS = [
   'tokenTypeOptional',
   'refreshTokenExpiresInField',
   'allowedScopes',
+  'refreshEarning',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
@@ -227,6 +228,7 @@ export class IntegrationsService {
       tokenTypeOptional: resolved.tokenTypeOptional,
       refreshTokenExpiresInField: resolved.refreshTokenExpiresInField,
       allowedScopes: resolved.allowedScopes,
+      refreshEarning: resolved.refreshEarning,
       refreshAhead: entity.refreshAhead,
       redirectUri: resolved.grantType === 'authorization_code' ? this.env.redirectUri : undefined,
       createdAt: entity.createdAt,

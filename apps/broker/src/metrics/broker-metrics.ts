@@ -175,11 +175,33 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  private readonly unknownRefreshOutcomes = new Counter({
+    name: 'broker_refresh_outcome_unknown_total',
+    help: 'Refreshes whose outcome was unknown (answer lost after the request left) at a provider that revokes on reuse: the connection needs re-authorization',
+    registers: [this.registry],
+  });
+
+  private readonly grantsWithoutRefreshToken = new Counter({
+    name: 'broker_authorizations_without_refresh_token_total',
+    help: 'Authorization-code grants of a provider that issues refresh tokens that came back without one',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  /** `provider` is a catalogue id (a bounded set), never a connection key. */
+  grantWithoutRefreshToken(provider: string): void {
+    this.grantsWithoutRefreshToken.inc({ provider });
+  }
+
   auditRowDropped(count = 1): void {
     this.auditRowsDropped.inc(count);
   }
 
   rotatedRefreshTokenWriteFailed(): void {
     this.unsavedRotatedTokens.inc();
+  }
+
+  refreshOutcomeUnknown(): void {
+    this.unknownRefreshOutcomes.inc();
   }
 }

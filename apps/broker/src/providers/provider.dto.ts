@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { REFRESH_TOKEN_ROTATIONS } from '@broker/providers';
+import { CATALOGUE_RULES, REFRESH_TOKEN_ROTATIONS } from '@broker/providers';
 import { GRANT_TYPES, PKCE_METHODS, TOKEN_AUTH_METHODS } from '../integrations/integration.dto';
 
 export class ProviderConfigFieldView {
@@ -51,6 +51,27 @@ export class ProviderRefreshTokenView {
   idleSeconds?: number;
 }
 
+export class ProviderRefreshEarningView {
+  /** @example ["refresh_token"] */
+  scopes?: string[];
+  /** @example { "access_type": "offline", "prompt": "consent" } */
+  authorizationParams?: Record<string, string>;
+}
+
+export class ProviderRuleSourceView {
+  @ApiProperty({ enum: CATALOGUE_RULES, example: 'rotation' })
+  rule: string;
+  /** @example "https://developer.xero.com/faq/oauth2" */
+  url: string;
+  /**
+   * The sentence of that page the rule comes from.
+   * @example "you can retry refreshing your existing refresh token for a grace period of 30 minutes"
+   */
+  quote?: string;
+  /** When no provider page confirms the rule: what it rests on. */
+  unverified?: string;
+}
+
 /** One catalogue entry: what `POST /admin/integrations` does with `provider: "<id>"`. */
 export class ProviderView {
   /** @example "shopify" */
@@ -68,10 +89,15 @@ export class ProviderView {
    */
   scopes?: string[];
   /**
-   * Scopes asked for when the integration names none.
-   * @example ["offline_access"]
+   * Scopes asked for when neither the integration nor the connection names scopes.
+   * @example ["api"]
    */
   defaultScopes?: string[];
+  /** What earns a refresh token: asked on every authorization, whatever scopes are named. */
+  refreshEarning?: ProviderRefreshEarningView;
+  /** Where each rule of the entry comes from: the provider's page and its sentence, or why it is unverified. */
+  @ApiProperty({ type: () => [ProviderRuleSourceView] })
+  sources: ProviderRuleSourceView[];
   /**
    * The provider documentation the entry follows.
    * @example ["https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens"]

@@ -32,6 +32,8 @@ function providerView(entry: CatalogueEntry): ProviderView {
     config: (entry.config ?? []).map(({ name, pattern, description }) => ({ name, pattern, description })),
     scopes: entry.allowedScopes,
     defaultScopes: entry.defaultScopes,
+    refreshEarning: entry.refreshEarning,
+    sources: entry.sources.map((source) => ({ ...source })),
     docs: [...entry.docs],
     authorizationUrl: entry.authorizationUrl,
     tokenUrl: entry.tokenUrl,

@@ -56,6 +56,12 @@ export class TokenCache {
     return entry.expiresAtMs - now >= minValiditySeconds * 1000 ? entry : undefined;
   }
 
+  /** Whether any token held is still unexpired: what a replica cut off from Postgres can serve. */
+  holdsValidTokens(now = Date.now()): boolean {
+    for (const entry of this.byKey.values()) if (entry.expiresAtMs > now) return true;
+    return false;
+  }
+
   /** Any unexpired token of that connection, whatever its remaining validity. */
   peek(key: string, now = Date.now()): AccessToken | undefined {
     const entry = this.byKey.get(key);

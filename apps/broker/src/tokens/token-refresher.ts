@@ -6,6 +6,7 @@ import {
   ProviderError,
   ProviderMisconfiguredError,
   protocolFor,
+  RotatedAnswerUnusableError,
   TokenSet,
 } from '@broker/providers';
 import { BrokerEnvironment } from '../config/environment';
@@ -24,8 +25,17 @@ import { ConcurrencyLimiter } from './concurrency-limiter';
 import { ConnectionEvents } from './connection-events';
 import { TokenCache } from './token-cache';
 import { RotatedTokenGuard } from './rotated-token-guard';
-import { refreshHeldBack } from './refresh-interval';
-import { AccessToken, FailureWrite, Lease, TokenStore, TokenWrite } from './token-store';
+import { backoffRemainingMs, refreshHeldBack } from './refresh-interval';
+import { failsAsOutcomeUnknown, previousRefreshRule, settlesRecord } from './refresh-record';
+import {
+  AccessToken,
+  FailureWrite,
+  Lease,
+  REFRESH_OUTCOME_UNKNOWN,
+  servedUntilExpiry,
+  TokenStore,
+  TokenWrite,
+} from './token-store';
 import { ATTR, errorType, inSpan, setActiveAttribute } from '../tracing/spans';
 
 export type RefreshReason = 'on_demand' | 'scheduled' | 'admin' | 'initial';
@@ -64,6 +74,16 @@ function cacheUseFor(reason: RefreshReason): CacheUse {
 
 const WAIT_SLICE_MS = 500;
 const PENDING_WRITE_RETRY_MS = 500;
+/** Seconds a lease outlives the provider call it covers, from the moment the request is sent. */
+const LEASE_MARGIN_SECONDS = 5;
+
+/** The lease was taken over while the refresh waited for its slot: nothing was sent. */
+const LEASE_LOST = Symbol('lease lost');
+
+class LeaseLostError extends Error {}
+
+/** A write Postgres could not take, kept in memory and retried. */
+type PendingWrite = { lease: Lease; write: TokenWrite } | { lease: Lease; failure: FailureWrite };
 
 /**
  * The one way a token is refreshed, for the token API, the scheduler and the admin API alike.
@@ -82,7 +102,7 @@ export class TokenRefresher implements OnApplicationShutdown {
   private readonly inFlightByKey = new Map<string, Promise<AccessToken>>();
   private readonly upstreamLimiter: ConcurrencyLimiter;
   /** Provider answers whose database write failed; retried until Postgres takes them. */
-  private readonly pendingWrites = new Map<string, { lease: Lease; write: TokenWrite }>();
+  private readonly pendingWrites = new Map<string, PendingWrite>();
   private pendingTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -139,22 +159,42 @@ export class TokenRefresher implements OnApplicationShutdown {
         setActiveAttribute(ATTR.refreshResult, 'already_fresh');
         return this.remember(firstToken, cacheUseFor(request.reason));
       }
+      this.throwIfBackingOff(first, firstToken, request);
     }
 
-    const deadline = Date.now() + (this.env.BROKER_REFRESH_LEASE_SECONDS + 5) * 1000;
+    let deadline = Date.now() + (this.env.BROKER_REFRESH_LEASE_SECONDS + 5) * 1000;
+    let mayAcquire = true;
     for (;;) {
-      const acquired = await inSpan('token.refresh.lease', {}, async (span) => {
-        const lease = await this.store.tryAcquireLease(connectionId, this.env.BROKER_REFRESH_LEASE_SECONDS);
-        span.setAttribute(ATTR.leaseAcquired, lease !== null);
-        return lease;
-      });
-      if (acquired) return this.refreshHolding(acquired.lease, acquired.row, startVersion, request);
+      const acquired = mayAcquire
+        ? await inSpan('token.refresh.lease', {}, async (span) => {
+            const lease = await this.store.tryAcquireLease(
+              connectionId,
+              this.env.BROKER_REFRESH_LEASE_SECONDS,
+            );
+            span.setAttribute(ATTR.leaseAcquired, lease !== null);
+            return lease;
+          })
+        : null;
+      mayAcquire = true;
+      if (acquired) {
+        const refreshed = await this.refreshHolding(acquired.lease, acquired.row, startVersion, request);
+        if (refreshed !== LEASE_LOST) return refreshed;
+        // Another replica took the lease while this refresh waited for its slot: its write is the
+        // answer. Wait for it as any other waiter, from now.
+        setActiveAttribute(ATTR.refreshResult, 'lease_lost_before_send');
+        deadline = Date.now() + (this.env.BROKER_REFRESH_LEASE_SECONDS + 5) * 1000;
+        mayAcquire = false;
+      }
 
       // Another replica holds the lease: wait for its write, then take what it stored.
       await this.events.waitForChange(connectionId, WAIT_SLICE_MS);
       const row = await this.requireRow(connectionId);
       const token = this.store.accessTokenOf(row);
-      if (token && (row.tokenVersion > startVersion || (!request.force && this.satisfies(token, request)))) {
+      if (
+        token &&
+        (row.tokenVersion > startVersion ||
+          (!request.force && (this.satisfies(token, request) || servedUntilExpiry(row))))
+      ) {
         setActiveAttribute(ATTR.refreshResult, 'written_by_another_holder');
         return this.remember(token, cacheUseFor(request.reason));
       }
@@ -176,7 +216,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     row: ConnectionEntity,
     startVersion: number,
     request: RefreshRequest,
-  ): Promise<AccessToken> {
+  ): Promise<AccessToken | typeof LEASE_LOST> {
     let runtime: IntegrationRuntime;
     let current: AccessToken | null;
     let refreshToken: string | null;
@@ -206,9 +246,20 @@ export class TokenRefresher implements OnApplicationShutdown {
         setActiveAttribute(ATTR.refreshResult, 'too_early');
         return this.remember(current, cacheUseFor(request.reason));
       }
+      this.throwIfBackingOff(row, current, request);
     } catch (error) {
       await this.store.releaseLease(lease).catch(() => undefined);
       throw error;
+    }
+
+    // A refresh before this one left and its outcome was never settled (a crash, a lost answer,
+    // Postgres away at the write): the provider's rotation rule says whether it may be sent again.
+    if (
+      previousRefreshRule(runtime.provider, row, refreshToken, this.leaseSecondsForCall()) ===
+      'outcome_unknown'
+    ) {
+      setActiveAttribute(ATTR.refreshResult, 'outcome_unknown');
+      throw await this.recordOutcomeUnknown(lease, row, runtime, current, 'an earlier refresh');
     }
 
     const started = process.hrtime.bigint();
@@ -226,9 +277,14 @@ export class TokenRefresher implements OnApplicationShutdown {
         },
         async (span) => {
           try {
-            const granted = await this.upstreamLimiter.run(runtime.entity.id, () =>
-              this.callProvider(runtime, row, refreshToken),
-            );
+            const granted = await this.upstreamLimiter.run(runtime.entity.id, async () => {
+              // The slot is granted: check the fence and extend the lease over the whole call,
+              // with the write-ahead record in the same statement. A wait for the slot never
+              // eats into the time another replica relies on.
+              if (!(await this.store.beginRefresh(lease, this.leaseSecondsForCall(), refreshToken)))
+                throw new LeaseLostError();
+              return this.callProvider(runtime, row, refreshToken);
+            });
             span.setAttribute(ATTR.providerOutcome, 'success');
             return granted;
           } catch (error) {
@@ -239,6 +295,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       );
       this.metrics.observeRefresh(runtime.entity.key, request.reason, 'success', started);
     } catch (error) {
+      if (error instanceof LeaseLostError) return LEASE_LOST;
       if (!(error instanceof ProviderError)) {
         await this.store.releaseLease(lease).catch(() => undefined);
         throw error;
@@ -441,7 +498,21 @@ export class TokenRefresher implements OnApplicationShutdown {
   }
 
   private async flushPendingWrites(): Promise<void> {
-    for (const [connectionId, { lease, write }] of this.pendingWrites) {
+    for (const [connectionId, pending] of this.pendingWrites) {
+      if ('failure' in pending) {
+        try {
+          const written = await this.store.writeFailure(connectionId, pending.lease, pending.failure);
+          this.pendingWrites.delete(connectionId);
+          this.logger.log(
+            { connectionId, written: written !== null },
+            'kept refresh failure written after Postgres came back',
+          );
+        } catch {
+          // Still down: try again on the next round.
+        }
+        continue;
+      }
+      const { lease, write } = pending;
       try {
         const stored = await this.store.writeTokens(connectionId, lease, write);
         this.pendingWrites.delete(connectionId);
@@ -469,6 +540,11 @@ export class TokenRefresher implements OnApplicationShutdown {
   ): Promise<RefreshFailedError> {
     const usable = current && current.expiresAtMs > Date.now() ? current : null;
     const codeFlow = runtime.provider.grantType === 'authorization_code';
+    if (
+      failsAsOutcomeUnknown(runtime.provider, error.outcome) &&
+      !(error instanceof RotatedAnswerUnusableError)
+    )
+      return this.recordOutcomeUnknown(lease, row, runtime, current, `this refresh (${error.message})`);
     let failure: FailureWrite;
     let brokerError: BrokerError;
     if (error instanceof NeedsReauthorizationError && codeFlow) {
@@ -501,6 +577,24 @@ export class TokenRefresher implements OnApplicationShutdown {
         `the provider did not refresh connection "${row.key}": ${failure.message}`,
         retryAfter,
       );
+      failure.settled = settlesRecord(runtime.provider, error.outcome);
+      if (error.retryAfterMs) failure.notBefore = new Date(Date.now() + error.retryAfterMs);
+      if (error instanceof RotatedAnswerUnusableError) {
+        // The provider rotated: its new refresh token is the only live one. It is stored with the
+        // failure, so the next refresh presents it and never the spent one.
+        failure.settled = true;
+        failure.rotatedRefreshToken = {
+          refreshToken: error.rotatedRefreshToken,
+          expiresAt: planRefreshTokenExpiry(
+            runtime.provider.refreshTokenLifetimeSeconds,
+            runtime.provider.refreshTokenIdleSeconds,
+            { refreshToken: error.rotatedRefreshToken, refreshTokenExpiresIn: error.refreshTokenExpiresIn },
+            error.rotatedRefreshToken,
+            row.refreshTokenExpiresAt,
+            Date.now(),
+          ),
+        };
+      }
     }
     this.logger.warn(
       { connection: row.key, integration: runtime.entity.key, code: failure.code },
@@ -517,10 +611,70 @@ export class TokenRefresher implements OnApplicationShutdown {
       });
     } catch (writeError) {
       this.logger.error({ err: writeError, connection: row.key }, 'refresh failure could not be recorded');
-      await this.store.releaseLease(lease).catch(() => undefined);
+      // Kept and retried as a token write is; the lease stays, so the retried write still lands
+      // and settles the write-ahead record (else the next holder would take a known outcome for
+      // an unknown one). A rotated refresh token is marked as any unsaved rotated token is.
+      this.pendingWrites.set(row.id, { lease, failure });
+      this.schedulePendingWrites();
+      if (failure.rotatedRefreshToken) await this.rotatedTokens.writeFailed(row, lease, writeError);
     }
     if (failure.clearTokens) this.cache.evictById(row.id);
     return new RefreshFailedError(brokerError, failure.clearTokens ? null : usable, error);
+  }
+
+  /**
+   * A refresh token that a reuse would revoke may have been consumed by a request whose answer was
+   * lost: it is not sent again. The connection needs re-authorization (reason
+   * `refresh_outcome_unknown`), its access token is served until it expires, and it is counted for
+   * the alert TokenBrokerRefreshOutcomeUnknown.
+   */
+  private async recordOutcomeUnknown(
+    lease: Lease,
+    row: ConnectionEntity,
+    runtime: IntegrationRuntime,
+    current: AccessToken | null,
+    which: string,
+  ): Promise<RefreshFailedError> {
+    this.metrics.refreshOutcomeUnknown();
+    const usable = current && current.expiresAtMs > Date.now() ? current : null;
+    const failure: FailureWrite = {
+      status: 'needs_reauthorization',
+      code: REFRESH_OUTCOME_UNKNOWN,
+      message:
+        `${REFRESH_OUTCOME_UNKNOWN}: the outcome of ${which} is unknown (the request left and no answer came back), ` +
+        `and ${runtime.entity.key}'s provider revokes a refresh token used twice: authorize the connection again ` +
+        '(or import its tokens); its access token is served until it expires',
+      clearTokens: false,
+      settled: true,
+    };
+    this.logger.error(
+      { connection: row.key, integration: runtime.entity.key, code: failure.code },
+      failure.message,
+    );
+    try {
+      await this.store.writeFailure(row.id, lease, failure);
+      this.tokenEvents.statusChanged({
+        connection: row.key,
+        integration: runtime.entity.key,
+        from: row.status,
+        to: failure.status,
+        lastError: failure.message,
+      });
+    } catch (writeError) {
+      // The record stays on the row: the next holder comes to the same conclusion.
+      this.logger.error(
+        { err: writeError, connection: row.key },
+        'unknown refresh outcome could not be recorded',
+      );
+    }
+    if (usable) this.remember({ ...usable, status: 'needs_reauthorization' }, 'replace');
+    return new RefreshFailedError(
+      new BrokerError(
+        'needs_reauthorization',
+        `connection "${row.key}" needs re-authorization: ${failure.message}`,
+      ),
+      usable,
+    );
   }
 
   private throwIfUnusable(row: ConnectionEntity): void {
@@ -538,9 +692,51 @@ export class TokenRefresher implements OnApplicationShutdown {
   /** The token has the asked validity, or an on-demand refresh is held back (see refresh-interval.ts). */
   private answersAsItIs(row: ConnectionEntity, token: AccessToken, request: RefreshRequest): boolean {
     if (this.satisfies(token, request)) return true;
+    // Its refresh's outcome was unknown: the token it holds is served as it is until it expires.
+    if (servedUntilExpiry(row) && token.expiresAtMs > Date.now()) return true;
     return (
       request.reason === 'on_demand' &&
-      refreshHeldBack(row.lastRefreshedAt, token, this.env.BROKER_MIN_REFRESH_INTERVAL_SECONDS)
+      (refreshHeldBack(
+        row.lastRefreshedAt,
+        token,
+        this.env.BROKER_MIN_REFRESH_INTERVAL_SECONDS,
+        Date.now(),
+        row.lastAttemptedAt,
+      ) ||
+        (token.expiresAtMs > Date.now() && backoffRemainingMs(row, 0) > 0))
+    );
+  }
+
+  /**
+   * A reader's refresh during a backoff (the provider's Retry-After, or a failed attempt within the
+   * least refresh interval) is not sent: the current valid token is the answer (as the failure's
+   * fallback), or 503 provider_unavailable with Retry-After.
+   */
+  private throwIfBackingOff(
+    row: ConnectionEntity,
+    current: AccessToken | null,
+    request: RefreshRequest,
+  ): void {
+    if (request.reason !== 'on_demand') return;
+    const waitMs = backoffRemainingMs(row, this.env.BROKER_MIN_REFRESH_INTERVAL_SECONDS);
+    if (waitMs <= 0) return;
+    setActiveAttribute(ATTR.refreshResult, 'backing_off');
+    const usable = current && current.expiresAtMs > Date.now() ? current : null;
+    throw new RefreshFailedError(
+      new BrokerError(
+        'provider_unavailable',
+        `the provider's refresh of connection "${row.key}" is backing off${row.lastError ? `: ${row.lastError}` : ''}`,
+        { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
+      ),
+      usable,
+    );
+  }
+
+  /** The lease a request is sent under: the provider's whole timeout, and a margin. */
+  private leaseSecondsForCall(): number {
+    return Math.max(
+      this.env.BROKER_REFRESH_LEASE_SECONDS,
+      Math.ceil(this.env.BROKER_PROVIDER_TIMEOUT_MS / 1000) + LEASE_MARGIN_SECONDS,
     );
   }
 

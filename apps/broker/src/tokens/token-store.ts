@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { TokenSet } from '@broker/providers';
 import { SecretCipher } from '../security/secret-cipher';
@@ -51,6 +51,16 @@ export interface FailureWrite {
   code: string;
   message: string;
   clearTokens: boolean;
+  /**
+   * The outcome of the refresh is known (an answer came, or the request provably never left): the
+   * write-ahead record is cleared. Left false, the next holder finds it and acts by the provider's
+   * rotation rule. Default true.
+   */
+  settled?: boolean;
+  /** A refresh token the provider rotated in an otherwise unusable answer: stored with the failure. */
+  rotatedRefreshToken?: { refreshToken: string; expiresAt: Date | null };
+  /** No refresh before this (the provider's Retry-After). */
+  notBefore?: Date | null;
 }
 
 /** A connection brought in with tokens issued elsewhere (an import), before it is stored. */
@@ -77,7 +87,18 @@ const COLUMNS = `id, key, integration_id AS "integrationId", status, requested_s
   expires_at AS "expiresAt", refresh_token_expires_at AS "refreshTokenExpiresAt", token_version AS "tokenVersion",
   last_refreshed_at AS "lastRefreshedAt", next_refresh_at AS "nextRefreshAt", last_error AS "lastError",
   last_error_code AS "lastErrorCode", consecutive_failures AS "consecutiveFailures", lease_token AS "leaseToken",
-  lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+  lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", created_at AS "createdAt", updated_at AS "updatedAt",
+  refresh_in_flight_fence AS "refreshInFlightFence", refresh_in_flight_at AS "refreshInFlightAt",
+  refresh_in_flight_digest AS "refreshInFlightDigest", last_attempted_at AS "lastAttemptedAt",
+  refresh_not_before AS "refreshNotBefore"`;
+
+/** The SET clause that clears the write-ahead refresh record. */
+const SETTLED = `refresh_in_flight_fence = NULL, refresh_in_flight_at = NULL, refresh_in_flight_digest = NULL`;
+
+/** A digest of a refresh token, for the write-ahead record: says which token was sent, never what it is. */
+export function refreshTokenDigest(refreshToken: string): string {
+  return createHash('sha256').update(refreshToken).digest('hex');
+}
 
 /**
  * Every read and write of a connection's tokens. Postgres is the truth: a refresh holds a lease
@@ -130,6 +151,29 @@ export class TokenStore {
     return row ? { lease: { connectionId, leaseToken }, row } : null;
   }
 
+  /**
+   * Called when the request is about to leave (its concurrency slot granted): checks the fence
+   * (the lease is still this holder's, whether or not its time ran out: nobody took it), extends
+   * it to cover the provider call, and writes the write-ahead record (fence, time, digest of the
+   * refresh token sent) and the attempt's time, in one statement. False: the lease was taken over
+   * or released meanwhile, and nothing may be sent.
+   */
+  async beginRefresh(lease: Lease, leaseSeconds: number, refreshToken: string | null): Promise<boolean> {
+    const [, count]: [unknown, number] = await this.db.query(
+      `UPDATE connections
+          SET lease_expires_at = now() + make_interval(secs => $3), last_attempted_at = now(),
+              refresh_in_flight_fence = $2::uuid, refresh_in_flight_at = now(), refresh_in_flight_digest = $4
+        WHERE id = $1 AND lease_token = $2::uuid`,
+      [
+        lease.connectionId,
+        lease.leaseToken,
+        leaseSeconds,
+        refreshToken ? refreshTokenDigest(refreshToken) : null,
+      ],
+    );
+    return count === 1;
+  }
+
   async releaseLease(lease: Lease): Promise<void> {
     await this.db.query(
       `UPDATE connections SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
@@ -150,10 +194,14 @@ export class TokenStore {
     };
   }
 
-  /** The row's access token if it has one and the connection may serve it. */
+  /**
+   * The row's access token if it has one and the connection may serve it: active or failing, or
+   * needing re-authorization only because a refresh's outcome was unknown (its token is served
+   * until it expires).
+   */
   accessTokenOf(row: ConnectionEntity): AccessToken | null {
     if (!row.accessToken || !row.expiresAt) return null;
-    if (row.status !== 'active' && row.status !== 'error') return null;
+    if (row.status !== 'active' && row.status !== 'error' && !servedUntilExpiry(row)) return null;
     return {
       connectionId: row.id,
       connectionKey: row.key,
@@ -224,7 +272,7 @@ export class TokenStore {
                                                 WHEN $3::text IS NULL THEN NULL ELSE refresh_token_expires_at END,
                 status = 'active', last_error = NULL, last_error_code = NULL, consecutive_failures = 0,
                 last_refreshed_at = now(), updated_at = now(), token_version = token_version + 1,
-                lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, refresh_not_before = NULL, ${SETTLED},
                 metadata = CASE WHEN $10::jsonb IS NULL THEN metadata
                                 ELSE COALESCE(metadata, '{}'::jsonb) || $10::jsonb END
           WHERE id = $1 AND ($9::uuid IS NULL OR lease_token = $9::uuid)
@@ -248,6 +296,17 @@ export class TokenStore {
   }
 
   /** Records a failed refresh and releases the lease; a status change is announced to the caches. */
+  /**
+   * Says a problem on a connection that keeps working for now (its status and tokens unchanged):
+   * the admin view shows it in `lastError` until the next token write or failure replaces it.
+   */
+  async writeWarning(connectionId: string, code: string, message: string): Promise<void> {
+    await this.db.query(
+      `UPDATE connections SET last_error = $2, last_error_code = $3, updated_at = now() WHERE id = $1`,
+      [connectionId, message, code],
+    );
+  }
+
   async writeFailure(
     connectionId: string,
     lease: Lease | null,
@@ -258,9 +317,15 @@ export class TokenStore {
          UPDATE connections
             SET status = $2::varchar, last_error = $3, last_error_code = $4, consecutive_failures = consecutive_failures + 1,
                 access_token = CASE WHEN $5 THEN NULL ELSE access_token END,
-                refresh_token = CASE WHEN $5 THEN NULL ELSE refresh_token END,
+                refresh_token = CASE WHEN $5 THEN NULL WHEN $8::text IS NOT NULL THEN $8::text ELSE refresh_token END,
+                refresh_token_expires_at = CASE WHEN $8::text IS NOT NULL THEN $9::timestamptz
+                                                ELSE refresh_token_expires_at END,
                 next_refresh_at = CASE WHEN $5 THEN NULL ELSE next_refresh_at END,
                 token_version = token_version + CASE WHEN $5 OR status <> $2::varchar THEN 1 ELSE 0 END,
+                refresh_not_before = $10::timestamptz,
+                refresh_in_flight_fence = CASE WHEN $7 THEN NULL ELSE refresh_in_flight_fence END,
+                refresh_in_flight_at = CASE WHEN $7 THEN NULL ELSE refresh_in_flight_at END,
+                refresh_in_flight_digest = CASE WHEN $7 THEN NULL ELSE refresh_in_flight_digest END,
                 updated_at = now(), lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
           WHERE id = $1 AND ($6::uuid IS NULL OR lease_token = $6::uuid)
           RETURNING ${COLUMNS})
@@ -272,6 +337,16 @@ export class TokenStore {
         failure.code,
         failure.clearTokens,
         lease?.leaseToken ?? null,
+        failure.settled ?? true,
+        failure.rotatedRefreshToken
+          ? this.cipher.seal(
+              { table: 'connections', column: 'refresh_token' },
+              connectionId,
+              failure.rotatedRefreshToken.refreshToken,
+            )
+          : null,
+        failure.rotatedRefreshToken?.expiresAt ?? null,
+        failure.notBefore ?? null,
       ],
     );
     return rows[0] ?? null;
@@ -339,6 +414,14 @@ export class TokenStore {
   private async notify(manager: { query: DataSource['query'] }, change: ConnectionChange): Promise<void> {
     await manager.query('SELECT pg_notify($1, $2)', [CONNECTION_CHANNEL, JSON.stringify(change)]);
   }
+}
+
+/** `last_error_code` of a connection whose refresh had an unknown outcome at a provider that revokes on reuse. */
+export const REFRESH_OUTCOME_UNKNOWN = 'refresh_outcome_unknown';
+
+/** A connection that needs re-authorization but whose access token is still served while valid. */
+export function servedUntilExpiry(row: Pick<ConnectionEntity, 'status' | 'lastErrorCode'>): boolean {
+  return row.status === 'needs_reauthorization' && row.lastErrorCode === REFRESH_OUTCOME_UNKNOWN;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
 import { PROVIDER_PROFILES } from './catalogue';
 import { profileClient } from './engine';
@@ -39,7 +40,7 @@ const HAPPY: Record<
   box: {},
   docusign: { scope: 'signature extended' },
   shopify: { host: 'acme', scope: 'read_orders,write_products', exchange: { expiring: '1' } },
-  zendesk: { host: 'acme', scope: 'read write' },
+  zendesk: { host: 'acme', scope: 'read write', exchange: { expires_in: '1800' } },
   pipedrive: {},
   zoho: {
     host: 'eu',
@@ -50,6 +51,16 @@ const HAPPY: Record<
   canva: { scope: 'design:meta:read' },
   airtable: { scope: 'data.records:read' },
   'exact-online': {},
+  gusto: {},
+  netsuite: { host: '1234567-sb1', scope: 'rest_webservices restlets' },
+  calendly: {},
+  sage: { scope: 'full_access' },
+  freshbooks: {},
+  'constant-contact': { scope: 'contact_data offline_access' },
+  keap: { scope: 'full' },
+  myob: { scope: 'sme-company-file' },
+  outreach: { scope: 'prospects.read' },
+  asana: { scope: 'tasks:read' },
 };
 
 const base = (profile: ProviderProfile, host?: string) =>
@@ -58,7 +69,7 @@ const base = (profile: ProviderProfile, host?: string) =>
 interface FlowOptions {
   host?: string;
   authorize?: Record<string, string | undefined>;
-  exchange?: Record<string, string>;
+  exchange?: Record<string, string | undefined>;
   account?: string;
 }
 
@@ -114,13 +125,17 @@ async function connect(profile: ProviderProfile, options: FlowOptions = {}) {
       code: code!,
       redirect_uri: REDIRECT_URI,
       ...(profile.pkce === 'required' ? { code_verifier: VERIFIER } : {}),
-      ...HAPPY[profile.id].exchange,
-      ...options.exchange,
+      ...withoutUndefined({ ...HAPPY[profile.id].exchange, ...options.exchange }),
     },
     { host: options.host },
   );
   return { callback, response, body: response.json<Record<string, any>>() };
 }
+
+const withoutUndefined = (values: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 
 const refresh = (profile: ProviderProfile, refreshToken: string, host?: string) =>
   token(profile, { grant_type: 'refresh_token', refresh_token: refreshToken }, { host });
@@ -231,17 +246,27 @@ describe('PKCE', () => {
       });
       expect(plain.get('error')).toBe('invalid_request');
 
-      const code = (await authorize(profile)).get('code')!;
-      const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI };
-      expect((await token(profile, form)).json()).toMatchObject({ error: 'invalid_grant' });
+      const newCode = async () => ({
+        grant_type: 'authorization_code',
+        code: (await authorize(profile)).get('code')!,
+        redirect_uri: REDIRECT_URI,
+      });
+      expect((await token(profile, await newCode())).json()).toMatchObject({
+        error: 'invalid_grant',
+        error_description: expect.stringContaining('code_verifier is required'),
+      });
+      const form = await newCode();
       const wrong = await token(profile, { ...form, code_verifier: `${VERIFIER}x` });
       expect(wrong.status).toBe(400);
       expect(wrong.json()).toMatchObject({
         error: 'invalid_grant',
         error_description: expect.stringContaining('code_verifier'),
       });
-      // A failed check leaves the code usable with the right verifier.
-      expect((await token(profile, { ...form, code_verifier: VERIFIER })).status).toBe(200);
+      // A failed check burns the code: the right verifier comes too late.
+      expect((await token(profile, { ...form, code_verifier: VERIFIER })).json()).toMatchObject({
+        error: 'invalid_grant',
+      });
+      expect((await token(profile, { ...(await newCode()), code_verifier: VERIFIER })).status).toBe(200);
     },
   );
 
@@ -255,7 +280,22 @@ describe('PKCE', () => {
     expect((await token(profile, { ...form, code_verifier: 'b'.repeat(43) })).json()).toMatchObject({
       error: 'invalid_grant',
     });
-    expect((await token(profile, { ...form, code_verifier: VERIFIER })).status).toBe(200);
+    expect((await token(profile, { ...form, code_verifier: VERIFIER })).json()).toMatchObject({
+      error: 'invalid_grant',
+    });
+  });
+
+  it('a reused authorization code is refused and revokes the tokens it issued (RFC 6749 4.1.2)', async () => {
+    server = await startTestSandbox();
+    const profile = profileOf('xero');
+    const code = (await authorize(profile)).get('code')!;
+    const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI };
+    const issued = (await token(profile, form)).json<{ access_token: string; refresh_token: string }>();
+    expect((await resource(profile, issued.access_token)).status).toBe(200);
+    expect((await token(profile, form)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await resource(profile, issued.access_token)).status).toBe(401);
+    expect((await refresh(profile, issued.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    expect(stats('xero')).toMatchObject({ codeReuses: 1, lineageRevocations: 1 });
   });
 });
 
@@ -279,6 +319,17 @@ describe('refresh-token rotation', () => {
     expect((await refresh(profile, second)).status).toBe(200); // Xero revokes nothing else
   });
 
+  it('atlassian: the replaced access token ends once the reuse interval (shortened) is over', async () => {
+    server = await startTestSandbox({ profiles: { atlassian: { graceSeconds: 0.3 } } });
+    const profile = profileOf('atlassian');
+    const { body } = await connect(profile);
+    const next = (await refresh(profile, body.refresh_token)).json<{ access_token: string }>();
+    expect((await resource(profile, body.access_token)).status).toBe(200); // within the interval
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await resource(profile, body.access_token)).status).toBe(401);
+    expect((await resource(profile, next.access_token)).status).toBe(200);
+  });
+
   it('atlassian: a reuse after the 10-minute leeway (shortened) invalidates every refresh token', async () => {
     server = await startTestSandbox();
     server.sandbox.configure({ profiles: { atlassian: { graceSeconds: 0.2 } } });
@@ -291,7 +342,7 @@ describe('refresh-token rotation', () => {
     expect(stats('atlassian').lineageRevocations).toBe(1);
   });
 
-  it.each(['box', 'x', 'airtable', 'zoom', 'github-app', 'slack'])(
+  it.each(['x', 'airtable', 'zoom', 'github-app', 'slack', 'pipedrive'])(
     '%s: single-use, a reuse is refused',
     async (id) => {
       server = await startTestSandbox();
@@ -331,9 +382,9 @@ describe('refresh-token rotation', () => {
     expect(stats('microsoft')).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 0 });
   });
 
-  it('shopify: the old refresh token lives until its replacement is used', async () => {
+  it.each(['shopify', 'box'])('%s: the old refresh token lives until its replacement is used', async (id) => {
     server = await startTestSandbox();
-    const profile = profileOf('shopify');
+    const profile = profileOf(id);
     const first = (await connect(profile)).body.refresh_token;
     const second = (await refresh(profile, first)).json<{ refresh_token: string }>().refresh_token;
     const third = (await refresh(profile, first)).json<{ refresh_token: string }>().refresh_token;
@@ -421,11 +472,54 @@ describe('conditions for a refresh token', () => {
     ['x', { authorize: { scope: 'tweet.read users.read' } }],
     ['xero', { authorize: { scope: 'accounting.transactions' } }],
     ['shopify', { exchange: { expiring: '0' } }],
+    ['salesforce', { authorize: { scope: 'api' } }],
+    ['zendesk', { exchange: { expires_in: undefined } }],
   ] as const)('%s gives no refresh token without its parameter', async (id, options) => {
     server = await startTestSandbox();
     const { response, body } = await connect(profileOf(id), options);
     expect(response.status).toBe(200);
     expect(body).not.toHaveProperty('refresh_token');
+  });
+
+  it('salesforce: offline_access earns the refresh token as refresh_token does', async () => {
+    server = await startTestSandbox();
+    const { body } = await connect(profileOf('salesforce'), { authorize: { scope: 'api offline_access' } });
+    expect(body.refresh_token).toEqual(expect.any(String));
+  });
+
+  it('google: an app in testing status gets refresh tokens that die 7 days after the grant', async () => {
+    server = await startTestSandbox({ profiles: { google: { testingApp: 1 } } });
+    const profile = profileOf('google');
+    const { body } = await connect(profile);
+    const now = Date.now();
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(now + 7 * 86_400_000 + 1000);
+    try {
+      expect((await refresh(profile, body.refresh_token)).json()).toMatchObject({ error: 'invalid_grant' });
+    } finally {
+      spy.mockRestore();
+    }
+    server.sandbox.configure({ profiles: { google: { testingApp: 0 } } });
+    const production = (await connect(profile, { account: 'bob' })).body.refresh_token;
+    const later = jest.spyOn(Date, 'now').mockReturnValue(now + 7 * 86_400_000 + 1000);
+    try {
+      expect((await refresh(profile, production)).status).toBe(200);
+    } finally {
+      later.mockRestore();
+    }
+  });
+
+  it('zoho: the 21st refresh token of an account removes the first', async () => {
+    server = await startTestSandbox();
+    const profile = profileOf('zoho');
+    const tokens: string[] = [];
+    for (let n = 0; n < 21; n++) tokens.push((await connect(profile, { account: 'ann' })).body.refresh_token);
+    expect((await refresh(profile, tokens[0])).json()).toMatchObject({ error: 'invalid_code' });
+    expect((await refresh(profile, tokens[1])).status).toBe(200);
+    expect((await refresh(profile, tokens[20])).status).toBe(200);
+    // Another account's tokens are counted apart.
+    expect((await connect(profile, { account: 'bob' })).body.refresh_token).toEqual(expect.any(String));
+    expect((await refresh(profile, tokens[1])).status).toBe(200);
+    expect(stats('zoho').refreshTokensCapped).toBe(1);
   });
 
   it('atlassian refuses an authorization request without audience=api.atlassian.com', async () => {
@@ -633,5 +727,107 @@ describe('test settings', () => {
     server.sandbox.configure({ fault: 'unavailable', faultProvider: 'box', faultCount: 1 });
     expect((await refresh(profileOf('box'), 'x')).status).toBe(503);
     expect((await refresh(profileOf('box'), 'x')).status).toBe(400);
+  });
+});
+
+describe('the second catalogue wave, as its pages say', () => {
+  it.each(['gusto', 'calendly', 'sage', 'freshbooks', 'constant-contact', 'keap', 'myob', 'outreach'])(
+    '%s: a new refresh token on each refresh, a used one refused',
+    async (id) => {
+      server = await startTestSandbox();
+      const profile = profileOf(id);
+      const first = (await connect(profile)).body.refresh_token;
+      const second = (await refresh(profile, first)).json<{ refresh_token: string }>().refresh_token;
+      expect(second).not.toBe(first);
+      expect((await refresh(profile, first)).json()).toMatchObject({ error: 'invalid_grant' });
+      expect(stats(id)).toMatchObject({ refreshTokenReuses: 1, refreshTokenReusesRefused: 1 });
+      expect((await refresh(profile, second)).status).toBe(200);
+    },
+  );
+
+  it.each(['netsuite', 'asana'])(
+    '%s: the refresh answer has no refresh token; the same one works again',
+    async (id) => {
+      server = await startTestSandbox();
+      const profile = profileOf(id);
+      const first = (await connect(profile)).body.refresh_token;
+      const refreshed = await refresh(profile, first);
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.json()).not.toHaveProperty('refresh_token');
+      expect((await refresh(profile, first)).status).toBe(200);
+    },
+  );
+
+  it('constant-contact gives no refresh token without offline_access', async () => {
+    server = await startTestSandbox();
+    const { response, body } = await connect(profileOf('constant-contact'), {
+      authorize: { scope: 'contact_data' },
+    });
+    expect(response.status).toBe(200);
+    expect(body).not.toHaveProperty('refresh_token');
+  });
+
+  it.each([
+    ['netsuite', 'post'],
+    ['calendly', 'post'],
+    ['constant-contact', 'post'],
+    ['gusto', 'basic'],
+    ['sage', 'basic'],
+    ['asana', 'basic'],
+  ] as const)('%s refuses client credentials sent by %s', async (id, method) => {
+    server = await startTestSandbox();
+    const profile = profileOf(id);
+    const callback = await authorize(profile);
+    const refused = await token(
+      profile,
+      { grant_type: 'authorization_code', code: callback.get('code')!, redirect_uri: REDIRECT_URI },
+      { method },
+    );
+    expect(refused.json()).toMatchObject({ error: 'invalid_client' });
+  });
+
+  it.each(['basic', 'post'] as const)(
+    'keap accepts %s (body on the exchange, Basic on the refresh)',
+    async (method) => {
+      server = await startTestSandbox();
+      const profile = profileOf('keap');
+      const callback = await authorize(profile);
+      const response = await token(
+        profile,
+        { grant_type: 'authorization_code', code: callback.get('code')!, redirect_uri: REDIRECT_URI },
+        { method },
+      );
+      expect(response.status).toBe(200);
+    },
+  );
+
+  it.each([
+    ['sage', { scope: 'admin' }],
+    ['keap', { scope: 'contacts' }],
+    ['netsuite', { scope: 'rest_webservices suitetalk' }],
+    ['netsuite', { scope: undefined }],
+    ['asana', { scope: undefined }],
+  ] as const)('%s refuses the authorization with %j', async (id, authorize_) => {
+    server = await startTestSandbox();
+    const callback = await authorize(profileOf(id), { authorize: authorize_ });
+    expect(callback.get('error')).toBe('invalid_scope');
+    expect(callback.get('code')).toBeNull();
+  });
+
+  it('netsuite, sage and myob name the account on the callback; calendly, sage and asana in the answer', async () => {
+    server = await startTestSandbox();
+    const netsuite = await connect(profileOf('netsuite'));
+    expect(Object.fromEntries(netsuite.callback)).toMatchObject({ company: '1234567-sb1', role: '3' });
+    const sage = await connect(profileOf('sage'));
+    expect(sage.callback.get('country')).toBe('GB');
+    expect(sage.body).toMatchObject({ expires_in: 300, refresh_token_expires_in: 31 * 86400 });
+    expect(sage.body.requested_by_id).toEqual(expect.any(String));
+    const myob = await connect(profileOf('myob'));
+    expect(myob.callback.get('businessId')).toMatch(/^[0-9a-f-]{24}[0-9A-F]{12}$/);
+    expect((await connect(profileOf('calendly'))).body).toMatchObject({
+      owner: expect.stringMatching(/^https:\/\/api\.calendly\.com\/users\//),
+      organization: expect.stringMatching(/^https:\/\/api\.calendly\.com\/organizations\//),
+    });
+    expect((await connect(profileOf('asana'))).body.data).toMatchObject({ gid: expect.any(String) });
   });
 });

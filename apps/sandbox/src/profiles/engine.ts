@@ -220,6 +220,8 @@ function refreshTokenAuthorized(
     Object.entries(wanted ?? {}).every(([name, value]) => params[name] === value);
   if (!matches(issuance.authorizationParams)) return false;
   if (issuance.scope !== undefined && !scope.includes(issuance.scope)) return false;
+  if (issuance.anyScope !== undefined && !issuance.anyScope.some((wanted) => scope.includes(wanted)))
+    return false;
   if (issuance.againParams && ctx.profiles.hadOfflineAccess(offlineKey(target, account))) {
     return matches(issuance.againParams);
   }
@@ -410,6 +412,13 @@ function exchangeCode(ctx: ProfileContext, target: Target, clientId: string, par
   }
   if (code.used) {
     ctx.profiles.count(profile.id, 'codeReuses');
+    // RFC 6749 4.1.2: "If an authorization code is used more than once, the authorization server
+    // MUST deny the request and SHOULD revoke (when possible) all tokens previously issued based on
+    // that authorization code."
+    if (code.grant) {
+      ctx.profiles.revokeGrant(code.grant);
+      ctx.profiles.count(profile.id, 'lineageRevocations');
+    }
     throw invalidGrant('The authorization code was already used.');
   }
   if (code.clientId !== clientId) throw invalidGrant('The authorization code was issued to another client.');
@@ -417,8 +426,9 @@ function exchangeCode(ctx: ProfileContext, target: Target, clientId: string, par
   if ((code.redirectUriGiven || redirectUri !== undefined) && redirectUri !== code.redirectUri) {
     throw invalidGrant('redirect_uri does not match the one used in the authorization request.');
   }
-  if (code.pkce) verifyPkce(code.pkce, params.code_verifier);
+  // A failed PKCE check burns the code: a guessed verifier gets no second try.
   code.used = true;
+  if (code.pkce) verifyPkce(code.pkce, params.code_verifier);
   ctx.profiles.count(profile.id, 'codeExchanges');
   const exchangeParams = profile.refreshTokenIssuance?.exchangeParams;
   const exchangeMatches = Object.entries(exchangeParams ?? {}).every(
@@ -431,15 +441,22 @@ function exchangeCode(ctx: ProfileContext, target: Target, clientId: string, par
     host: code.host,
     scope: code.scope,
   });
+  code.grant = grant;
   const withRefreshToken = code.refreshTokenAuthorized && exchangeMatches;
-  if (withRefreshToken) ctx.profiles.rememberOfflineAccess(offlineKey(target, code.account));
+  if (withRefreshToken) {
+    ctx.profiles.rememberOfflineAccess(offlineKey(target, code.account));
+    const cap = profile.refreshToken.maxPerAccount;
+    if (cap !== undefined && ctx.profiles.capRefreshTokenGrants(grant, cap)) {
+      ctx.profiles.count(profile.id, 'refreshTokensCapped');
+    }
+  }
   // Shopify without expiring=1: a non-expiring offline token and no refresh token.
   const nonExpiring = exchangeParams !== undefined && !exchangeMatches;
   const fields = { clientId, scope: code.scope, account: code.account, grant };
   return issue(ctx, target, fields, withRefreshToken ? 'new' : undefined, nonExpiring);
 }
 
-/** RFC 7636 4.6; a failed check leaves the code unused. */
+/** RFC 7636 4.6. */
 function verifyPkce(pkce: PkceChallenge, verifier: string | undefined): void {
   if (verifier === undefined) {
     throw invalidGrant('code_verifier is required: the authorization request carried a code_challenge.');
@@ -476,6 +493,10 @@ function refresh(ctx: ProfileContext, target: Target, clientId: string, params: 
     throw invalidScope('The requested scope is greater than the scope originally granted.');
   }
   if (rules.revokesEarlierAccessTokens) ctx.profiles.revokeAccessTokens(token.grant);
+  if (rules.endsEarlierAccessTokensAfterGrace) {
+    const graceSeconds = tunables.graceSeconds ?? rules.graceSeconds ?? 0;
+    ctx.profiles.endAccessTokensBy(token.grant, now + graceSeconds * 1000);
+  }
   ctx.profiles.count(profile.id, 'refreshGrants');
   const fields = { clientId, scope, account: token.grant.account, grant: token.grant };
   if (rules.rotation === 'none') {
@@ -542,8 +563,11 @@ function acceptReuse(ctx: ProfileContext, target: Target, token: ProfileRefreshT
 function refreshExpiry(target: Target, grant: ProfileGrant, now: number): number {
   const rules = target.profile.refreshToken;
   const unused = target.tunables.refreshTokenUnusedTtlSeconds ?? rules.unusedTtlSeconds ?? UNLIMITED_SECONDS;
-  const absolute =
-    rules.absoluteTtlSeconds === undefined ? Infinity : grant.createdAt + rules.absoluteTtlSeconds * 1000;
+  const absoluteSeconds = Math.min(
+    rules.absoluteTtlSeconds ?? Infinity,
+    target.tunables.testingApp ? (rules.testingAppTtlSeconds ?? Infinity) : Infinity,
+  );
+  const absolute = absoluteSeconds === Infinity ? Infinity : grant.createdAt + absoluteSeconds * 1000;
   return Math.min(now + unused * 1000, absolute);
 }
 

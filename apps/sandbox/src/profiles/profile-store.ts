@@ -29,6 +29,8 @@ export interface ProfileCode {
   readonly refreshTokenAuthorized: boolean;
   readonly expiresAt: number;
   used: boolean;
+  /** The grant its exchange created: revoked if the code comes back (RFC 6749 4.1.2). */
+  grant?: ProfileGrant;
 }
 
 export interface ProfileAccessToken {
@@ -67,6 +69,8 @@ export interface ProfileCounters {
   /** Grants whose tokens were all revoked because a spent refresh token came back. */
   lineageRevocations: number;
   earlyRefreshRefused: number;
+  /** Grants whose refresh tokens were removed because the account passed the provider's cap. */
+  refreshTokensCapped: number;
   invalidClient: number;
   maxConcurrentTokenRequests: number;
   inFlightTokenRequests: number;
@@ -84,6 +88,7 @@ const emptyCounters = (inFlight = 0): ProfileCounters => ({
   refreshTokenReusesInGrace: 0,
   lineageRevocations: 0,
   earlyRefreshRefused: 0,
+  refreshTokensCapped: 0,
   invalidClient: 0,
   maxConcurrentTokenRequests: inFlight,
   inFlightTokenRequests: inFlight,
@@ -101,6 +106,8 @@ export class ProfileStore {
   private refreshTokens = new Map<string, ProfileRefreshToken>();
   /** Accounts that were given a refresh token before, per profile and client (Google's "prompt=consent"). */
   private offlineAccounts = new Set<string>();
+  /** Per profile, client and account: the grants holding refresh tokens, oldest first (a cap's count). */
+  private grantsWithRefreshTokens = new Map<string, ProfileGrant[]>();
   private counters: Map<string, ProfileCounters>;
 
   constructor(
@@ -184,9 +191,36 @@ export class ProfileStore {
     grant.accessTokens.clear();
   }
 
+  /** The grant's access tokens issued so far expire by `at` at the latest. */
+  endAccessTokensBy(grant: ProfileGrant, at: number): void {
+    for (const value of grant.accessTokens) {
+      const token = this.accessTokens.get(value);
+      if (token && token.expiresAt > at) token.expiresAt = at;
+    }
+  }
+
   revokeRefreshTokens(grant: ProfileGrant): void {
     for (const value of grant.refreshTokens) this.refreshTokens.delete(value);
     grant.refreshTokens.clear();
+  }
+
+  /**
+   * Keeps at most `cap` grants with refresh tokens per profile, client and account, the new one
+   * included: the oldest lose theirs (Zoho: "If you create the 21st token, the first token
+   * generated will be removed"). Returns whether any was removed.
+   */
+  capRefreshTokenGrants(grant: ProfileGrant, cap: number): boolean {
+    const key = `${grant.profileId}\u0000${grant.clientId}\u0000${grant.account}`;
+    const grants = this.grantsWithRefreshTokens.get(key) ?? [];
+    const live = grants.filter((candidate) => !candidate.revoked && candidate !== grant);
+    live.push(grant);
+    let removed = false;
+    while (live.length > cap) {
+      this.revokeRefreshTokens(live.shift()!);
+      removed = true;
+    }
+    this.grantsWithRefreshTokens.set(key, live);
+    return removed;
   }
 
   /** Forgets every token of the grant, so they fail exactly as unknown tokens do. */
@@ -253,6 +287,7 @@ export class ProfileStore {
     this.accessTokens = new Map();
     this.refreshTokens = new Map();
     this.offlineAccounts = new Set();
+    this.grantsWithRefreshTokens = new Map();
     this.counters = new Map(
       this.profileIds.map((id) => [id, emptyCounters(this.counters.get(id)?.inFlightTokenRequests ?? 0)]),
     );

@@ -32,9 +32,15 @@ export interface RefreshTokenRules {
   /** Every refresh token of a grant expires this long after the grant (whatever the use). */
   readonly absoluteTtlSeconds?: number;
   /** The answer field telling the refresh token's remaining lifetime, where the provider sends one. */
-  readonly expiresInField?: 'refresh_token_expires_in' | 'x_refresh_token_expires_in';
+  readonly expiresInField?: 'refresh_token_expires_in' | 'x_refresh_token_expires_in' | 'refresh_expires_in';
   /** A refresh also ends the access tokens issued before it (GitHub: "the old user access token"). */
   readonly revokesEarlierAccessTokens?: boolean;
+  /** `grace` only: a refresh ends the access tokens issued before it once the reuse interval has passed (Atlassian). */
+  readonly endsEarlierAccessTokensAfterGrace?: boolean;
+  /** While the client app is in testing status (tunable `testingApp`), every refresh token expires this long after the grant (Google: 7 days). */
+  readonly testingAppTtlSeconds?: number;
+  /** Live refresh tokens per account and client; issuing one more removes the oldest grant's (Zoho: 20). */
+  readonly maxPerAccount?: number;
 }
 
 /**
@@ -51,6 +57,8 @@ export interface RefreshTokenIssuance {
   readonly againParams?: Readonly<Record<string, string>>;
   /** A scope the authorization must include, e.g. X's `offline.access`. */
   readonly scope?: string;
+  /** Scopes of which the authorization must include one, e.g. Salesforce's `refresh_token` or `offline_access`. */
+  readonly anyScope?: readonly string[];
   /** Token request parameters needed on the code exchange, e.g. Shopify's `expiring=1`. */
   readonly exchangeParams?: Readonly<Record<string, string>>;
 }
@@ -118,6 +126,8 @@ export interface ProfileTunables {
   readonly graceSeconds?: number;
   readonly refreshTokenUnusedTtlSeconds?: number;
   readonly earliestRefreshSeconds?: number;
+  /** 1: the seeded client app is in testing status (Google), so `testingAppTtlSeconds` applies. */
+  readonly testingApp?: number;
 }
 
 export const PROFILE_TUNABLES: readonly (keyof ProfileTunables)[] = [
@@ -125,4 +135,5 @@ export const PROFILE_TUNABLES: readonly (keyof ProfileTunables)[] = [
   'graceSeconds',
   'refreshTokenUnusedTtlSeconds',
   'earliestRefreshSeconds',
+  'testingApp',
 ];

@@ -21,6 +21,11 @@ export interface ConfigField {
   /** A regular expression the whole value must match (anchored by the broker). */
   pattern: string;
   description: string;
+  /**
+   * A second placeholder, `{<name>}`, holding for each value of this field the text given here:
+   * Zoho's data centre `ca` is served at `accounts.zohocloud.ca`, not `accounts.zoho.ca`.
+   */
+  derived?: { name: string; values: Record<string, string> };
 }
 
 /** Which fields of the provider's answers are kept with the connection and returned with each token. */
@@ -40,6 +45,32 @@ export interface RefreshTokenRules {
   lifetimeSeconds?: number;
   /** Dies when unused this long; each use starts the count again, so the scheduler uses it in time. */
   idleSeconds?: number;
+}
+
+/** A rule of an entry that the provider's own documentation must back. */
+export type CatalogueRule =
+  | 'rotation'
+  | 'graceSeconds'
+  | 'refreshTokenLifetime'
+  | 'refreshTokenIdle'
+  | 'accessTokenLifetime'
+  | 'refreshWindow'
+  | 'clientAuth'
+  | 'refreshEarning'
+  | 'pkce';
+export interface RuleSource {
+  rule: CatalogueRule;
+  /** The provider's own page. */
+  url: string;
+  /** The sentence on that page the rule comes from (short, verbatim). */
+  quote?: string;
+  /** Set instead of `quote` when no provider page confirms the rule: what it rests on. */
+  unverified?: string;
+}
+/** What makes the provider issue a refresh token: always asked, whatever scopes the admin names. */
+export interface RefreshEarning {
+  scopes?: string[];
+  authorizationParams?: Record<string, string>;
 }
 
 /**
@@ -86,6 +117,9 @@ export interface CatalogueEntry {
   refreshTokenExpiresInField?: string;
   /** Provider error codes read as an RFC 6749 code (e.g. Slack's `invalid_refresh_token` → `invalid_grant`). */
   errorCodes?: Record<string, string>;
+  refreshEarning?: RefreshEarning;
+  /** Every rule the entry sets, with the provider page and sentence it comes from. */
+  sources: RuleSource[];
   /** The provider documentation this entry follows. */
   docs: string[];
 }

@@ -15,6 +15,35 @@ export const exactOnline: CatalogueEntry = {
   // Each refresh returns a new refresh token; the previous ones expire once the new one is first
   // used (so the old one still works until then). An unused refresh token lives 30 days.
   refreshToken: { rotation: 'rotating', idleSeconds: 30 * 86_400 },
+  sources: [
+    {
+      rule: 'rotation',
+      url: 'https://forums.invantive.com/t/exact-online-error-message-old-refresh-token-used/2903',
+      unverified:
+        "the previous refresh tokens expire once the new one is first used, from a partner forum (Invantive), not Exact's own page",
+    },
+    {
+      rule: 'refreshTokenIdle',
+      url: 'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
+      unverified: '30 days unused, from the first catalogue brief; not re-read',
+    },
+    {
+      rule: 'accessTokenLifetime',
+      url: 'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
+      unverified: '10 minutes, from the first catalogue brief; not re-read',
+    },
+    {
+      rule: 'refreshWindow',
+      url: 'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
+      unverified:
+        "a refresh only within the access token's last ~30 seconds, from the first catalogue brief; not re-read",
+    },
+    {
+      rule: 'clientAuth',
+      url: 'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
+      unverified: 'client_id and client_secret in the form body, from the first catalogue brief; not re-read',
+    },
+  ],
   docs: [
     'https://support.exactonline.com/community/s/knowledge-base#All-All-DNO-Content-oauth-eol-oauth-dev-impleoauth',
     'https://forums.invantive.com/t/exact-online-error-message-old-refresh-token-used/2903',

@@ -1,20 +1,30 @@
 import { airtable } from './airtable';
+import { asana } from './asana';
 import { atlassian } from './atlassian';
 import { bloom } from './bloom';
 import { bloomerang } from './bloomerang';
 import { box } from './box';
+import { calendly } from './calendly';
 import { canva } from './canva';
+import { constantContact } from './constant-contact';
 import { docusign } from './docusign';
 import { dropbox } from './dropbox';
 import type { CatalogueEntry } from './entry';
 import { exactOnline } from './exact-online';
+import { freshbooks } from './freshbooks';
 import { githubApp } from './github-app';
 import { google } from './google';
+import { gusto } from './gusto';
 import { hubspot } from './hubspot';
+import { keap } from './keap';
 import { microsoft } from './microsoft';
+import { myob } from './myob';
+import { netsuite } from './netsuite';
 import { oauth2 } from './oauth2';
+import { outreach } from './outreach';
 import { pipedrive } from './pipedrive';
 import { quickbooks } from './quickbooks';
+import { sage } from './sage';
 import { salesforce } from './salesforce';
 import { shopify } from './shopify';
 import { slack } from './slack';
@@ -25,6 +35,7 @@ import { zoho } from './zoho';
 import { zoom } from './zoom';
 
 export * from './entry';
+export * from './rules';
 
 /** Every provider `POST /admin/integrations` accepts, in the order `GET /admin/providers` lists them. */
 export const CATALOGUE: readonly CatalogueEntry[] = [
@@ -52,6 +63,16 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   canva,
   airtable,
   exactOnline,
+  gusto,
+  netsuite,
+  calendly,
+  sage,
+  freshbooks,
+  constantContact,
+  keap,
+  myob,
+  outreach,
+  asana,
 ];
 
 export const CATALOGUE_IDS: readonly string[] = CATALOGUE.map((entry) => entry.id);

@@ -23,6 +23,24 @@ export const shopify: CatalogueEntry = {
   // previous one until the new one is used); refresh_token_expires_in tells its lifetime.
   accessTokenSeconds: 3600,
   refreshToken: { rotation: 'rotating' },
+  sources: [
+    {
+      rule: 'rotation',
+      url: 'https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh',
+      unverified:
+        "each refresh returns a new refresh token; since August 2026 the previous one works until the new one is used (the sandbox profile's reading of the changelog); not re-read",
+    },
+    {
+      rule: 'accessTokenLifetime',
+      url: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
+      unverified: 'one hour, from the first catalogue brief; not re-read',
+    },
+    {
+      rule: 'clientAuth',
+      url: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/authorization-code-grant',
+      unverified: "client_id and client_secret in the body, as the page's example sends them; not re-read",
+    },
+  ],
   docs: [
     'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens/offline-access-tokens',
     'https://shopify.dev/changelog/offline-access-tokens-now-support-expiry-and-refresh',

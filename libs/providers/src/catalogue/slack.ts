@@ -34,6 +34,25 @@ export const slack: CatalogueEntry = {
     service_unavailable: 'temporarily_unavailable',
     request_timeout: 'temporarily_unavailable',
   },
+  sources: [
+    {
+      rule: 'rotation',
+      url: 'https://docs.slack.dev/authentication/using-token-rotation',
+      quote:
+        'The refresh token is then revoked, and a new refresh token is used to exchange the new expiring access token when it expires.',
+    },
+    {
+      rule: 'accessTokenLifetime',
+      url: 'https://docs.slack.dev/authentication/using-token-rotation',
+      quote: 'With token rotation, it expires every 12 hours.',
+    },
+    {
+      rule: 'clientAuth',
+      url: 'https://docs.slack.dev/reference/methods/oauth.v2.access',
+      unverified:
+        'client_id and client_secret as form arguments (HTTP Basic also accepted), as the method page lists them; not re-read',
+    },
+  ],
   docs: [
     'https://docs.slack.dev/authentication/installing-with-oauth',
     'https://docs.slack.dev/authentication/using-token-rotation',

@@ -22,8 +22,42 @@ export const zendesk: CatalogueEntry = {
   // a refresh needs the access token to have expired; the English page does not say so, so it is
   // not encoded as a refresh window.
   accessTokenSeconds: 1800,
+  // A client created before Zendesk's refresh token support gets a non-expiring access token and
+  // no refresh token unless the token request sends expires_in; sent always (the default value).
+  codeExchangeParams: { expires_in: '1800' },
   // Refresh tokens last 30 days by default (7 to 90 as the client sets them).
   refreshToken: { rotation: 'single_use', lifetimeSeconds: 30 * 86_400 },
+  sources: [
+    {
+      rule: 'rotation',
+      url: 'https://support.zendesk.com/hc/en-us/articles/9182123625370-Announcing-support-for-OAuth-refresh-token-grant-type-and-OAuth-access-and-refresh-token-expirations',
+      quote:
+        'A successful request will also return a refresh token and delete the previous access and refresh tokens.',
+    },
+    {
+      rule: 'refreshTokenLifetime',
+      url: 'https://support.zendesk.com/hc/en-us/articles/9182123625370-Announcing-support-for-OAuth-refresh-token-grant-type-and-OAuth-access-and-refresh-token-expirations',
+      unverified:
+        "30 days by default (7 to 90), from the announcement's TTL table as read in its Japanese translation; the English table was not re-read",
+    },
+    {
+      rule: 'accessTokenLifetime',
+      url: 'https://support.zendesk.com/hc/en-us/articles/9182123625370-Announcing-support-for-OAuth-refresh-token-grant-type-and-OAuth-access-and-refresh-token-expirations',
+      unverified:
+        "30 minutes by default, from the announcement's TTL table as read in its Japanese translation; the English table was not re-read",
+    },
+    {
+      rule: 'clientAuth',
+      url: 'https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token',
+      unverified: 'client_id and client_secret in the JSON or form body; not re-read',
+    },
+    {
+      rule: 'pkce',
+      url: 'https://developer.zendesk.com/rest_api/docs/support/grant_type_tokens',
+      quote:
+        'When using PKCE, the initial authorization request must also include the code_challenge and code_challenge_method parameters.',
+    },
+  ],
   docs: [
     'https://developer.zendesk.com/documentation/api-basics/authentication/refresh-token',
     'https://support.zendesk.com/hc/en-us/articles/9182123625370-Announcing-support-for-OAuth-refresh-token-grant-type-and-OAuth-access-and-refresh-token-expirations',

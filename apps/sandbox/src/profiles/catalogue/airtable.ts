@@ -10,7 +10,10 @@ export const airtable: ProviderProfile = {
   pkce: 'required',
   scopes: { separator: ' ', required: true },
   accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'Bearer' },
-  refreshToken: { rotation: 'single-use', unusedTtlSeconds: 60 * 86400 },
+  refreshToken: {
+    rotation: 'single-use',
+    unusedTtlSeconds: 60 * 86400,
+    expiresInField: 'refresh_expires_in',
+  },
   answerShape: 'oauth',
-  tokenAnswerExtras: { refresh_expires_in: 60 * 86400 },
 };

@@ -22,6 +22,8 @@ export const atlassian: ProviderProfile = {
     rotation: 'grace',
     graceSeconds: 600,
     revokeGrantOnLateReuse: true,
+    // The access token the refresh replaced is revoked once the reuse interval is over.
+    endsEarlierAccessTokensAfterGrace: true,
     unusedTtlSeconds: 90 * 86400,
     absoluteTtlSeconds: 365 * 86400,
   },

@@ -13,6 +13,8 @@ export const box: ProviderProfile = {
   pkce: 'none',
   scopes: { separator: ' ' },
   accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'bearer' },
-  refreshToken: { rotation: 'single-use', unusedTtlSeconds: 60 * 86400 },
+  // "can be used to obtain a new Access Token and Refresh Token only once"; by Box's staff, a spent
+  // token presented again still works until its replacement has been used (issue 24).
+  refreshToken: { rotation: 'until-successor-used', unusedTtlSeconds: 60 * 86400 },
   answerShape: 'oauth',
 };

@@ -19,6 +19,11 @@ export const google: ProviderProfile = {
   },
   accessToken: { ttlSeconds: 3599, reportsExpiresIn: true, tokenType: 'Bearer' },
   // The refresh answer has no refresh_token; an unused refresh token expires after six months.
-  refreshToken: { rotation: 'none', refreshAnswer: 'omitted', unusedTtlSeconds: 183 * 86400 },
+  refreshToken: {
+    rotation: 'none',
+    refreshAnswer: 'omitted',
+    unusedTtlSeconds: 182 * 86400,
+    testingAppTtlSeconds: 7 * 86400,
+  },
   answerShape: 'oauth',
 };

@@ -1,17 +1,27 @@
 import type { ProviderProfile } from '../profile';
 import { airtable } from './airtable';
+import { asana } from './asana';
 import { atlassian } from './atlassian';
 import { box } from './box';
+import { calendly } from './calendly';
 import { canva } from './canva';
+import { constantContact } from './constant-contact';
 import { docusign } from './docusign';
 import { dropbox } from './dropbox';
 import { exactOnline } from './exact-online';
+import { freshbooks } from './freshbooks';
 import { githubApp } from './github-app';
 import { google } from './google';
+import { gusto } from './gusto';
 import { hubspot } from './hubspot';
+import { keap } from './keap';
 import { microsoft } from './microsoft';
+import { myob } from './myob';
+import { netsuite } from './netsuite';
+import { outreach } from './outreach';
 import { pipedrive } from './pipedrive';
 import { quickbooks } from './quickbooks';
+import { sage } from './sage';
 import { salesforce } from './salesforce';
 import { shopify } from './shopify';
 import { slack } from './slack';
@@ -44,4 +54,14 @@ export const PROVIDER_PROFILES: readonly ProviderProfile[] = [
   canva,
   airtable,
   exactOnline,
+  gusto,
+  netsuite,
+  calendly,
+  sage,
+  freshbooks,
+  constantContact,
+  keap,
+  myob,
+  outreach,
+  asana,
 ];

@@ -10,8 +10,10 @@ export const pipedrive: ProviderProfile = {
   pkce: 'none',
   scopes: { separator: ' ' },
   accessToken: { ttlSeconds: 3599, reportsExpiresIn: true, tokenType: 'Bearer' },
-  // The refresh token expires after 60 days unused.
-  refreshToken: { rotation: 'none', refreshAnswer: 'same', unusedTtlSeconds: 60 * 86400 },
+  // Every refresh answer carries a refresh_token, which "expires if not used in 60 days"; whether the
+  // old one stays valid is not documented, so the profile takes the strict reading: a new one each
+  // time, the old one dead once used.
+  refreshToken: { rotation: 'single-use', unusedTtlSeconds: 60 * 86400 },
   answerShape: 'oauth',
   tokenAnswerExtras: { api_domain: '{sandbox}/pipedrive/api/company-{accountId}' },
 };

@@ -29,6 +29,8 @@ export const quickbooks: ProviderProfile = {
   refreshToken: {
     rotation: 'keep-old',
     unusedTtlSeconds: 100 * 86400,
+    // "All refresh tokens will now have a maximum validity period of five years" (Intuit, November 2025).
+    absoluteTtlSeconds: 5 * 365 * 86400,
     expiresInField: 'x_refresh_token_expires_in',
   },
   answerShape: 'oauth',

@@ -12,6 +12,9 @@ export const salesforce: ProviderProfile = {
   grantTypes: ['authorization_code'],
   pkce: 'supported',
   scopes: { separator: ' ' },
+  // "refresh_token: Allows a refresh token to be returned when the requesting client is eligible to
+  // receive one"; offline_access is its synonym. Without either: an access token only.
+  refreshTokenIssuance: { anyScope: ['refresh_token', 'offline_access'] },
   // The answer carries no expires_in; the session lasts the org's timeout (two hours by default).
   accessToken: { ttlSeconds: 7200, reportsExpiresIn: false, tokenType: 'Bearer' },
   refreshToken: { rotation: 'none', refreshAnswer: 'omitted' },

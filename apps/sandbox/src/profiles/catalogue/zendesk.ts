@@ -15,7 +15,11 @@ export const zendesk: ProviderProfile = {
   grantTypes: ['authorization_code'],
   pkce: 'supported',
   scopes: { separator: ' ', required: true },
-  accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'bearer' },
+  // A client created before Zendesk's refresh token support gets a non-expiring access token and no
+  // refresh token unless the token request sends expires_in: the profile is such a client.
+  refreshTokenIssuance: { exchangeParams: { expires_in: '1800' } },
+  // Access tokens default to 30 minutes.
+  accessToken: { ttlSeconds: 1800, reportsExpiresIn: true, tokenType: 'bearer' },
   refreshToken: {
     rotation: 'single-use',
     unusedTtlSeconds: 30 * 86400,

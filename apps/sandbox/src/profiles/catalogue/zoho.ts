@@ -19,7 +19,9 @@ export const zoho: ProviderProfile = {
     againParams: { prompt: 'consent' },
   },
   accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'Bearer' },
-  refreshToken: { rotation: 'none', refreshAnswer: 'omitted' },
+  // "A client ID can have a maximum of 20 active refresh tokens. If you create the 21st token, the
+  // first token generated will be removed."
+  refreshToken: { rotation: 'none', refreshAnswer: 'omitted', maxPerAccount: 20 },
   answerShape: 'zoho',
   tokenAnswerExtras: { api_domain: 'https://www.zohoapis.{host}' },
 };

@@ -10,6 +10,8 @@ export const zoom: ProviderProfile = {
   pkce: 'supported',
   scopes: { separator: ',' },
   accessToken: { ttlSeconds: 3600, reportsExpiresIn: true, tokenType: 'bearer' },
-  refreshToken: { rotation: 'single-use', unusedTtlSeconds: 90 * 86400 },
+  // "Refresh tokens expire after 15 years, however, the latest refresh token must always be used for
+  // the next refresh request" (Zoom developer support).
+  refreshToken: { rotation: 'single-use', absoluteTtlSeconds: 15 * 365 * 86400 },
   answerShape: 'oauth',
 };

@@ -9,13 +9,16 @@ import { BrokerProcess, startBroker } from './support/broker-process';
 import { admin } from './support/http';
 import { createTestDatabase } from './support/test-database';
 
-const README = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
-/** Names the README must document, each in backticks. */
-const undocumented = (names: string[]) => names.filter((name) => !README.includes(`\`${name}\``));
-/** A section of the README, from its `## ` heading to the next one. */
-const section = (title: string) => README.split(/^## /m).find((part) => part.startsWith(`${title}\n`)) ?? '';
+const page = (name: string) => readFileSync(join(process.cwd(), 'docs', name), 'utf8');
+const CONFIGURATION = page('configuration.md');
+const OPERATIONS = page('operations.md');
+/** Names the configuration page must document, each in backticks. */
+const undocumented = (names: string[]) => names.filter((name) => !CONFIGURATION.includes(`\`${name}\``));
+/** A section of the operations page, from its `## ` heading to the next one. */
+const section = (title: string) =>
+  OPERATIONS.split(/^## /m).find((part) => part.startsWith(`${title}\n`)) ?? '';
 
-describe('the README documents what the broker reads and exports', () => {
+describe('the documentation says what the broker reads and exports', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let broker: BrokerProcess;
 
