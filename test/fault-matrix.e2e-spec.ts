@@ -241,13 +241,28 @@ describe('fault matrix: every provider fault × every rotation rule × no crash,
     stage: 'beforeProcessing' | 'afterProcessing',
     killed: boolean,
   ): Promise<{ holds: TokenRequestHold[]; reads: Promise<unknown>[] }> {
-    const holds = cells.map((cell) => sandbox.hold({ account: cell.key, stage }));
+    const arrived = new Set<string>();
+    const answered = new Map<string, string>();
+    const holds = cells.map((cell) => {
+      const hold = sandbox.hold({ account: cell.key, stage });
+      void hold.arrived.then(() => arrived.add(cell.key));
+      return hold;
+    });
     const reads = cells.map((cell) =>
       killed
-        ? getToken(broker.url, apiKey, cell.key, FORCE).catch(() => undefined)
+        ? getToken(broker.url, apiKey, cell.key, FORCE).then(
+            (response) => answered.set(cell.key, `${response.status} ${response.text.slice(0, 200)}`),
+            () => undefined,
+          )
         : read(broker, cell, 'forced read on the holder', FORCE),
     );
-    await within(Promise.all(holds.map((hold) => hold.arrived)), 30_000, 'held requests to arrive');
+    await within(Promise.all(holds.map((hold) => hold.arrived)), 30_000, 'held requests to arrive').catch(
+      (error: Error) => {
+        const missing = cells.filter((cell) => !arrived.has(cell.key));
+        const details = missing.map((cell) => `${cell.key}: ${answered.get(cell.key) ?? 'no answer'}`);
+        throw new Error(`${error.message}; ${missing.length} missing: ${details.slice(0, 5).join('; ')}`);
+      },
+    );
     return { holds, reads };
   }
 
