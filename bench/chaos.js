@@ -145,7 +145,7 @@ async function main() {
         replicas[index] = await startBroker(env(ports[index]));
       } else if (roll < 0.8) {
         // The provider processes the next refreshes of the Xero-like connections and loses the
-        // answers (a reset), or answers only once the broker's timeout has passed.
+        // answers (the connection closed), or answers only once the broker's timeout has passed.
         const fault = roll < 0.6 ? 'lostAnswer' : 'slowAnswer';
         events.push(`${fault} x3 (xero)`);
         sandbox.configure({ faultRules: [{ fault, provider: 'xero', count: 3 }] });

