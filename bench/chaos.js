@@ -31,6 +31,9 @@ const SECONDS = Number(process.env.CHAOS_SECONDS || 120);
 const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS || 30);
 const TOKEN_TTL = Number(process.env.CHAOS_TOKEN_TTL || 6);
 const GRACE_CONNECTIONS = Number(process.env.CHAOS_GRACE_CONNECTIONS || 10);
+// Long enough that a refresh planned before expiry outlives a slow answer (the broker's timeout)
+// and its retry: a token that expires while its refresh waits leaves no token to answer with.
+const GRACE_TOKEN_TTL = Number(process.env.CHAOS_GRACE_TOKEN_TTL || 30);
 const REDIS_URL = process.env.CHAOS_REDIS_URL || 'redis://127.0.0.1:6379/11';
 /** The broker's token call gives up this soon, so a slow answer costs seconds, not the default 10. */
 const PROVIDER_TIMEOUT_MS = 3_000;
@@ -41,7 +44,7 @@ async function main() {
   const sandbox = createSandbox({
     autoApprove: true,
     accessTokenTtlSeconds: TOKEN_TTL,
-    profiles: { xero: { accessTokenTtlSeconds: TOKEN_TTL } },
+    profiles: { xero: { accessTokenTtlSeconds: GRACE_TOKEN_TTL } },
   });
   const sandboxUrl = await sandbox.listen(0);
   const db = await createDatabase('chaos');
@@ -80,7 +83,11 @@ async function main() {
     connections: ['*'],
   });
 
-  const tally = { normal: { ok: 0, failed: 0 }, outage: { ok: 0, failed: 0 }, statuses: {} };
+  const tally = {
+    normal: { ok: 0, failed: 0 },
+    outage: { ok: 0, failed: 0 },
+    statuses: { bloomerang: {}, xero: {} },
+  };
   let postgresDown = false;
   let running = true;
   const events = [];
@@ -96,7 +103,8 @@ async function main() {
           signal: AbortSignal.timeout(15_000),
         });
         const body = await response.json();
-        tally.statuses[response.status] = (tally.statuses[response.status] ?? 0) + 1;
+        const byProvider = tally.statuses[key.startsWith('xero-') ? 'xero' : 'bloomerang'];
+        byProvider[response.status] = (byProvider[response.status] ?? 0) + 1;
         let accepted = response.status === 200;
         if (accepted && Math.random() < 0.2) {
           const resource = key.startsWith('xero-') ? '/xero/resource' : '/bloomerang/v2/me';
