@@ -1,8 +1,17 @@
 // npm run chaos: three broker replicas against the sandbox with tokens that live seconds, dozens
 // of connections, and readers on every replica, while replicas are SIGKILLed and restarted at
-// random, Redis is flushed and Postgres is restarted. Prints and asserts: refresh-token reuses
-// seen by the sandbox (0), connections lost to needs_reauthorization (0), token reads answered
-// 200 with a token the sandbox accepts (≥ 99% outside the Postgres outage).
+// random, Redis is flushed, Postgres is restarted, and the provider loses answers after processing
+// them or answers only after the broker gave up. Prints and asserts: refresh-token reuses seen by
+// the sandbox (0; on the Xero-like connections only inside the grace window), connections lost to
+// needs_reauthorization (0), token reads answered 200 with a token the sandbox accepts (≥ 99%
+// outside the Postgres outage).
+//
+// The lost and slow answers go to Xero-like connections (rotation `grace`): on a single-use
+// provider such as Bloomerang an answer lost after processing gives the connection up by design
+// (refresh_outcome_unknown, see test/fault-matrix.e2e-spec.ts), which this run would count as lost.
+//
+// CHAOS_RESTART_POSTGRES=0 leaves Postgres alone (a dry run on a shared machine); CHAOS_REDIS_URL
+// points the replicas at another Redis (the run flushes its database).
 const { execFile, execFileSync } = require('node:child_process');
 const { promisify } = require('node:util');
 const { Redis } = require('ioredis');
@@ -21,12 +30,22 @@ const {
 const SECONDS = Number(process.env.CHAOS_SECONDS || 120);
 const CONNECTIONS = Number(process.env.CHAOS_CONNECTIONS || 30);
 const TOKEN_TTL = Number(process.env.CHAOS_TOKEN_TTL || 6);
-const REDIS_URL = 'redis://127.0.0.1:6379/11';
+const GRACE_CONNECTIONS = Number(process.env.CHAOS_GRACE_CONNECTIONS || 10);
+// Long enough that a refresh planned before expiry outlives a slow answer (the broker's timeout)
+// and its retry: a token that expires while its refresh waits leaves no token to answer with.
+const GRACE_TOKEN_TTL = Number(process.env.CHAOS_GRACE_TOKEN_TTL || 30);
+const REDIS_URL = process.env.CHAOS_REDIS_URL || 'redis://127.0.0.1:6379/11';
+/** The broker's token call gives up this soon, so a slow answer costs seconds, not the default 10. */
+const PROVIDER_TIMEOUT_MS = 3_000;
 const RESTART_POSTGRES = process.env.CHAOS_RESTART_POSTGRES !== '0';
 
 async function main() {
   const { createSandbox } = loadSandbox();
-  const sandbox = createSandbox({ autoApprove: true, accessTokenTtlSeconds: TOKEN_TTL });
+  const sandbox = createSandbox({
+    autoApprove: true,
+    accessTokenTtlSeconds: TOKEN_TTL,
+    profiles: { xero: { accessTokenTtlSeconds: GRACE_TOKEN_TTL } },
+  });
   const sandboxUrl = await sandbox.listen(0);
   const db = await createDatabase('chaos');
   const ports = [await freePort(), await freePort(), await freePort()];
@@ -37,6 +56,7 @@ async function main() {
     BROKER_PUBLIC_URL: `http://127.0.0.1:${ports[0]}`,
     BROKER_REFRESH_LEASE_SECONDS: process.env.CHAOS_LEASE_SECONDS || '15',
     BROKER_RECONCILE_INTERVAL_SECONDS: '5',
+    BROKER_PROVIDER_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS),
   });
   const replicas = [];
   for (const port of ports) replicas.push(await startBroker(env(port)));
@@ -45,12 +65,29 @@ async function main() {
   const first = replicas[0];
   await createBloomerangIntegration(first.url, sandboxUrl);
   for (let i = 0; i < CONNECTIONS; i++) await connectAuthorized(first.url, 'bloomerang', `acct-${i}`);
+  await adminCall(first.url, 'POST', '/admin/integrations', {
+    key: 'xero',
+    provider: 'xero',
+    clientId: 'sandbox-xero',
+    clientSecret: 'sandbox-xero-secret',
+    authorizationUrl: `${sandboxUrl}/xero/authorize`,
+    tokenUrl: `${sandboxUrl}/xero/token`,
+  });
+  for (let i = 0; i < GRACE_CONNECTIONS; i++) await connectAuthorized(first.url, 'xero', `xero-${i}`);
+  const keys = [
+    ...Array.from({ length: CONNECTIONS }, (_, i) => `acct-${i}`),
+    ...Array.from({ length: GRACE_CONNECTIONS }, (_, i) => `xero-${i}`),
+  ];
   const { apiKey } = await adminCall(first.url, 'POST', '/admin/clients', {
     name: 'chaos',
     connections: ['*'],
   });
 
-  const tally = { normal: { ok: 0, failed: 0 }, outage: { ok: 0, failed: 0 }, statuses: {} };
+  const tally = {
+    normal: { ok: 0, failed: 0 },
+    outage: { ok: 0, failed: 0 },
+    statuses: { bloomerang: {}, xero: {} },
+  };
   let postgresDown = false;
   let running = true;
   const events = [];
@@ -58,7 +95,7 @@ async function main() {
   const reader = async () => {
     while (running) {
       const replica = live()[Math.floor(Math.random() * live().length)];
-      const key = `acct-${Math.floor(Math.random() * CONNECTIONS)}`;
+      const key = keys[Math.floor(Math.random() * keys.length)];
       const bucket = postgresDown ? tally.outage : tally.normal;
       try {
         const response = await fetch(`${replica.url}/tokens/${key}?minValidity=1`, {
@@ -66,10 +103,12 @@ async function main() {
           signal: AbortSignal.timeout(15_000),
         });
         const body = await response.json();
-        tally.statuses[response.status] = (tally.statuses[response.status] ?? 0) + 1;
+        const byProvider = tally.statuses[key.startsWith('xero-') ? 'xero' : 'bloomerang'];
+        byProvider[response.status] = (byProvider[response.status] ?? 0) + 1;
         let accepted = response.status === 200;
         if (accepted && Math.random() < 0.2) {
-          const me = await fetch(`${sandboxUrl}/bloomerang/v2/me`, {
+          const resource = key.startsWith('xero-') ? '/xero/resource' : '/bloomerang/v2/me';
+          const me = await fetch(`${sandboxUrl}${resource}`, {
             headers: { authorization: `Bearer ${body.accessToken}` },
           });
           accepted = me.status === 200;
@@ -104,7 +143,7 @@ async function main() {
           'fast',
         ]);
         postgresDown = false;
-      } else if (roll < 0.6) {
+      } else if (roll < 0.4) {
         const index = Math.floor(Math.random() * replicas.length);
         const victim = replicas[index];
         events.push(`kill -9 replica ${index}`);
@@ -112,6 +151,12 @@ async function main() {
         await victim.stop('SIGKILL');
         await sleep(1_000 + Math.random() * 2_000);
         replicas[index] = await startBroker(env(ports[index]));
+      } else if (roll < 0.8) {
+        // The provider processes the next refreshes of the Xero-like connections and loses the
+        // answers (the connection closed), or answers only once the broker's timeout has passed.
+        const fault = roll < 0.6 ? 'lostAnswer' : 'slowAnswer';
+        events.push(`${fault} x3 (xero)`);
+        sandbox.configure({ faultRules: [{ fault, provider: 'xero', count: 3 }] });
       } else {
         events.push('flush redis');
         const redis = new Redis(REDIS_URL);
@@ -136,6 +181,7 @@ async function main() {
        FROM connections WHERE status = 'needs_reauthorization'`,
   );
   const stats = sandbox.stats();
+  const graceReuses = sandbox.refreshTokenReuses({ provider: 'xero' });
   const normalTotal = tally.normal.ok + tally.normal.failed;
   const report = {
     seconds: SECONDS,
@@ -144,6 +190,10 @@ async function main() {
     events,
     refreshes: stats.refreshTokenUses,
     refreshTokenReuses: stats.refreshTokenReuses,
+    graceConnections: GRACE_CONNECTIONS,
+    graceRefreshes: stats.profiles.xero.refreshGrants,
+    graceReusesInWindow: graceReuses.filter((reuse) => reuse.inGrace).length,
+    graceReusesOutsideWindow: graceReuses.filter((reuse) => !reuse.inGrace).length,
     lostToNeedsReauthorization: lost[0].n,
     lostToUnknownOutcome: lost[0].unknown,
     readsOutsideOutage: normalTotal,
@@ -158,6 +208,7 @@ async function main() {
   await db.drop().catch(() => undefined);
   const pass =
     report.refreshTokenReuses === 0 &&
+    report.graceReusesOutsideWindow === 0 &&
     report.lostToNeedsReauthorization === 0 &&
     report.successOutsideOutage >= 0.99;
   console.log(pass ? 'chaos: PASS' : 'chaos: FAIL');

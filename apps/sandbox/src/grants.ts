@@ -69,6 +69,12 @@ export function exchangeRefreshToken(
   if (token === undefined) throw invalidGrant('The refresh token is unknown, expired or revoked.');
   if (token.used) {
     ctx.store.count('refreshTokenReuses');
+    ctx.reuses.record({
+      provider: client.provider,
+      account: token.grant.account,
+      inGrace: false,
+      refused: true,
+    });
     ctx.store.revokeGrant(token.grant);
     throw invalidGrant('The refresh token was already used; every token in its chain is revoked.');
   }

@@ -153,6 +153,8 @@ describe('/_sandbox/config', () => {
       fault: 'none',
       faultProvider: null,
       faultCount: null,
+      faultRules: [],
+      slowAnswerMs: 60_000,
       profiles: {},
     });
     expect((await server.get('/_sandbox/config')).json()).toEqual(response.json());

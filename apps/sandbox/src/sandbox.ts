@@ -8,7 +8,13 @@ import { setMaxListeners } from 'node:events';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerBloom } from './bloom';
 import { registerBloomerang } from './bloomerang';
-import { ClientRegistry, SANDBOX_CLIENTS, type SandboxClient } from './clients';
+import {
+  ClientRegistry,
+  PROVIDER_NAMES,
+  SANDBOX_CLIENTS,
+  type ProviderName,
+  type SandboxClient,
+} from './clients';
 import { registerGeneric } from './generic';
 import { PROVIDER_PROFILES } from './profiles/catalogue';
 import { registerProfiles, type ProfileContext } from './profiles/engine';
@@ -20,13 +26,34 @@ import {
   type SandboxConfigPatch,
   type SandboxSettings,
 } from './settings';
-import { SandboxStore, type SandboxStats as BuiltInStats } from './state';
+import { HoldRegistry, type HoldMatch, type TokenRequestHold } from './holds';
+import {
+  ReuseLog,
+  SandboxStore,
+  type RefreshTokenReuse,
+  type RefreshTokenState,
+  type SandboxStats as BuiltInStats,
+} from './state';
 
 export { DEFAULT_ACCOUNT } from './authorize';
 export { BLOOMERANG_SCOPES } from './bloomerang';
 export { SANDBOX_CLIENTS, type ProviderName, type SandboxClient } from './clients';
-export { RATE_LIMITED_RETRY_AFTER_SECONDS, UNAVAILABLE_RETRY_AFTER_SECONDS } from './faults';
-export { FAULT_MODES, type FaultMode, type SandboxConfigPatch, type SandboxSettings } from './settings';
+export {
+  NON_BEARER_TOKEN_TYPE,
+  OVERFLOWING_EXPIRES_IN,
+  PROCESSED_FAULTS,
+  RATE_LIMITED_RETRY_AFTER_SECONDS,
+  UNAVAILABLE_RETRY_AFTER_SECONDS,
+} from './faults';
+export type { HoldMatch, HoldStage, TokenRequestHold } from './holds';
+export type { RefreshTokenReuse, RefreshTokenState } from './state';
+export {
+  FAULT_MODES,
+  type FaultMode,
+  type FaultRule,
+  type SandboxConfigPatch,
+  type SandboxSettings,
+} from './settings';
 export { PROVIDER_PROFILES } from './profiles/catalogue';
 export { profileClient } from './profiles/engine';
 export type { ProviderProfile, ProfileTunables } from './profiles/profile';
@@ -50,6 +77,8 @@ export interface SandboxOptions {
   autoApprove?: boolean;
   /** Delay before a token request is processed; nothing is consumed during it. Default 0. */
   tokenLatencyMs?: number;
+  /** `slowAnswer`: the longest an answer waits for its client to give up. Default 60,000. */
+  slowAnswerMs?: number;
   /**
    * Codes, access tokens and refresh tokens each kept at most (default 100,000); past it the oldest
    * is forgotten. The built-in providers' store counts those still live in `liveRecordsEvicted`;
@@ -75,6 +104,22 @@ export interface Sandbox {
   /** Changes runtime settings; throws on an invalid patch. Same as POST /_sandbox/config. */
   configure(patch: SandboxConfigPatch): void;
   settings(): SandboxSettings;
+  /**
+   * Every refresh token presented after it had been exchanged (accepted in a grace window or by a
+   * keep-old rule, or refused), optionally of one provider or profile and one account. Same as
+   * GET /_sandbox/reuses?provider=&account=.
+   */
+  refreshTokenReuses(filter?: { provider?: string; account?: string }): RefreshTokenReuse[];
+  /**
+   * Stops the next token request matching `match` at its stage until the test releases or drops it,
+   * to place a client crash before or after the provider processed a request. In-process only.
+   */
+  hold(match: HoldMatch): TokenRequestHold;
+  /**
+   * `unspent`, `spent` (exchanged before; a keep-old or grace rule may still take it) or `unknown`
+   * (never issued, expired or revoked): for a test to check that a client kept the token it was given.
+   */
+  refreshTokenState(provider: string, refreshToken: string): RefreshTokenState;
 }
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
@@ -100,6 +145,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       maxRecordsPerKind,
     ),
     clients: new ClientRegistry(clients),
+    reuses: new ReuseLog(),
+    holds: new HoldRegistry(),
     settings: initialSettings,
     shutdown: shutdown.signal,
   };
@@ -132,12 +179,20 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     reset: () => {
       ctx.store.reset();
       ctx.profiles.reset();
+      ctx.reuses.reset();
+      ctx.holds.clear();
       ctx.settings = initialSettings;
     },
     configure: (patch) => {
       ctx.settings = applySettingsPatch(ctx.settings, patch);
     },
     settings: () => ctx.settings,
+    refreshTokenReuses: (filter) => ctx.reuses.list(filter),
+    hold: (match) => ctx.holds.add(match),
+    refreshTokenState: (provider, refreshToken) =>
+      (PROVIDER_NAMES as readonly string[]).includes(provider)
+        ? ctx.store.refreshTokenState(provider as ProviderName, refreshToken)
+        : ctx.profiles.refreshTokenState(provider, refreshToken),
   };
   registerControls(app, sandbox, ctx);
   return sandbox;
@@ -150,6 +205,10 @@ function registerControls(app: FastifyInstance, sandbox: Sandbox, ctx: ProfileCo
     return reply.status(204).send();
   });
   app.get('/_sandbox/config', () => sandbox.settings());
+  app.get('/_sandbox/reuses', (request) => {
+    const { provider, account } = (request.query ?? {}) as { provider?: string; account?: string };
+    return sandbox.refreshTokenReuses({ provider, account });
+  });
   app.post('/_sandbox/config', (request, reply) => {
     try {
       sandbox.configure(request.body as SandboxConfigPatch);

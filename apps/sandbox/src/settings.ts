@@ -14,12 +14,35 @@ export const FAULT_MODES = [
   'rateLimited',
   'unavailable',
   'absurdLifetime',
+  // Processed first (the refresh token is consumed and rotated), then answered badly: see faults.ts.
+  'lostAnswer',
+  'slowAnswer',
+  'errorAfterProcessing',
+  'zeroExpiresIn',
+  'overflowingExpiresIn',
+  'arrayScope',
+  'nonBearerTokenType',
   'rotatedZeroLifetime',
   'rotatedUnboundedLifetime',
   'rotatedScopeArray',
   'rotatedNotBearer',
 ] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
+
+/**
+ * A fault for the token requests it matches, beside the one `fault` setting: several at once, each
+ * limited to a provider (or profile), an account (`sandbox_account` at authorization) and a count, so
+ * concurrent tests each fault their own connection.
+ */
+export interface FaultRule {
+  readonly fault: Exclude<FaultMode, 'none'>;
+  /** null or absent: every provider. */
+  readonly provider?: string | null;
+  /** The account the presented refresh token or code belongs to; null or absent: any. */
+  readonly account?: string | null;
+  /** How many more matching requests it applies to; null or absent: until changed. */
+  readonly count?: number | null;
+}
 
 /** The settings tests may change while the sandbox runs (`configure()` or `POST /_sandbox/config`). */
 export interface SandboxSettings {
@@ -35,6 +58,10 @@ export interface SandboxSettings {
   readonly faultProvider: ProviderName | string | null;
   /** How many more token requests the fault applies to; null means until changed. */
   readonly faultCount: number | null;
+  /** More faults, each limited to a provider, an account and a count; the first match applies. */
+  readonly faultRules: readonly FaultRule[];
+  /** `slowAnswer`: the answer waits until the client has gone away, or this long at most. */
+  readonly slowAnswerMs: number;
   /**
    * Per-profile overrides of documented lifetimes and windows, so tests need not wait 30 minutes for a
    * grace period to end: `{ xero: { graceSeconds: 1 } }`. A patch merges into the profile's overrides.
@@ -61,6 +88,19 @@ function isProfileOverrides(value: unknown): boolean {
   );
 }
 
+function isFaultRule(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { fault, provider, account, count, ...rest } = value as Record<string, unknown>;
+  return (
+    Object.keys(rest).length === 0 &&
+    fault !== 'none' &&
+    FAULT_MODES.includes(fault as FaultMode) &&
+    (provider === undefined || provider === null || FAULT_TARGETS.includes(provider as string)) &&
+    (account === undefined || account === null || (typeof account === 'string' && account !== '')) &&
+    (count === undefined || count === null || (Number.isInteger(count) && (count as number) > 0))
+  );
+}
+
 export const DEFAULT_SETTINGS: SandboxSettings = {
   accessTokenTtlSeconds: 3600,
   refreshTokenTtlSeconds: 90 * 24 * 3600,
@@ -71,6 +111,8 @@ export const DEFAULT_SETTINGS: SandboxSettings = {
   fault: 'none',
   faultProvider: null,
   faultCount: null,
+  faultRules: [],
+  slowAnswerMs: 60_000,
   profiles: {},
 };
 
@@ -98,6 +140,14 @@ const RULES: { readonly [K in keyof SandboxSettings]: readonly [Validator, strin
   faultCount: [
     (value) => value === null || (Number.isInteger(value) && (value as number) > 0),
     'null or a positive integer',
+  ],
+  faultRules: [
+    (value) => Array.isArray(value) && value.every(isFaultRule),
+    `a list of { fault: ${FAULT_MODES.filter((mode) => mode !== 'none').join(' | ')}, provider?, account?, count? }`,
+  ],
+  slowAnswerMs: [
+    (value) => typeof value === 'number' && Number.isFinite(value) && value >= 0,
+    'a number of milliseconds, 0 or more',
   ],
   profiles: [
     isProfileOverrides,

@@ -86,6 +86,47 @@ export type CountedEvent =
 
 const COUNTED_GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials']);
 
+/** `unknown`: never issued, expired or revoked. */
+export type RefreshTokenState = 'unspent' | 'spent' | 'unknown';
+
+/** One presentation of a refresh token that had been exchanged before. */
+export interface RefreshTokenReuse {
+  /** The built-in provider or profile id. */
+  readonly provider: string;
+  readonly account: string;
+  /** Accepted because it came within the profile's grace window. */
+  readonly inGrace: boolean;
+  /** Refused (invalid_grant), with whatever revocation the provider's rule adds. */
+  readonly refused: boolean;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+}
+
+/** The newest reuses kept for tests to read (`Sandbox.refreshTokenReuses()`, GET /_sandbox/reuses). */
+export const REUSE_LOG_CAPACITY = 10_000;
+
+/** Every refresh token presented twice, by any provider or profile, newest last. */
+export class ReuseLog {
+  private entries: RefreshTokenReuse[] = [];
+
+  record(reuse: Omit<RefreshTokenReuse, 'at'>): void {
+    this.entries.push({ ...reuse, at: Date.now() });
+    if (this.entries.length > REUSE_LOG_CAPACITY) this.entries.shift();
+  }
+
+  list(filter: { provider?: string; account?: string } = {}): RefreshTokenReuse[] {
+    return this.entries.filter(
+      (entry) =>
+        (filter.provider === undefined || entry.provider === filter.provider) &&
+        (filter.account === undefined || entry.account === filter.account),
+    );
+  }
+
+  reset(): void {
+    this.entries = [];
+  }
+}
+
 /** Expired records are swept lazily, at most this often, when something new is stored. */
 const PRUNE_INTERVAL_MS = 60_000;
 /**
@@ -156,6 +197,27 @@ export class SandboxStore {
   /** A refresh token that has not expired, whether or not it was already used. */
   findRefreshToken(provider: ProviderName, value: string): RefreshToken | undefined {
     return live(this.refreshTokens, provider, value);
+  }
+
+  /**
+   * The account a token request is about, from the refresh token or code it presents (used or not),
+   * so faults and holds can be limited to one connection.
+   */
+  accountOf(provider: ProviderName, body: unknown): string | undefined {
+    const { refresh_token: refreshToken, code } = (body ?? {}) as Record<string, unknown>;
+    if (typeof refreshToken === 'string') return this.refreshTokens.get(refreshToken)?.grant.account;
+    if (typeof code === 'string') {
+      const record = this.codes.get(code);
+      return record?.provider === provider ? record.account : undefined;
+    }
+    return undefined;
+  }
+
+  /** What the provider would make of this refresh token now (for tests: never says which tokens exist). */
+  refreshTokenState(provider: ProviderName, value: string): RefreshTokenState {
+    const token = live(this.refreshTokens, provider, value);
+    if (!token || token.grant.revoked) return 'unknown';
+    return token.used ? 'spent' : 'unspent';
   }
 
   /** Forgets every token of the chain, so they fail exactly as unknown tokens do. */

@@ -2,14 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientOf, ProviderName } from './clients';
 import type { SandboxContext } from './context';
-import {
-  hang,
-  isRotatedInvalidFault,
-  sendFault,
-  takeFault,
-  withAbsurdLifetime,
-  withInvalidField,
-} from './faults';
+import { deliverProcessed, hang, isProcessedFault, sendFault, takeFault } from './faults';
 import {
   invalidClient,
   invalidRequest,
@@ -34,7 +27,10 @@ export const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 export function tokenRoute(ctx: SandboxContext, provider: ProviderName, handle: GrantHandler) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> => {
     ctx.store.countTokenRequest(provider, (request.body as { grant_type?: unknown } | undefined)?.grant_type);
+    const account = ctx.store.accountOf(provider, request.body);
     const release = ctx.store.trackTokenRequest(provider);
+    const pass = (stage: 'beforeProcessing' | 'afterProcessing') =>
+      ctx.holds.pass(stage, provider, account, request, reply, ctx.shutdown);
     try {
       // The latency comes first so that a code or refresh token is only consumed once it is over: two
       // concurrent requests with the same refresh token then behave as they would upstream.
@@ -43,16 +39,20 @@ export function tokenRoute(ctx: SandboxContext, provider: ProviderName, handle: 
         reply.hijack();
         return;
       }
-      const fault = takeFault(ctx, provider);
+      if (!(await pass('beforeProcessing'))) return;
+      const fault = takeFault(ctx, provider, account);
       if (fault === 'hang') return await hang(reply, ctx.shutdown);
-      if (fault === 'absurdLifetime') {
-        return reply.headers(NO_STORE).send(withAbsurdLifetime(handle(readFormBody(request), request)));
-      }
-      if (isRotatedInvalidFault(fault)) {
-        return reply.headers(NO_STORE).send(withInvalidField(fault, handle(readFormBody(request), request)));
-      }
-      if (fault !== 'none') return sendFault(fault, reply);
-      return reply.headers(NO_STORE).send(handle(readFormBody(request), request));
+      if (fault !== 'none' && !isProcessedFault(fault)) return sendFault(fault, reply);
+      const body = handle(readFormBody(request), request);
+      if (!(await pass('afterProcessing'))) return;
+      return await deliverProcessed(
+        fault,
+        request,
+        reply,
+        body,
+        (answer) => reply.headers(NO_STORE).send(answer),
+        ctx,
+      );
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       if (error.error === 'invalid_client') ctx.store.count('invalidClient');

@@ -9,14 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { consentPage, errorPage, readPkce, withQuery } from '../authorize';
 import { resolveRedirectUri } from '../clients';
 import type { SandboxContext } from '../context';
-import {
-  hang,
-  isRotatedInvalidFault,
-  sendFault,
-  takeFault,
-  withAbsurdLifetime,
-  withInvalidField,
-} from '../faults';
+import { deliverProcessed, hang, isProcessedFault, sendFault, takeFault } from '../faults';
 import {
   bearerToken,
   invalidClient,
@@ -255,29 +248,35 @@ async function tokenEndpoint(
   const { profile } = where;
   const grantType = (request.body as { grant_type?: unknown } | undefined)?.grant_type;
   ctx.profiles.countTokenRequest(profile.id, grantType);
+  const account = ctx.profiles.accountOf(profile.id, request.body);
   const release = ctx.profiles.trackTokenRequest(profile.id);
+  const pass = (stage: 'beforeProcessing' | 'afterProcessing') =>
+    ctx.holds.pass(stage, profile.id, account, request, reply, ctx.shutdown);
   try {
     if (!(await waitUnlessShutDown(ctx.settings.tokenLatencyMs, ctx.shutdown))) {
       reply.hijack();
       return;
     }
-    const fault = takeFault(ctx, profile.id);
+    if (!(await pass('beforeProcessing'))) return;
+    const fault = takeFault(ctx, profile.id, account);
     if (fault === 'hang') return await hang(reply, ctx.shutdown);
-    if (fault !== 'none' && fault !== 'absurdLifetime' && !isRotatedInvalidFault(fault))
-      return sendFault(fault, reply);
+    if (fault !== 'none' && !isProcessedFault(fault)) return sendFault(fault, reply);
     const granted = grant(ctx, where, request);
-    const answer =
-      fault === 'absurdLifetime'
-        ? withAbsurdLifetime(granted)
-        : isRotatedInvalidFault(fault)
-          ? withInvalidField(fault, granted)
-          : granted;
-    return sendAnswer(
-      reply,
+    if (!(await pass('afterProcessing'))) return;
+    return await deliverProcessed(
+      fault,
       request,
-      profile,
-      200,
-      profile.answerShape === 'slack' ? { ok: true, ...answer } : answer,
+      reply,
+      granted,
+      (answer) =>
+        sendAnswer(
+          reply,
+          request,
+          profile,
+          200,
+          profile.answerShape === 'slack' ? { ok: true, ...answer } : answer,
+        ),
+      ctx,
     );
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
@@ -521,27 +520,33 @@ function refresh(ctx: ProfileContext, target: Target, clientId: string, params: 
 function acceptReuse(ctx: ProfileContext, target: Target, token: ProfileRefreshToken, now: number): void {
   const { profile, tunables } = target;
   const id = profile.id;
+  const account = token.grant.account;
   ctx.profiles.count(id, 'refreshTokenReuses');
   const refuse = (description: string) => {
     ctx.profiles.count(id, 'refreshTokenReusesRefused');
+    ctx.reuses.record({ provider: id, account, inGrace: false, refused: true });
     return invalidGrant(description);
+  };
+  const accept = (inGrace: boolean) => {
+    if (inGrace) ctx.profiles.count(id, 'refreshTokenReusesInGrace');
+    ctx.reuses.record({ provider: id, account, inGrace, refused: false });
   };
   switch (profile.refreshToken.rotation) {
     case 'none':
     case 'keep-old':
-      return;
+      return accept(false);
     case 'until-successor-used': {
       const successor = token.successor && ctx.profiles.refreshTokenRecord(token.successor);
       if (successor && successor.spentAt !== undefined) {
         throw refuse('The refresh token was replaced and its replacement is in use.');
       }
-      return;
+      return accept(false);
     }
     case 'single-use':
       throw refuse('The refresh token was already used.');
     case 'grace': {
       const graceSeconds = tunables.graceSeconds ?? profile.refreshToken.graceSeconds ?? 0;
-      if (now - (token.spentAt ?? now) <= graceSeconds * 1000) return;
+      if (now - (token.spentAt ?? now) <= graceSeconds * 1000) return accept(true);
       if (profile.refreshToken.revokeGrantOnLateReuse) {
         ctx.profiles.revokeRefreshTokens(token.grant);
         ctx.profiles.count(id, 'lineageRevocations');

@@ -1,5 +1,5 @@
 import { randomToken } from '../protocol';
-import { DEFAULT_MAX_RECORDS_PER_KIND, type PkceChallenge } from '../state';
+import { DEFAULT_MAX_RECORDS_PER_KIND, type PkceChallenge, type RefreshTokenState } from '../state';
 
 /** One approval at a profile and every token issued under it (its lineage). */
 export interface ProfileGrant {
@@ -64,6 +64,8 @@ export interface ProfileCounters {
   refreshTokenReuses: number;
   /** Such presentations that were refused. */
   refreshTokenReusesRefused: number;
+  /** Such presentations accepted because they came within the grace window (`grace` rotation). */
+  refreshTokenReusesInGrace: number;
   /** Grants whose tokens were all revoked because a spent refresh token came back. */
   lineageRevocations: number;
   earlyRefreshRefused: number;
@@ -83,6 +85,7 @@ const emptyCounters = (inFlight = 0): ProfileCounters => ({
   refreshGrants: 0,
   refreshTokenReuses: 0,
   refreshTokenReusesRefused: 0,
+  refreshTokenReusesInGrace: 0,
   lineageRevocations: 0,
   earlyRefreshRefused: 0,
   refreshTokensCapped: 0,
@@ -156,6 +159,27 @@ export class ProfileStore {
 
   findRefreshToken(profileId: string, value: string): ProfileRefreshToken | undefined {
     return live(this.refreshTokens, profileId, value);
+  }
+
+  /** The account a token request to a profile is about, from the refresh token or code it presents. */
+  accountOf(profileId: string, body: unknown): string | undefined {
+    const { refresh_token: refreshToken, code } = (body ?? {}) as Record<string, unknown>;
+    if (typeof refreshToken === 'string') {
+      const record = this.refreshTokens.get(refreshToken);
+      return record?.profileId === profileId ? record.grant.account : undefined;
+    }
+    if (typeof code === 'string') {
+      const record = this.codes.get(code);
+      return record?.profileId === profileId ? record.account : undefined;
+    }
+    return undefined;
+  }
+
+  /** What the profile would make of this refresh token now (`none` rotation: never spent). */
+  refreshTokenState(profileId: string, value: string): RefreshTokenState {
+    const token = live(this.refreshTokens, profileId, value);
+    if (!token || token.grant.revoked) return 'unknown';
+    return token.spentAt === undefined ? 'unspent' : 'spent';
   }
 
   refreshTokenRecord(value: string): ProfileRefreshToken | undefined {
