@@ -26,14 +26,14 @@ import { profileClient, SANDBOX_CLIENTS, type FaultRule } from '../../../sandbox
 import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuditLog } from '../audit/audit-log';
 import { validateEnvironment, type BrokerEnvironment } from '../config/environment';
-import { ConnectionEntity } from '../connections/connection.entity';
+import { ConnectionEntity } from '../model/connection.entity';
 import { dataSourceOptions } from '../database/data-source';
 import { runMigrations } from '../database/run-migrations';
-import { IntegrationEntity } from '../integrations/integration.entity';
+import { IntegrationEntity } from '../model/integration.entity';
 import { IntegrationsService } from '../integrations/integrations.service';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { SecretCipher } from '../security/secret-cipher';
-import { ConnectionEvents } from '../tokens/connection-events';
+import { ConnectionEvents } from '../event-bus/connection-events';
 import { RotatedTokenGuard } from '../tokens/rotated-token-guard';
 import { TokenCache } from '../tokens/token-cache';
 import { TokenEvents } from '../tokens/token-events';
