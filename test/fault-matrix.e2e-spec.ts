@@ -93,7 +93,7 @@ interface Cell {
  * clamped to 1 s, replaces the access token the replica held, which the provider still takes; once
  * that second is over the replica has no token to answer with (503) until Postgres is back.
  */
-const KNOWN_GAPS: ReadonlySet<string> = new Set(['postgresCutAtWrite/zeroExpiresIn']);
+const KNOWN_GAPS: ReadonlySet<string> = new Set([]);
 
 const CRASH_LABEL: Record<Crash, string> = {
   none: 'nocrash',

@@ -455,6 +455,11 @@ export class TokenRefresher implements OnApplicationShutdown {
         status: 'active',
         metadata: write.metadata ? { ...row.metadata, ...write.metadata } : (row.metadata ?? null),
       };
+      // An answer with a lifetime shorter than the token the row still holds (expires_in 0, clamped
+      // to a second) must not push out that token while the write waits: the provider still takes
+      // it, and it is what this replica can serve until Postgres is back.
+      const held = this.store.accessTokenOf(row);
+      if (held && held.expiresAtMs > interim.expiresAtMs) return this.remember(held, cacheUse);
       this.cache.set(interim);
       return interim;
     }
