@@ -201,6 +201,76 @@ describe('security review', () => {
     });
   });
 
+  describe('second review, finding 1: a refresh token stays with the host that issued it', () => {
+    it('sends no refresh token to a moved token endpoint, even with a client secret', async () => {
+      await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang-moved');
+      await connectBloomerang(broker.url, 'bloomerang-moved', 'moved-1');
+      const elsewhere = createSandbox({ autoApprove: true });
+      const elsewhereUrl = await elsewhere.listen(0);
+      try {
+        const moved = await admin(broker.url).patch('/admin/integrations/bloomerang-moved', {
+          tokenUrl: `${elsewhereUrl}/bloomerang/v2/oauth/token`,
+          clientSecret: 'any-secret-the-attacker-knows',
+        });
+        expect(moved.status).toBe(200);
+        const refreshed = await admin(broker.url).post('/admin/connections/moved-1/refresh');
+        expect(elsewhere.stats().tokenRequests.total).toBe(0);
+        expect(refreshed.status).toBe(409);
+        const connection = await admin(broker.url).get('/admin/connections/moved-1');
+        expect(connection.body).toMatchObject({
+          status: 'needs_reauthorization',
+          lastError: expect.stringMatching(/token host changed/),
+        });
+        const audit = await admin(broker.url).get(
+          '/admin/audit?action=integration.update&target=bloomerang-moved',
+        );
+        expect(audit.body[0].details).toMatchObject({
+          clientSecret: 'replaced',
+          needsReauthorization: { count: 1, connections: ['moved-1'] },
+        });
+      } finally {
+        await elsewhere.close();
+      }
+    });
+
+    const tenantIntegration = {
+      key: 'tenant-host',
+      provider: 'oauth2',
+      grantType: 'client_credentials',
+      tokenUrl: 'https://{host}/oauth2/v1/token',
+      tokenAuthMethod: 'client_secret_post',
+      clientId: 'tenant-client',
+      clientSecret: 'tenant-secret',
+      config: [{ name: 'host', pattern: '[a-z]+\\.okta\\.invalid', description: 'the tenant host' }],
+    };
+
+    it('counts a change of config fields or patterns (a placeholder over the host) as a move', async () => {
+      expect((await admin(broker.url).post('/admin/integrations', tenantIntegration)).status).toBe(201);
+      const widened = await admin(broker.url).patch('/admin/integrations/tenant-host', {
+        config: [{ name: 'host', pattern: '.+', description: 'any host' }],
+      });
+      expect(widened.status).toBe(400);
+      expect(widened.body.message).toMatch(/clientSecret/);
+    });
+
+    it("checks a connection's stored config against the current patterns before each call", async () => {
+      await admin(broker.url).post('/admin/connections', {
+        key: 'tenant-1',
+        integration: 'tenant-host',
+        config: { host: 'acme.okta.invalid' },
+      });
+      expect((await admin(broker.url).get('/admin/connections/tenant-1')).status).toBe(200);
+      const narrowed = await admin(broker.url).patch('/admin/integrations/tenant-host', {
+        config: [{ name: 'host', pattern: '[a-z]+\\.other\\.invalid', description: 'the tenant host' }],
+        clientSecret: 'tenant-secret',
+      });
+      expect(narrowed.status).toBe(200);
+      const refreshed = await admin(broker.url).post('/admin/connections/tenant-1/refresh');
+      expect(refreshed.status).toBeGreaterThanOrEqual(400);
+      expect(refreshed.body.message).toMatch(/config\.host must match/);
+    });
+  });
+
   // Last: it blocks the test's proxy client address.
   describe('finding 3: failed-auth throttle behind a proxy', () => {
     const from = (address: string, token?: string) =>

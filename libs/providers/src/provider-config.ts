@@ -510,12 +510,15 @@ export function checkConnectionConfig(
 
 /**
  * The provider's endpoints for one connection: its config values, URL-encoded, in place of the
- * `{name}` placeholders. A placeholder the connection has no value for is a ProviderConfigError.
+ * `{name}` placeholders. The stored values are checked against the current fields and patterns
+ * first (a pattern narrowed since the connection was made applies at once); a value that no longer
+ * fits, or a placeholder the connection has no value for, is a ProviderConfigError.
  */
 export function bindConnectionConfig(
   provider: ResolvedProvider,
   values: Record<string, string> | null | undefined,
 ): ResolvedProvider {
+  checkConnectionConfig(provider, values);
   const bind = (field: string, url: string | undefined) =>
     url?.replace(PLACEHOLDER, (_match, name: string) => {
       const value = values?.[name];

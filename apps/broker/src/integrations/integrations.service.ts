@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import {
   checkClientId,
   ClientCredentials,
@@ -16,7 +16,13 @@ import { SecretCipher } from '../security/secret-cipher';
 import { ConnectionEntity } from '../connections/connection.entity';
 import { AuditLog } from '../audit/audit-log';
 import { IntegrationEntity, StoredProviderConfig } from './integration.entity';
-import { checkEndpointHosts, endpointMoves, requireSecretForMoves } from './endpoint-changes';
+import { CONNECTION_CHANNEL } from '../tokens/connection-events';
+import {
+  checkEndpointHosts,
+  checkSecretForMoves,
+  connectionTokenHost,
+  endpointMoves,
+} from './endpoint-changes';
 import {
   CreateIntegrationDto,
   IntegrationSettingsDto,
@@ -120,8 +126,13 @@ export class IntegrationsService {
       { provider: entity.provider, ...config },
       dto.clientId ?? entity.clientId,
     );
-    const moves = endpointMoves(resolveProvider({ provider: entity.provider, ...entity.config }), resolved);
-    requireSecretForMoves(moves, dto.clientSecret !== undefined);
+    const before = resolveProvider({ provider: entity.provider, ...entity.config });
+    const moves = endpointMoves(before, resolved);
+    const secret = checkSecretForMoves(
+      moves,
+      dto.clientSecret,
+      () => this.runtime(entity).client.clientSecret,
+    );
     await checkEndpointHosts(resolved);
     const changes: Partial<IntegrationEntity> = { config };
     if (dto.clientId !== undefined) changes.clientId = dto.clientId;
@@ -133,7 +144,12 @@ export class IntegrationsService {
         dto.clientSecret,
       );
     }
-    await this.integrations.update({ id: entity.id }, changes);
+    const stranded = await this.connections.manager.transaction(async (manager) => {
+      await manager.update(IntegrationEntity, { id: entity.id }, changes);
+      return moves.tokenUrl || moves.configFields
+        ? this.strandRefreshTokens(manager, entity.id, before, resolved)
+        : [];
+    });
     await this.audit.record({
       action: 'integration.update',
       actor,
@@ -142,9 +158,62 @@ export class IntegrationsService {
       details: {
         fields: Object.keys(dto).filter((field) => dto[field as keyof UpdateIntegrationDto] !== undefined),
         ...(Object.keys(moves).length > 0 ? { endpoints: moves } : {}),
+        ...(secret ? { clientSecret: secret } : {}),
+        ...(stranded.length > 0
+          ? {
+              // The connections whose refresh token was dropped, not sent to the new token host.
+              needsReauthorization: {
+                count: stranded.length,
+                connections: stranded.slice(0, 100).map((row) => row.key),
+              },
+            }
+          : {}),
       },
     });
     return this.view(await this.integrations.findOneByOrFail({ id: entity.id }));
+  }
+
+  /**
+   * A refresh token belongs to the authorization server that issued it: when a connection's token
+   * host changes (the URL, the config fields or patterns, or its stored config no longer fitting),
+   * its refresh token is dropped rather than sent to the new host, and the account must authorize
+   * again. The NOTIFY tells every replica's cache.
+   */
+  private async strandRefreshTokens(
+    manager: EntityManager,
+    integrationId: string,
+    before: ResolvedProvider,
+    after: ResolvedProvider,
+  ): Promise<{ key: string; from: string | null; to: string | null }[]> {
+    const rows: { id: string; key: string; config: Record<string, string> | null }[] = await manager.query(
+      `SELECT id, key, config FROM connections
+        WHERE integration_id = $1 AND refresh_token IS NOT NULL FOR UPDATE`,
+      [integrationId],
+    );
+    const stranded: { id: string; key: string; from: string | null; to: string | null }[] = [];
+    for (const row of rows) {
+      const from = connectionTokenHost(before, row.config);
+      const to = connectionTokenHost(after, row.config);
+      if (from === null || to === null || from !== to) stranded.push({ ...row, from, to });
+    }
+    if (stranded.length === 0) return [];
+    await manager.query(
+      `WITH written AS (
+         UPDATE connections
+            SET status = 'needs_reauthorization', last_error = $2, last_error_code = 'token_host_changed',
+                access_token = NULL, refresh_token = NULL, next_refresh_at = NULL,
+                token_version = token_version + 1, updated_at = now(),
+                lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = ANY($1::uuid[])
+          RETURNING id, key, token_version)
+       SELECT pg_notify('${CONNECTION_CHANNEL}', json_build_object('id', written.id, 'key', written.key,
+                'v', written.token_version, 'kind', 'status')::text) FROM written`,
+      [
+        stranded.map((row) => row.id),
+        "the integration's token host changed: a refresh token is only sent to the host that issued it, so the account must authorize again",
+      ],
+    );
+    return stranded.map(({ key, from, to }) => ({ key, from, to }));
   }
 
   async remove(key: string, actor: string): Promise<void> {

@@ -62,7 +62,13 @@ describe('the provider catalogue', () => {
       const resolved = resolveProvider({ provider: id });
       expect(resolved.kind).toBe(id);
       const entry = CATALOGUE.find((candidate) => candidate.id === id)!;
-      const values = Object.fromEntries((entry.config ?? []).map((field) => [field.name, 'abc']));
+      // A value each pattern takes: 'abc', or the first alternative of a list (zoho's data centres).
+      const values = Object.fromEntries(
+        (entry.config ?? []).map((field) => [
+          field.name,
+          new RegExp(`^(?:${field.pattern})$`).test('abc') ? 'abc' : field.pattern.split('|')[0],
+        ]),
+      );
       const bound = bindConnectionConfig(resolved, entry.config?.length ? values : null);
       expect(bound.tokenUrl).not.toMatch(/[{}]/);
       expect(bound.authorizationUrl ?? '').not.toMatch(/[{}]/);
@@ -98,7 +104,7 @@ describe('the provider catalogue', () => {
     expect(bindConnectionConfig(oauth2, { tenant: 'a b/c' }).tokenUrl).toBe(
       'http://127.0.0.1:4000/p/a%20b%2Fc/token',
     );
-    expect(() => bindConnectionConfig(oauth2, null)).toThrow('the connection has no config.tenant');
+    expect(() => bindConnectionConfig(oauth2, null)).toThrow('config.tenant is required');
     const shopify = resolveProvider({
       provider: 'shopify',
       tokenUrl: 'http://127.0.0.1:4000/shopify/{shop}/token',
