@@ -35,7 +35,8 @@ logs=.first-look
 mkdir -p "$logs"
 SANDBOX_PORT="${SANDBOX_PORT:-4000}" node dist/apps/sandbox/src/main.js >"$logs/sandbox.log" 2>&1 &
 sandbox_pid=$!
-node dist/apps/broker/src/main.js >"$logs/broker.log" 2>&1 &
+# The sandbox listens on loopback, which production refuses as a provider host.
+BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS=true node dist/apps/broker/src/main.js >"$logs/broker.log" 2>&1 &
 broker_pid=$!
 trap 'kill $broker_pid $sandbox_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 

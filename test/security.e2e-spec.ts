@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, sleep, startBroker } from './support/broker-process';
@@ -268,6 +270,54 @@ describe('security review', () => {
       const refreshed = await admin(broker.url).post('/admin/connections/tenant-1/refresh');
       expect(refreshed.status).toBeGreaterThanOrEqual(400);
       expect(refreshed.body.message).toMatch(/config\.host must match/);
+    });
+  });
+
+  describe('second review, finding 3: loopback provider hosts', () => {
+    it('refuses a sidecar admin port on loopback as a token URL unless loopback is allowed', async () => {
+      let sidecarHits = 0;
+      const sidecar = createServer((_request, response) => {
+        sidecarHits++;
+        response.end('shutting down');
+      });
+      await new Promise<void>((resolve) => sidecar.listen(0, '127.0.0.1', resolve));
+      const sidecarPort = (sidecar.address() as AddressInfo).port;
+      expect(
+        (await admin(broker.url).post('/admin/connections', { key: 'bloom-strict', integration: 'bloom' }))
+          .status,
+      ).toBe(201);
+      const strict = await startBroker({
+        DATABASE_URL: db.url,
+        REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+        BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS: 'false',
+      });
+      try {
+        for (const tokenUrl of [
+          `http://127.0.0.1:${sidecarPort}/quitquitquit`,
+          `http://localhost:${sidecarPort}/shutdown`,
+          `http://sidecar.localhost:${sidecarPort}/shutdown`,
+          `http://[::1]:${sidecarPort}/shutdown`,
+        ]) {
+          const created = await createBloomIntegration(strict.url, sandboxUrl, `sidecar-${sidecarHits}`, {
+            tokenUrl,
+          });
+          expect(created.status).toBe(400);
+          expect(created.body.message).toMatch(/tokenUrl .*loopback.*BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS/);
+        }
+        const patched = await admin(strict.url).patch('/admin/integrations/bloom', {
+          tokenUrl: `http://127.0.0.1:${sidecarPort}/quitquitquit`,
+          clientSecret: SANDBOX_CLIENTS.bloom.clientSecret,
+        });
+        expect(patched.status).toBe(400);
+        // An integration saved while loopback was allowed is refused at call time too.
+        const refreshed = await admin(strict.url).post('/admin/connections/bloom-strict/refresh');
+        expect(refreshed.status).toBeGreaterThanOrEqual(400);
+        expect(refreshed.body.message).toMatch(/loopback/);
+        expect(sidecarHits).toBe(0);
+      } finally {
+        await strict.stop();
+        await new Promise((resolve) => sidecar.close(resolve));
+      }
     });
   });
 

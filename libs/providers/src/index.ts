@@ -52,6 +52,8 @@ export {
   checkProviderHosts,
   configureProviderHosts,
   guardProviderRequest,
+  isLoopbackAddress,
+  providerFetch,
   internalAddressKind,
   providerHostProblem,
 } from './provider-hosts';

@@ -11,7 +11,7 @@ import {
   TransientProviderError,
 } from './provider-errors';
 import { boundTokenLifetimes } from './token-lifetimes';
-import { guardProviderRequest } from './provider-hosts';
+import { providerFetch } from './provider-hosts';
 
 export interface ClientCredentials {
   clientId: string;
@@ -260,8 +260,11 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
       signal,
       [oauth.allowInsecureRequests]: isLoopbackUrl(provider.tokenUrl),
       [oauth.customFetch]: async (url, init) => {
-        await guardProviderRequest(url);
-        const response = await normalizeTokenResponse(await fetch(url, init as RequestInit), provider);
+        // Resolved once, checked, and pinned: the request goes to the address that was checked.
+        const response = await normalizeTokenResponse(
+          await providerFetch(url, init as RequestInit),
+          provider,
+        );
         exchange.status = response.status;
         exchange.contentType = response.headers.get('content-type') ?? undefined;
         exchange.retryAfter = response.headers.get('retry-after');

@@ -228,10 +228,18 @@ export class BrokerEnvironment {
   @IsString()
   BROKER_TRUSTED_PROXIES?: string;
 
-  /** Provider endpoints in private or link-local ranges are refused unless this is true; loopback is always allowed. */
+  /** Provider endpoints in private, link-local or other special-purpose ranges are refused unless this is true. */
   @Transform(toBoolean)
   @IsBoolean()
   BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS = false;
+
+  /**
+   * Provider endpoints on loopback (127.0.0.0/8, ::1, localhost) are refused unless this is true:
+   * sidecars (Envoy's admin port, Linkerd's) listen there. The sandbox, tests and the first look turn it on.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS = false;
 
   /** Days of audit events kept; older ones are pruned by the reconciler. */
   @Transform(toInteger)

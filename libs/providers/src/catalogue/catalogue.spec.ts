@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { CATALOGUE, CATALOGUE_IDS } from '.';
 import { protocolFor } from '../oauth-protocol';
+import { configureProviderHosts } from '../provider-hosts';
 import {
   bindConnectionConfig,
   checkConnectionConfig,
@@ -212,8 +213,13 @@ describe('catalogue entries on the wire', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The provider here is a server on loopback, which production refuses.
+    configureProviderHosts({ allowPrivate: false, allowLoopback: true });
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => {
+    configureProviderHosts({ allowPrivate: false });
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   beforeEach(() => {
     forms = [];
   });
