@@ -1,9 +1,11 @@
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { importJWK, SignJWT } from 'jose';
 import { Redis } from 'ioredis';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase, query } from './support/test-database';
+import { ADMIN_CLIENT_ID, IdentityProvider } from './support/identity-provider';
 import { admin, getToken, JsonResponse, request } from './support/http';
 import {
   connectBloomerang,
@@ -318,6 +320,70 @@ describe('security review', () => {
         await strict.stop();
         await new Promise((resolve) => sidecar.close(resolve));
       }
+    });
+  });
+
+  describe('second review, finding 2: tokens of other OIDC clients', () => {
+    let idp: IdentityProvider;
+    let signedIn: BrokerProcess;
+    const keycloakShaped = async (claims: Record<string, unknown>, typ = 'JWT') =>
+      new SignJWT({ sub: 'f:realm:alice', groups: ['broker-admins'], typ: 'Bearer', ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: idp.signingKey.kid, typ })
+        .setIssuer(idp.issuer)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(await importJWK(idp.signingKey.privateJwk, 'RS256'));
+    const asPerson = (token: string) => request(signedIn.url, 'GET', '/admin/integrations', { token });
+
+    beforeAll(async () => {
+      idp = await IdentityProvider.start({ redirectUris: ['http://127.0.0.1:1/cb'], people: {} });
+      signedIn = await startBroker({
+        DATABASE_URL: db.url,
+        REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+        BROKER_ADMIN_OIDC_ISSUER: idp.issuer,
+        BROKER_ADMIN_OIDC_CLIENT_ID: ADMIN_CLIENT_ID,
+        BROKER_ADMIN_OIDC_ROLE_MAP: 'admin=broker-admins',
+      });
+    });
+
+    afterAll(async () => {
+      await signedIn?.stop();
+      await idp?.stop();
+    });
+
+    it("accepts the broker client's own access token", async () => {
+      const own = await keycloakShaped({ aud: [ADMIN_CLIENT_ID, 'account'], azp: ADMIN_CLIENT_ID });
+      expect((await asPerson(own)).status).toBe(200);
+    });
+
+    it('refuses an access token Keycloak issued to another client with the broker in its audience', async () => {
+      const other = await keycloakShaped({ aud: [ADMIN_CLIENT_ID, 'account'], azp: 'reporting-dashboard' });
+      const refused = await asPerson(other);
+      expect(refused.status).toBe(401);
+      expect(refused.body.message).toMatch(/another client/);
+    });
+
+    it('refuses a token with several audiences and no azp', async () => {
+      const ambiguous = await keycloakShaped({ aud: [ADMIN_CLIENT_ID, 'reporting-dashboard'] });
+      expect((await asPerson(ambiguous)).status).toBe(401);
+    });
+
+    it('refuses a token of another type (a refresh token, a logout token)', async () => {
+      const refresh = await keycloakShaped({ aud: ADMIN_CLIENT_ID, azp: ADMIN_CLIENT_ID, typ: 'Refresh' });
+      expect((await asPerson(refresh)).status).toBe(401);
+      const logout = await keycloakShaped({ aud: ADMIN_CLIENT_ID }, 'logout+jwt');
+      expect((await asPerson(logout)).status).toBe(401);
+    });
+
+    it('tells a person whose token has no roles claim which claim and which setting', async () => {
+      const noGroups = await keycloakShaped({
+        aud: ADMIN_CLIENT_ID,
+        azp: ADMIN_CLIENT_ID,
+        groups: undefined,
+      });
+      const refused = await asPerson(noGroups);
+      expect(refused.status).toBe(403);
+      expect(refused.body.message).toMatch(/"groups" claim.*BROKER_ADMIN_OIDC_SCOPES/);
     });
   });
 

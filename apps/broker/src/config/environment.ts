@@ -91,6 +91,14 @@ export class BrokerEnvironment {
   @MinLength(1)
   BROKER_ADMIN_OIDC_SCOPES = 'openid email profile';
 
+  /**
+   * The clients (comma-separated) whose tokens the admin API accepts; default the client id. A
+   * token whose `azp` names another client is refused, as is one with several audiences and no `azp`.
+   */
+  @IsOptional()
+  @IsString()
+  BROKER_ADMIN_OIDC_ACCEPTED_CLIENTS?: string;
+
   /** `role=group,...` (roles `admin`, `operator`, `viewer`); a person in no mapped group gets 403. */
   @IsOptional()
   @IsString()
@@ -364,6 +372,11 @@ export function validateEnvironment(raw: Record<string, unknown>): BrokerEnviron
   if (Boolean(env.BROKER_ADMIN_OIDC_ISSUER) !== Boolean(env.BROKER_ADMIN_OIDC_CLIENT_ID)) {
     throw new EnvironmentError(
       'BROKER_ADMIN_OIDC_ISSUER and BROKER_ADMIN_OIDC_CLIENT_ID are required together',
+    );
+  }
+  if (env.BROKER_ADMIN_OIDC_ISSUER?.startsWith('http:') && !isLoopbackUrl(env.BROKER_ADMIN_OIDC_ISSUER)) {
+    throw new EnvironmentError(
+      'BROKER_ADMIN_OIDC_ISSUER must use https (plain http is allowed for loopback hosts only): the signing keys would travel in clear text',
     );
   }
   try {
