@@ -387,6 +387,61 @@ describe('security review', () => {
     });
   });
 
+  describe('second review, finding 6: metadata and parameters that may hold secrets', () => {
+    const generic = (key: string, extra: Record<string, unknown>) =>
+      admin(broker.url).post('/admin/integrations', {
+        key,
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: `${sandboxUrl}/generic/authorize`,
+        tokenUrl: `${sandboxUrl}/generic/token`,
+        clientId: SANDBOX_CLIENTS.generic.clientId,
+        clientSecret: SANDBOX_CLIENTS.generic.clientSecret,
+        ...extra,
+      });
+
+    it.each(['bot_access_token', 'Access_Token', 'signature'])(
+      'refuses to keep the answer field %s as metadata',
+      async (name) => {
+        const created = await generic(`meta-${name.toLowerCase().replace(/_/g, '-')}`, {
+          metadata: { tokenResponse: ['instance_url', name], callback: [] },
+        });
+        expect(created.status).toBe(400);
+        expect(created.body.message).toMatch(new RegExp(`"${name}" looks like a secret`));
+      },
+    );
+
+    it('shows the free-form parameter maps to admin only, not to an operator or a viewer', async () => {
+      const params = {
+        extraTokenParams: { client_assertion_hint: 'assertion-value' },
+        refreshParams: { key: 'refresh-param-value' },
+        codeExchangeParams: { key: 'exchange-param-value' },
+        authorizationParams: { access_type: 'offline' },
+      };
+      expect((await generic('params-admin-only', params)).status).toBe(201);
+      expect((await admin(broker.url).get('/admin/integrations/params-admin-only')).body).toMatchObject(
+        params,
+      );
+      for (const role of ['viewer', 'operator']) {
+        const minted = await admin(broker.url).post('/admin/tokens', {
+          name: `params-${role}`,
+          role,
+          expiresInDays: 1,
+        });
+        expect(minted.status).toBe(201);
+        const one = await request(broker.url, 'GET', '/admin/integrations/params-admin-only', {
+          token: minted.body.token,
+        });
+        const all = await request(broker.url, 'GET', '/admin/integrations', { token: minted.body.token });
+        expect(one.status).toBe(200);
+        const listed = all.body.find((view: { key: string }) => view.key === 'params-admin-only');
+        for (const view of [one.body, listed]) {
+          for (const field of Object.keys(params)) expect(view).not.toHaveProperty(field);
+        }
+      }
+    });
+  });
+
   // Last: it blocks the test's proxy client address.
   describe('finding 3: failed-auth throttle behind a proxy', () => {
     const from = (address: string, token?: string) =>

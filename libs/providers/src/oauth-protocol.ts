@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { clientSecretBasic } from './client-auth';
-import { isLoopbackUrl, ProviderKind, ResolvedProvider, SECRET_FIELDS } from './provider-config';
+import { isLoopbackUrl, isSecretFieldName, ProviderKind, ResolvedProvider } from './provider-config';
 import {
   InvalidProviderResponseError,
   NeedsReauthorizationError,
@@ -343,9 +343,16 @@ function toTokenSet(
  */
 function pickMetadata(body: Record<string, unknown>, fields: string[]): Record<string, unknown> {
   const metadata: Record<string, unknown> = {};
+  // The answer's own tokens: a kept value that carries one (under any name) is not kept.
+  const ownTokens = ['access_token', 'refresh_token', 'id_token']
+    .map((name) => body[name])
+    .filter((token): token is string => typeof token === 'string' && token.length >= 8);
   for (const field of fields) {
-    if (Object.hasOwn(body, field) && body[field] !== undefined && body[field] !== null)
-      metadata[field] = withoutSecrets(body[field]);
+    if (!Object.hasOwn(body, field) || body[field] === undefined || body[field] === null) continue;
+    const value = withoutSecrets(body[field]);
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (ownTokens.some((token) => text.includes(token))) continue;
+    metadata[field] = value;
   }
   return metadata;
 }
@@ -356,7 +363,7 @@ function withoutSecrets(value: unknown, depth = 0): unknown {
   if (!isJsonObject(value)) return value;
   return Object.fromEntries(
     Object.entries(value)
-      .filter(([name]) => !SECRET_FIELDS.has(name))
+      .filter(([name]) => !isSecretFieldName(name))
       .map(([name, inner]) => [name, withoutSecrets(inner, depth + 1)]),
   );
 }

@@ -15,6 +15,7 @@ import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { SecretCipher } from '../security/secret-cipher';
 import { ConnectionEntity } from '../connections/connection.entity';
 import { AuditLog } from '../audit/audit-log';
+import type { AdminRole } from '../admin-identities/admin-roles';
 import { IntegrationEntity, StoredProviderConfig } from './integration.entity';
 import { CONNECTION_CHANNEL } from '../tokens/connection-events';
 import {
@@ -60,6 +61,14 @@ const SETTING_FIELDS = [
   'refreshTokenExpiresInField',
   'allowedScopes',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
+
+/** Free-form parameters an integration sends: shown to `admin` only. */
+const ADMIN_ONLY_FIELDS = [
+  'extraTokenParams',
+  'refreshParams',
+  'codeExchangeParams',
+  'authorizationParams',
+] as const satisfies readonly (keyof IntegrationView)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
 export interface IntegrationRuntime {
@@ -110,13 +119,13 @@ export class IntegrationsService {
     return this.view(await this.integrations.findOneByOrFail({ id }));
   }
 
-  async list(): Promise<IntegrationView[]> {
+  async list(reader: AdminRole | null): Promise<IntegrationView[]> {
     const rows = await this.integrations.find({ order: { key: 'ASC' } });
-    return rows.map((row) => this.view(row));
+    return rows.map((row) => this.view(row, reader));
   }
 
-  async get(key: string): Promise<IntegrationView> {
-    return this.view(await this.findEntity(key));
+  async get(key: string, reader: AdminRole | null): Promise<IntegrationView> {
+    return this.view(await this.findEntity(key), reader);
   }
 
   async update(key: string, dto: UpdateIntegrationDto, actor: string): Promise<IntegrationView> {
@@ -259,10 +268,14 @@ export class IntegrationsService {
     return this.runtime(await this.integrations.findOneByOrFail({ id }));
   }
 
-  view(entity: IntegrationEntity): IntegrationView {
+  /**
+   * What an admin route answers about an integration. The free-form parameter maps may hold an
+   * assertion or a key, so only `admin` (who may set them) sees them; operators and viewers do not.
+   */
+  view(entity: IntegrationEntity, reader: AdminRole | null = 'admin'): IntegrationView {
     const resolved = resolveProvider({ provider: entity.provider, ...entity.config });
     const { config } = entity;
-    return {
+    const view: IntegrationView = {
       key: entity.key,
       provider: entity.provider,
       clientId: entity.clientId,
@@ -301,6 +314,10 @@ export class IntegrationsService {
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
     };
+    if (reader !== 'admin') {
+      for (const field of ADMIN_ONLY_FIELDS) delete view[field];
+    }
+    return view;
   }
 }
 

@@ -160,8 +160,18 @@ describe('the provider catalogue', () => {
         tokenUrl: 'https://a.example/t',
         metadata: { tokenResponse: ['refresh_token'] },
       },
-      'metadata.tokenResponse: "refresh_token" is a secret',
+      'metadata.tokenResponse: "refresh_token" looks like a secret',
     ],
+    ...['bot_access_token', 'Access_Token', 'signature'].map((name) => [
+      {
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: 'https://a.example/a',
+        tokenUrl: 'https://a.example/t',
+        metadata: { tokenResponse: ['instance_url', name] },
+      },
+      `metadata.tokenResponse: "${name}" looks like a secret`,
+    ]),
     [
       {
         provider: 'oauth2',
@@ -313,7 +323,13 @@ describe('catalogue entries on the wire', () => {
       team: { id: 'T1', name: 'Acme' },
       app_id: 'A1',
       bot_user_id: 'U1',
-      enterprise: { id: 'E1', access_token: 'xoxp-leak', nested: [{ refresh_token: 'xoxe-leak', ok: 1 }] },
+      enterprise: {
+        id: 'E1',
+        access_token: 'xoxp-leak',
+        Bot_Access_Token: 'xoxb-leak',
+        signature: 'sig-leak',
+        nested: [{ refresh_token: 'xoxe-leak', ok: 1 }],
+      },
     });
     const slack = entry('slack');
     const tokens = await protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' });
@@ -324,6 +340,19 @@ describe('catalogue entries on the wire', () => {
       app_id: 'A1',
       bot_user_id: 'U1',
       enterprise: { id: 'E1', nested: [{ ok: 1 }] },
+    });
+    // A kept value that carries the answer's own token, under a name no list knows, is not kept.
+    respond = json(200, {
+      ok: true,
+      access_token: 'xoxe.xoxb-own-token',
+      token_type: 'bot',
+      refresh_token: 'xoxe-own-refresh',
+      team: { id: 'T1', name: 'Acme', copy: 'xoxe.xoxb-own-token' },
+      app_id: 'A1 xoxe-own-refresh',
+      bot_user_id: 'U1',
+    });
+    expect((await protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' })).metadata).toEqual({
+      bot_user_id: 'U1',
     });
     respond = json(200, { ok: false, error: 'invalid_refresh_token' });
     await expect(protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' })).rejects.toThrow(
