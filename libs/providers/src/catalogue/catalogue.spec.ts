@@ -162,7 +162,7 @@ describe('the provider catalogue', () => {
       },
       'metadata.tokenResponse: "refresh_token" looks like a secret',
     ],
-    ...['bot_access_token', 'Access_Token', 'signature'].map((name) => [
+    ...['bot_access_token', 'Access_Token', 'signature'].map((name): [IntegrationProviderConfig, string] => [
       {
         provider: 'oauth2',
         grantType: 'authorization_code',
