@@ -3,6 +3,7 @@ import { ServiceAccountClients1795409490369 } from './1795409490369-ServiceAccou
 import { ProviderCatalogue1795500000016 } from './1795500000016-ProviderCatalogue';
 import { ScaleSchedule1795500017000 } from './1795500017000-ScaleSchedule';
 import { AdminIdentities1796185896930 } from './1796185896930-AdminIdentities';
+import { AdminTokenLineage1796500000000 } from './1796500000000-AdminTokenLineage';
 
 /** Every migration, in order. The one source of the schema. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   ProviderCatalogue1795500000016,
   ScaleSchedule1795500017000,
   AdminIdentities1796185896930,
+  AdminTokenLineage1796500000000,
 ];

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase, query } from './support/test-database';
+import { TcpProxy } from './support/tcp-proxy';
 import { ADMIN_CLIENT_ID, IdentityProvider } from './support/identity-provider';
 import { admin, getToken, JsonResponse, request } from './support/http';
 import {
@@ -375,6 +376,20 @@ describe('security review', () => {
       expect((await asPerson(logout)).status).toBe(401);
     });
 
+    it("stops a person's minted token when the person loses the role", async () => {
+      const alice = await keycloakShaped({ aud: ADMIN_CLIENT_ID, azp: ADMIN_CLIENT_ID });
+      const minted = await request(signedIn.url, 'POST', '/admin/tokens', {
+        token: alice,
+        body: { name: 'minted-by-alice', role: 'admin', expiresInDays: 30 },
+      });
+      expect(minted.status).toBe(201);
+      expect((await asPerson(minted.body.token)).status).toBe(200);
+      // Alice leaves the admin group; her next request carries her new groups.
+      const demoted = await keycloakShaped({ aud: ADMIN_CLIENT_ID, azp: ADMIN_CLIENT_ID, groups: ['sales'] });
+      expect((await asPerson(demoted)).status).toBe(403);
+      expect((await asPerson(minted.body.token)).status).toBe(401);
+    });
+
     it('tells a person whose token has no roles claim which claim and which setting', async () => {
       const noGroups = await keycloakShaped({
         aud: ADMIN_CLIENT_ID,
@@ -438,6 +453,53 @@ describe('security review', () => {
         for (const view of [one.body, listed]) {
           for (const field of Object.keys(params)) expect(view).not.toHaveProperty(field);
         }
+      }
+    });
+  });
+
+  describe('second review, findings 4 and 5: named admin tokens', () => {
+    const mint = (token: string | undefined, name: string, expiresInDays: number) =>
+      request(broker.url, 'POST', '/admin/tokens', { token, body: { name, role: 'admin', expiresInDays } });
+    const use = (url: string, token: string) => request(url, 'GET', '/admin/integrations', { token });
+
+    it('a token minted by a token expires no later than its parent and is revoked with it', async () => {
+      const parent = await mint(undefined, 'parent-one-day', 1);
+      expect(parent.status).toBe(201);
+      const child = await mint(parent.body.token, 'child-366-days', 366);
+      expect(child.status).toBe(201);
+      expect(Date.parse(child.body.expiresAt)).toBeLessThanOrEqual(Date.parse(parent.body.expiresAt));
+      expect((await use(broker.url, child.body.token)).status).toBe(200);
+      expect((await admin(broker.url).delete(`/admin/tokens/${parent.body.id}`)).status).toBe(204);
+      expect((await use(broker.url, parent.body.token)).status).toBe(401);
+      expect((await use(broker.url, child.body.token)).status).toBe(401);
+    });
+
+    it('a replica whose change listener went half-open stops honouring a revoked token', async () => {
+      const proxy = new TcpProxy(5432);
+      const proxyPort = await proxy.start();
+      const proxiedUrl = new URL(db.url);
+      proxiedUrl.port = String(proxyPort);
+      const replica = await startBroker({
+        DATABASE_URL: proxiedUrl.href,
+        REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+        BROKER_ROLE: 'api',
+      });
+      try {
+        const minted = await mint(undefined, 'revoked-behind-a-cut', 1);
+        expect((await use(replica.url, minted.body.token)).status).toBe(200);
+        expect(proxy.freeze('token-broker-listener')).toBeGreaterThan(0);
+        expect((await admin(broker.url).delete(`/admin/tokens/${minted.body.id}`)).status).toBe(204);
+        // The NOTIFY never arrives; the listener's heartbeat finds it dead, and the replica stops
+        // trusting its cache. A generous bound, well short of the cache's minute.
+        let status = 200;
+        for (let attempt = 0; attempt < 80 && status === 200; attempt++) {
+          await sleep(500);
+          status = (await use(replica.url, minted.body.token)).status;
+        }
+        expect(status).toBe(401);
+      } finally {
+        await replica.stop();
+        await proxy.cut();
       }
     });
   });

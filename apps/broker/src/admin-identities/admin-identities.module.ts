@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminAuthenticator } from '../security/admin-authenticator';
 import { ConnectionEventsModule } from '../tokens/connection-events.module';
-import { AdminTokenEntity } from './admin-token.entity';
+import { AdminPersonEntity, AdminTokenEntity } from './admin-token.entity';
 import { AdminTokensController } from './admin-tokens.controller';
 import { AdminTokensService } from './admin-tokens.service';
 import { OidcVerifier } from './oidc-verifier';
@@ -13,7 +13,7 @@ import { OidcVerifier } from './oidc-verifier';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([AdminTokenEntity]), ConnectionEventsModule],
+  imports: [TypeOrmModule.forFeature([AdminTokenEntity, AdminPersonEntity]), ConnectionEventsModule],
   providers: [AdminTokensService, OidcVerifier, AdminAuthenticator],
   exports: [AdminTokensService, OidcVerifier, AdminAuthenticator],
 })

@@ -15,6 +15,8 @@ export interface AdminIdentity {
   role: AdminRole | null;
   /** Why a signed-in person has no role, when it is not their groups: the token lacks the roles claim. */
   missingRolesClaim?: string;
+  /** The named token's id (token only): what a token it mints hangs from. */
+  tokenId?: string;
   /** The person's email when the provider gives one (oidc only). */
   email?: string;
 }
