@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { importJWK, SignJWT } from 'jose';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, sleep, startBroker } from './support/broker-process';
@@ -501,6 +502,50 @@ describe('security review', () => {
         await replica.stop();
         await proxy.cut();
       }
+    });
+  });
+
+  describe('second review, finding 7: a moved refresh inside the horizon', () => {
+    it('queues the new plan again when a job finds its plan moved to a time within the horizon', async () => {
+      expect(
+        (await admin(broker.url).post('/admin/connections', { key: 'moved-job-1', integration: 'bloom' }))
+          .status,
+      ).toBe(201);
+      const [row] = await query<{ id: string; version: number }>(
+        db.url,
+        `SELECT id, token_version AS version FROM connections WHERE key = 'moved-job-1'`,
+      );
+      // The plan moved a few seconds later while the job for the earlier one was still queued
+      // (as a sweep that defers a cold connection does): the sweep's own job for the new plan was
+      // dropped as a duplicate id.
+      await query(
+        db.url,
+        `UPDATE connections SET next_refresh_at = now() + interval '4 seconds' WHERE id = $1`,
+        [row.id],
+      );
+      const queue = new Queue('token-refresh', {
+        connection: { host: '127.0.0.1', port: 6379, db: REDIS_DB },
+        prefix: 'broker',
+      });
+      try {
+        await queue.add(
+          'refresh-connection',
+          { connectionId: row.id, tokenVersion: row.version, runAt: Date.now() },
+          { jobId: `refresh.${row.id}.${row.version}`, removeOnComplete: true, removeOnFail: true },
+        );
+      } finally {
+        await queue.close();
+      }
+      let version = row.version;
+      for (let attempt = 0; attempt < 60 && version === row.version; attempt++) {
+        await sleep(500);
+        [{ version }] = await query<{ version: number }>(
+          db.url,
+          `SELECT token_version AS version FROM connections WHERE id = $1`,
+          [row.id],
+        );
+      }
+      expect(version).toBeGreaterThan(row.version);
     });
   });
 
