@@ -1,5 +1,5 @@
 import * as crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { BrokerEnvironment } from '../apps/broker/src/config/environment';
@@ -10,8 +10,15 @@ import { admin } from './support/http';
 import { createTestDatabase } from './support/test-database';
 
 const README = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
-/** Names the README must document, each in backticks. */
-const undocumented = (names: string[]) => names.filter((name) => !README.includes(`\`${name}\``));
+/** The README and the pages of docs/, where its sections move. */
+const DOCUMENTATION = [
+  README,
+  ...readdirSync(join(process.cwd(), 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => readFileSync(join(process.cwd(), 'docs', name), 'utf8')),
+].join('\n');
+/** Names the documentation must give, each in backticks. */
+const undocumented = (names: string[]) => names.filter((name) => !DOCUMENTATION.includes(`\`${name}\``));
 /** A section of the README, from its `## ` heading to the next one. */
 const section = (title: string) => README.split(/^## /m).find((part) => part.startsWith(`${title}\n`)) ?? '';
 
