@@ -40,11 +40,14 @@ export class IntegrationsController {
     return this.integrations.get(key, admin.role);
   }
 
-  /** Changes settings or rotates the client secret. */
+  /**
+   * Changes settings or rotates the client secret. Moving the token host drops the refresh tokens
+   * of the connections it moves (they need re-authorization); 409 while one of them is refreshing.
+   */
   @RequiresRole('admin')
   @Patch(':key')
   @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
-  @ApiErrors(400, 404, 413, 415)
+  @ApiErrors(400, 404, 409, 413, 415)
   update(
     @Param('key') key: string,
     @Body() dto: UpdateIntegrationDto,

@@ -194,18 +194,29 @@ export class IntegrationsService {
     before: ResolvedProvider,
     after: ResolvedProvider,
   ): Promise<{ key: string; from: string | null; to: string | null }[]> {
-    const rows: { id: string; key: string; config: Record<string, string> | null }[] = await manager.query(
-      `SELECT id, key, config FROM connections
-        WHERE integration_id = $1 AND refresh_token IS NOT NULL FOR UPDATE`,
-      [integrationId],
-    );
+    // Locked: a refresh that leases one of these rows from now on waits for this transaction and
+    // then finds no refresh token.
+    const rows: { id: string; key: string; config: Record<string, string> | null; leased: boolean }[] =
+      await manager.query(
+        `SELECT id, key, config, COALESCE(lease_expires_at > now(), false) AS leased FROM connections
+          WHERE integration_id = $1 AND refresh_token IS NOT NULL FOR UPDATE`,
+        [integrationId],
+      );
     const stranded: { id: string; key: string; from: string | null; to: string | null }[] = [];
     for (const row of rows) {
       const from = connectionTokenHost(before, row.config);
       const to = connectionTokenHost(after, row.config);
-      if (from === null || to === null || from !== to) stranded.push({ ...row, from, to });
+      if (from === null || to === null || from !== to) stranded.push({ id: row.id, key: row.key, from, to });
     }
     if (stranded.length === 0) return [];
+    // A refresh that leased a row before the lock holds its refresh token already and reads the
+    // integration after: it could send it to the new host. The move waits until none is in flight.
+    const inFlight = rows.find((row) => row.leased && stranded.some((moved) => moved.id === row.id));
+    if (inFlight) {
+      throw BrokerError.conflict(
+        `a refresh of connection "${inFlight.key}" is in flight; move the token endpoint again in a few seconds`,
+      );
+    }
     await manager.query(
       `WITH written AS (
          UPDATE connections
