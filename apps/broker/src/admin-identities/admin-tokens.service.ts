@@ -247,7 +247,11 @@ export class AdminTokensService implements OnModuleInit {
   }
 
   private evict(id: string): void {
-    if (id === EVERY_TOKEN) this.cache.clear();
+    if (id === EVERY_TOKEN) {
+      this.cache.clear();
+      // Another replica wrote a person's role: what this one last wrote may be stale now.
+      this.personRoles.clear();
+    }
     for (const [prefix, entry] of this.cache) if (entry.id === id) this.cache.delete(prefix);
     this.generation += 1;
   }
