@@ -92,6 +92,8 @@ async function startBroker(env, nodeArgs = [], main = BROKER_MAIN) {
       BROKER_ENCRYPTION_KEYS: ENCRYPTION_KEYS,
       BROKER_ADMIN_TOKEN: ADMIN_TOKEN,
       BROKER_HOST: '127.0.0.1',
+      // The bench's provider sandbox listens on loopback.
+      BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS: 'true',
       ...env,
       PORT: String(port),
     },

@@ -4,6 +4,7 @@ import { ProviderCatalogue1795500000016 } from './1795500000016-ProviderCatalogu
 import { ScaleSchedule1795500017000 } from './1795500017000-ScaleSchedule';
 import { AdminIdentities1796185896930 } from './1796185896930-AdminIdentities';
 import { RefreshRecord1796300000000 } from './1796300000000-RefreshRecord';
+import { AdminTokenLineage1796500000000 } from './1796500000000-AdminTokenLineage';
 
 /** Every migration, in order. The one source of the schema. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   ScaleSchedule1795500017000,
   AdminIdentities1796185896930,
   RefreshRecord1796300000000,
+  AdminTokenLineage1796500000000,
 ];

@@ -1,7 +1,13 @@
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { importJWK, SignJWT } from 'jose';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createSandbox, Sandbox, SANDBOX_CLIENTS } from '../apps/sandbox/src/sandbox';
 import { BrokerProcess, sleep, startBroker } from './support/broker-process';
 import { createTestDatabase, query } from './support/test-database';
+import { TcpProxy } from './support/tcp-proxy';
+import { ADMIN_CLIENT_ID, IdentityProvider } from './support/identity-provider';
 import { admin, getToken, JsonResponse, request } from './support/http';
 import {
   connectBloomerang,
@@ -198,6 +204,348 @@ describe('security review', () => {
       const init = await request(broker.url, 'GET', '/docs/swagger-ui-init.js', { token: null });
       expect(init.status).toBe(200);
       expect(init.text).toMatch(/"persistAuthorization":\s*false/);
+    });
+  });
+
+  describe('second review, finding 1: a refresh token stays with the host that issued it', () => {
+    it('sends no refresh token to a moved token endpoint, even with a client secret', async () => {
+      await createBloomerangIntegration(broker.url, sandboxUrl, 'bloomerang-moved');
+      await connectBloomerang(broker.url, 'bloomerang-moved', 'moved-1');
+      const elsewhere = createSandbox({ autoApprove: true });
+      const elsewhereUrl = await elsewhere.listen(0);
+      try {
+        const moved = await admin(broker.url).patch('/admin/integrations/bloomerang-moved', {
+          tokenUrl: `${elsewhereUrl}/bloomerang/v2/oauth/token`,
+          clientSecret: 'any-secret-the-attacker-knows',
+        });
+        expect(moved.status).toBe(200);
+        const refreshed = await admin(broker.url).post('/admin/connections/moved-1/refresh');
+        expect(elsewhere.stats().tokenRequests.total).toBe(0);
+        expect(refreshed.status).toBe(409);
+        const connection = await admin(broker.url).get('/admin/connections/moved-1');
+        expect(connection.body).toMatchObject({
+          status: 'needs_reauthorization',
+          lastError: expect.stringMatching(/token host changed/),
+        });
+        const audit = await admin(broker.url).get(
+          '/admin/audit?action=integration.update&target=bloomerang-moved',
+        );
+        expect(audit.body[0].details).toMatchObject({
+          clientSecret: 'replaced',
+          needsReauthorization: { count: 1, connections: ['moved-1'] },
+        });
+      } finally {
+        await elsewhere.close();
+      }
+    });
+
+    const tenantIntegration = {
+      key: 'tenant-host',
+      provider: 'oauth2',
+      grantType: 'client_credentials',
+      tokenUrl: 'https://{host}/oauth2/v1/token',
+      tokenAuthMethod: 'client_secret_post',
+      clientId: 'tenant-client',
+      clientSecret: 'tenant-secret',
+      config: [{ name: 'host', pattern: '[a-z]+\\.okta\\.invalid', description: 'the tenant host' }],
+    };
+
+    it('counts a change of config fields or patterns (a placeholder over the host) as a move', async () => {
+      expect((await admin(broker.url).post('/admin/integrations', tenantIntegration)).status).toBe(201);
+      const widened = await admin(broker.url).patch('/admin/integrations/tenant-host', {
+        config: [{ name: 'host', pattern: '.+', description: 'any host' }],
+      });
+      expect(widened.status).toBe(400);
+      expect(widened.body.message).toMatch(/clientSecret/);
+    });
+
+    it("checks a connection's stored config against the current patterns before each call", async () => {
+      await admin(broker.url).post('/admin/connections', {
+        key: 'tenant-1',
+        integration: 'tenant-host',
+        config: { host: 'acme.okta.invalid' },
+      });
+      expect((await admin(broker.url).get('/admin/connections/tenant-1')).status).toBe(200);
+      const narrowed = await admin(broker.url).patch('/admin/integrations/tenant-host', {
+        config: [{ name: 'host', pattern: '[a-z]+\\.other\\.invalid', description: 'the tenant host' }],
+        clientSecret: 'tenant-secret',
+      });
+      expect(narrowed.status).toBe(200);
+      const refreshed = await admin(broker.url).post('/admin/connections/tenant-1/refresh');
+      expect(refreshed.status).toBeGreaterThanOrEqual(400);
+      expect(refreshed.body.message).toMatch(/config\.host must match/);
+    });
+  });
+
+  describe('second review, finding 3: loopback provider hosts', () => {
+    it('refuses a sidecar admin port on loopback as a token URL unless loopback is allowed', async () => {
+      let sidecarHits = 0;
+      const sidecar = createServer((_request, response) => {
+        sidecarHits++;
+        response.end('shutting down');
+      });
+      await new Promise<void>((resolve) => sidecar.listen(0, '127.0.0.1', resolve));
+      const sidecarPort = (sidecar.address() as AddressInfo).port;
+      expect(
+        (await admin(broker.url).post('/admin/connections', { key: 'bloom-strict', integration: 'bloom' }))
+          .status,
+      ).toBe(201);
+      const strict = await startBroker({
+        DATABASE_URL: db.url,
+        REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+        BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS: 'false',
+      });
+      try {
+        for (const tokenUrl of [
+          `http://127.0.0.1:${sidecarPort}/quitquitquit`,
+          `http://localhost:${sidecarPort}/shutdown`,
+          `http://sidecar.localhost:${sidecarPort}/shutdown`,
+          `http://[::1]:${sidecarPort}/shutdown`,
+        ]) {
+          const created = await createBloomIntegration(strict.url, sandboxUrl, `sidecar-${sidecarHits}`, {
+            tokenUrl,
+          });
+          expect(created.status).toBe(400);
+          expect(created.body.message).toMatch(/tokenUrl .*loopback.*BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS/);
+        }
+        const patched = await admin(strict.url).patch('/admin/integrations/bloom', {
+          tokenUrl: `http://127.0.0.1:${sidecarPort}/quitquitquit`,
+          clientSecret: SANDBOX_CLIENTS.bloom.clientSecret,
+        });
+        expect(patched.status).toBe(400);
+        // An integration saved while loopback was allowed is refused at call time too.
+        const refreshed = await admin(strict.url).post('/admin/connections/bloom-strict/refresh');
+        expect(refreshed.status).toBeGreaterThanOrEqual(400);
+        expect(refreshed.body.message).toMatch(/loopback/);
+        expect(sidecarHits).toBe(0);
+      } finally {
+        await strict.stop();
+        await new Promise((resolve) => sidecar.close(resolve));
+      }
+    });
+  });
+
+  describe('second review, finding 2: tokens of other OIDC clients', () => {
+    let idp: IdentityProvider;
+    let signedIn: BrokerProcess;
+    const keycloakShaped = async (claims: Record<string, unknown>, typ = 'JWT') =>
+      new SignJWT({ sub: 'f:realm:alice', groups: ['broker-admins'], typ: 'Bearer', ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: idp.signingKey.kid, typ })
+        .setIssuer(idp.issuer)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(await importJWK(idp.signingKey.privateJwk, 'RS256'));
+    const asPerson = (token: string) => request(signedIn.url, 'GET', '/admin/integrations', { token });
+
+    beforeAll(async () => {
+      idp = await IdentityProvider.start({ redirectUris: ['http://127.0.0.1:1/cb'], people: {} });
+      signedIn = await startBroker({
+        DATABASE_URL: db.url,
+        REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+        BROKER_ADMIN_OIDC_ISSUER: idp.issuer,
+        BROKER_ADMIN_OIDC_CLIENT_ID: ADMIN_CLIENT_ID,
+        BROKER_ADMIN_OIDC_ROLE_MAP: 'admin=broker-admins',
+      });
+    });
+
+    afterAll(async () => {
+      await signedIn?.stop();
+      await idp?.stop();
+    });
+
+    it("accepts the broker client's own access token", async () => {
+      const own = await keycloakShaped({ aud: [ADMIN_CLIENT_ID, 'account'], azp: ADMIN_CLIENT_ID });
+      expect((await asPerson(own)).status).toBe(200);
+    });
+
+    it('refuses an access token Keycloak issued to another client with the broker in its audience', async () => {
+      const other = await keycloakShaped({ aud: [ADMIN_CLIENT_ID, 'account'], azp: 'reporting-dashboard' });
+      const refused = await asPerson(other);
+      expect(refused.status).toBe(401);
+      expect(refused.body.message).toMatch(/another client/);
+    });
+
+    it('refuses a token with several audiences and no azp', async () => {
+      const ambiguous = await keycloakShaped({ aud: [ADMIN_CLIENT_ID, 'reporting-dashboard'] });
+      expect((await asPerson(ambiguous)).status).toBe(401);
+    });
+
+    it('refuses a token of another type (a refresh token, a logout token)', async () => {
+      const refresh = await keycloakShaped({ aud: ADMIN_CLIENT_ID, azp: ADMIN_CLIENT_ID, typ: 'Refresh' });
+      expect((await asPerson(refresh)).status).toBe(401);
+      const logout = await keycloakShaped({ aud: ADMIN_CLIENT_ID }, 'logout+jwt');
+      expect((await asPerson(logout)).status).toBe(401);
+    });
+
+    it("stops a person's minted token when the person loses the role", async () => {
+      const alice = await keycloakShaped({ aud: ADMIN_CLIENT_ID, azp: ADMIN_CLIENT_ID });
+      const minted = await request(signedIn.url, 'POST', '/admin/tokens', {
+        token: alice,
+        body: { name: 'minted-by-alice', role: 'admin', expiresInDays: 30 },
+      });
+      expect(minted.status).toBe(201);
+      expect((await asPerson(minted.body.token)).status).toBe(200);
+      // Alice leaves the admin group; her next request carries her new groups.
+      const demoted = await keycloakShaped({ aud: ADMIN_CLIENT_ID, azp: ADMIN_CLIENT_ID, groups: ['sales'] });
+      expect((await asPerson(demoted)).status).toBe(403);
+      expect((await asPerson(minted.body.token)).status).toBe(401);
+    });
+
+    it('tells a person whose token has no roles claim which claim and which setting', async () => {
+      const noGroups = await keycloakShaped({
+        aud: ADMIN_CLIENT_ID,
+        azp: ADMIN_CLIENT_ID,
+        groups: undefined,
+      });
+      const refused = await asPerson(noGroups);
+      expect(refused.status).toBe(403);
+      expect(refused.body.message).toMatch(/"groups" claim.*BROKER_ADMIN_OIDC_SCOPES/);
+    });
+  });
+
+  describe('second review, finding 6: metadata and parameters that may hold secrets', () => {
+    const generic = (key: string, extra: Record<string, unknown>) =>
+      admin(broker.url).post('/admin/integrations', {
+        key,
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: `${sandboxUrl}/generic/authorize`,
+        tokenUrl: `${sandboxUrl}/generic/token`,
+        clientId: SANDBOX_CLIENTS.generic.clientId,
+        clientSecret: SANDBOX_CLIENTS.generic.clientSecret,
+        ...extra,
+      });
+
+    it.each(['bot_access_token', 'Access_Token', 'signature'])(
+      'refuses to keep the answer field %s as metadata',
+      async (name) => {
+        const created = await generic(`meta-${name.toLowerCase().replace(/_/g, '-')}`, {
+          metadata: { tokenResponse: ['instance_url', name], callback: [] },
+        });
+        expect(created.status).toBe(400);
+        expect(created.body.message).toMatch(new RegExp(`"${name}" looks like a secret`));
+      },
+    );
+
+    it('shows the free-form parameter maps to admin only, not to an operator or a viewer', async () => {
+      const params = {
+        extraTokenParams: { client_assertion_hint: 'assertion-value' },
+        refreshParams: { key: 'refresh-param-value' },
+        codeExchangeParams: { key: 'exchange-param-value' },
+        authorizationParams: { access_type: 'offline' },
+      };
+      expect((await generic('params-admin-only', params)).status).toBe(201);
+      expect((await admin(broker.url).get('/admin/integrations/params-admin-only')).body).toMatchObject(
+        params,
+      );
+      for (const role of ['viewer', 'operator']) {
+        const minted = await admin(broker.url).post('/admin/tokens', {
+          name: `params-${role}`,
+          role,
+          expiresInDays: 1,
+        });
+        expect(minted.status).toBe(201);
+        const one = await request(broker.url, 'GET', '/admin/integrations/params-admin-only', {
+          token: minted.body.token,
+        });
+        const all = await request(broker.url, 'GET', '/admin/integrations', { token: minted.body.token });
+        expect(one.status).toBe(200);
+        const listed = all.body.find((view: { key: string }) => view.key === 'params-admin-only');
+        for (const view of [one.body, listed]) {
+          for (const field of Object.keys(params)) expect(view).not.toHaveProperty(field);
+        }
+      }
+    });
+  });
+
+  describe('second review, findings 4 and 5: named admin tokens', () => {
+    const mint = (token: string | undefined, name: string, expiresInDays: number) =>
+      request(broker.url, 'POST', '/admin/tokens', { token, body: { name, role: 'admin', expiresInDays } });
+    const use = (url: string, token: string) => request(url, 'GET', '/admin/integrations', { token });
+
+    it('a token minted by a token expires no later than its parent and is revoked with it', async () => {
+      const parent = await mint(undefined, 'parent-one-day', 1);
+      expect(parent.status).toBe(201);
+      const child = await mint(parent.body.token, 'child-366-days', 366);
+      expect(child.status).toBe(201);
+      expect(Date.parse(child.body.expiresAt)).toBeLessThanOrEqual(Date.parse(parent.body.expiresAt));
+      expect((await use(broker.url, child.body.token)).status).toBe(200);
+      expect((await admin(broker.url).delete(`/admin/tokens/${parent.body.id}`)).status).toBe(204);
+      expect((await use(broker.url, parent.body.token)).status).toBe(401);
+      expect((await use(broker.url, child.body.token)).status).toBe(401);
+    });
+
+    it('a replica whose change listener went half-open stops honouring a revoked token', async () => {
+      const proxy = new TcpProxy(5432);
+      const proxyPort = await proxy.start();
+      const proxiedUrl = new URL(db.url);
+      proxiedUrl.port = String(proxyPort);
+      const replica = await startBroker({
+        DATABASE_URL: proxiedUrl.href,
+        REDIS_URL: `redis://127.0.0.1:6379/${REDIS_DB}`,
+        BROKER_ROLE: 'api',
+      });
+      try {
+        const minted = await mint(undefined, 'revoked-behind-a-cut', 1);
+        expect((await use(replica.url, minted.body.token)).status).toBe(200);
+        expect(proxy.freeze('token-broker-listener')).toBeGreaterThan(0);
+        expect((await admin(broker.url).delete(`/admin/tokens/${minted.body.id}`)).status).toBe(204);
+        // The NOTIFY never arrives; the listener's heartbeat finds it dead, and the replica stops
+        // trusting its cache. A generous bound, well short of the cache's minute.
+        let status = 200;
+        for (let attempt = 0; attempt < 80 && status === 200; attempt++) {
+          await sleep(500);
+          status = (await use(replica.url, minted.body.token)).status;
+        }
+        expect(status).toBe(401);
+      } finally {
+        await replica.stop();
+        await proxy.cut();
+      }
+    });
+  });
+
+  describe('second review, finding 7: a moved refresh inside the horizon', () => {
+    it('queues the new plan again when a job finds its plan moved to a time within the horizon', async () => {
+      expect(
+        (await admin(broker.url).post('/admin/connections', { key: 'moved-job-1', integration: 'bloom' }))
+          .status,
+      ).toBe(201);
+      const [row] = await query<{ id: string; version: number }>(
+        db.url,
+        `SELECT id, token_version AS version FROM connections WHERE key = 'moved-job-1'`,
+      );
+      // The plan moved a few seconds later while the job for the earlier one was still queued
+      // (as a sweep that defers a cold connection does): the sweep's own job for the new plan was
+      // dropped as a duplicate id.
+      await query(
+        db.url,
+        `UPDATE connections SET next_refresh_at = now() + interval '4 seconds' WHERE id = $1`,
+        [row.id],
+      );
+      const queue = new Queue('token-refresh', {
+        connection: { host: '127.0.0.1', port: 6379, db: REDIS_DB },
+        prefix: 'broker',
+      });
+      try {
+        await queue.add(
+          'refresh-connection',
+          { connectionId: row.id, tokenVersion: row.version, runAt: Date.now() },
+          { jobId: `refresh.${row.id}.${row.version}`, removeOnComplete: true, removeOnFail: true },
+        );
+      } finally {
+        await queue.close();
+      }
+      let version = row.version;
+      for (let attempt = 0; attempt < 60 && version === row.version; attempt++) {
+        await sleep(500);
+        [{ version }] = await query<{ version: number }>(
+          db.url,
+          `SELECT token_version AS version FROM connections WHERE id = $1`,
+          [row.id],
+        );
+      }
+      expect(version).toBeGreaterThan(row.version);
     });
   });
 

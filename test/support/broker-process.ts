@@ -47,6 +47,8 @@ export function brokerEnv(overrides: Record<string, string | undefined>): NodeJS
     // production default (30 s between reader-driven refreshes) is tested by security.e2e-spec.ts,
     // which passes `BROKER_MIN_REFRESH_INTERVAL_SECONDS: undefined` to get it.
     BROKER_MIN_REFRESH_INTERVAL_SECONDS: '0',
+    // The sandbox listens on loopback; production refuses loopback provider endpoints.
+    BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS: 'true',
     ...overrides,
   };
 }

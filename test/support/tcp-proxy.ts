@@ -7,6 +7,8 @@ import { createServer, Server, Socket } from 'node:net';
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  /** Each client connection's first bytes (Postgres' startup message names the application). */
+  private readonly links = new Map<Socket, { upstream: Socket; opening: string }>();
   port = 0;
 
   constructor(
@@ -23,6 +25,10 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
+      const link = { upstream, opening: '' };
+      this.links.set(client, link);
+      client.once('data', (chunk: Buffer) => (link.opening = chunk.toString('latin1')));
+      client.on('close', () => this.links.delete(client));
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
@@ -38,6 +44,23 @@ export class TcpProxy {
     this.server = null;
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+
+  /**
+   * Makes the open connections whose startup names `application` half-open: nothing flows either
+   * way and nothing is closed, as when a NAT or a proxy forgets a connection. New ones still work.
+   */
+  freeze(application: string): number {
+    let frozen = 0;
+    for (const [client, { upstream, opening }] of this.links) {
+      if (!opening.includes(application)) continue;
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+      frozen++;
+    }
+    return frozen;
   }
 
   async restore(): Promise<void> {

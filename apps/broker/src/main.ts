@@ -9,7 +9,10 @@ import { createAppLogger } from './logging';
 
 async function bootstrap(): Promise<void> {
   const { env, configModule } = await loadEnvironmentOrExit();
-  configureProviderHosts({ allowPrivate: env.BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS });
+  configureProviderHosts({
+    allowPrivate: env.BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS,
+    allowLoopback: env.BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS,
+  });
   const logger = createAppLogger(env);
   if (env.BROKER_AUTO_MIGRATE) {
     try {

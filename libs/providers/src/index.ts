@@ -65,6 +65,8 @@ export {
   checkProviderHosts,
   configureProviderHosts,
   guardProviderRequest,
+  isLoopbackAddress,
+  providerFetch,
   internalAddressKind,
   providerHostProblem,
 } from './provider-hosts';

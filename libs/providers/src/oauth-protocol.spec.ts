@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { protocolFor } from './oauth-protocol';
+import { configureProviderHosts } from './provider-hosts';
 import { IntegrationProviderConfig, resolveProvider, ResolvedProvider } from './provider-config';
 import {
   InvalidProviderResponseError,
@@ -76,9 +77,12 @@ describe('the OAuth protocol on the wire', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The provider here is a server on loopback, which production refuses.
+    configureProviderHosts({ allowPrivate: false, allowLoopback: true });
   });
 
   afterAll(async () => {
+    configureProviderHosts({ allowPrivate: false });
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });

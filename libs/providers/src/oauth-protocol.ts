@@ -3,9 +3,9 @@ import { clientSecretBasic } from './client-auth';
 import {
   authorizationScopes,
   isLoopbackUrl,
+  isSecretFieldName,
   ProviderKind,
   ResolvedProvider,
-  SECRET_FIELDS,
 } from './provider-config';
 import {
   InvalidProviderResponseError,
@@ -19,7 +19,7 @@ import {
   TransientProviderError,
 } from './provider-errors';
 import { boundClaimedExpiresIn, boundTokenLifetimes, REFRESH_TOKEN_LIFETIME_BOUNDS } from './token-lifetimes';
-import { guardProviderRequest } from './provider-hosts';
+import { guardProviderRequest, providerFetch } from './provider-hosts';
 
 export interface ClientCredentials {
   clientId: string;
@@ -277,10 +277,11 @@ export class OAuth4WebApiProtocol implements OAuthProtocol {
       signal,
       [oauth.allowInsecureRequests]: isLoopbackUrl(provider.tokenUrl),
       [oauth.customFetch]: async (url, init) => {
-        await guardProviderRequest(url);
+        // Resolved once and checked before the request counts as sent, then pinned to that address.
+        const checked = await guardProviderRequest(url);
         exchange.sent = true;
         const response = await normalizeTokenResponse(
-          await fetch(url, init as RequestInit),
+          await providerFetch(url, init as RequestInit, checked),
           provider,
           exchange,
         );
@@ -374,9 +375,16 @@ function toTokenSet(
  */
 function pickMetadata(body: Record<string, unknown>, fields: string[]): Record<string, unknown> {
   const metadata: Record<string, unknown> = {};
+  // The answer's own tokens: a kept value that carries one (under any name) is not kept.
+  const ownTokens = ['access_token', 'refresh_token', 'id_token']
+    .map((name) => body[name])
+    .filter((token): token is string => typeof token === 'string' && token.length >= 8);
   for (const field of fields) {
-    if (Object.hasOwn(body, field) && body[field] !== undefined && body[field] !== null)
-      metadata[field] = withoutSecrets(body[field]);
+    if (!Object.hasOwn(body, field) || body[field] === undefined || body[field] === null) continue;
+    const value = withoutSecrets(body[field]);
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (ownTokens.some((token) => text.includes(token))) continue;
+    metadata[field] = value;
   }
   return metadata;
 }
@@ -387,7 +395,7 @@ function withoutSecrets(value: unknown, depth = 0): unknown {
   if (!isJsonObject(value)) return value;
   return Object.fromEntries(
     Object.entries(value)
-      .filter(([name]) => !SECRET_FIELDS.has(name))
+      .filter(([name]) => !isSecretFieldName(name))
       .map(([name, inner]) => [name, withoutSecrets(inner, depth + 1)]),
   );
 }

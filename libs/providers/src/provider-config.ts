@@ -172,6 +172,17 @@ export const SECRET_FIELDS = new Set([
   'token',
 ]);
 
+/**
+ * Names that say "secret" in any case or spelling (`bot_access_token`, `Access_Token`,
+ * `signature`, `client_assertion`…): never allowed in a metadata list, and dropped from inside a
+ * kept value at any depth.
+ */
+const SECRET_LOOKING_NAME = /token|secret|passw|signature|assertion|credential|private|api_?key|verifier/i;
+
+export function isSecretFieldName(name: string): boolean {
+  return SECRET_FIELDS.has(name.toLowerCase()) || SECRET_LOOKING_NAME.test(name);
+}
+
 export const SCOPE_SEPARATORS = [' ', ','] as const;
 
 const ONLY_FOR: Record<string, ProviderKind> = {
@@ -413,8 +424,8 @@ function checkKnobs(config: ProtocolKnobs, scopes: string[]): Partial<ResolvedPr
       for (const name of names as string[]) {
         if (!PARAM_NAME.test(name))
           throw new ProviderConfigError(`metadata.${where}: "${name}" is not a field name`);
-        if (SECRET_FIELDS.has(name))
-          throw new ProviderConfigError(`metadata.${where}: "${name}" is a secret and is never kept`);
+        if (isSecretFieldName(name))
+          throw new ProviderConfigError(`metadata.${where}: "${name}" looks like a secret and is never kept`);
       }
     }
     knobs.metadata = metadata;
@@ -572,12 +583,15 @@ export function checkConnectionConfig(
 
 /**
  * The provider's endpoints for one connection: its config values, URL-encoded, in place of the
- * `{name}` placeholders. A placeholder the connection has no value for is a ProviderConfigError.
+ * `{name}` placeholders. The stored values are checked against the current fields and patterns
+ * first (a pattern narrowed since the connection was made applies at once); a value that no longer
+ * fits, or a placeholder the connection has no value for, is a ProviderConfigError.
  */
 export function bindConnectionConfig(
   provider: ResolvedProvider,
   values: Record<string, string> | null | undefined,
 ): ResolvedProvider {
+  checkConnectionConfig(provider, values);
   const derivedFrom = new Map(
     (provider.configFields ?? []).flatMap((field) => (field.derived ? [[field.derived.name, field]] : [])),
   );

@@ -5,7 +5,10 @@ import {
   configureProviderHosts,
   guardProviderRequest,
   internalAddressKind,
+  providerFetch,
 } from './provider-hosts';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 
 describe('provider hosts', () => {
   const resolving =
@@ -61,10 +64,79 @@ describe('provider hosts', () => {
       tokenUrl: 'http://127.0.0.1:4000/token',
       authorizationUrl: 'https://169.254.169.254/a',
     };
+    configureProviderHosts({ allowPrivate: false, allowLoopback: true });
     await expect(checkProviderHosts(endpoints)).rejects.toThrow(
       /authorizationUrl points at a link-local address/,
     );
-    configureProviderHosts({ allowPrivate: true });
+    configureProviderHosts({ allowPrivate: true, allowLoopback: true });
     await expect(checkProviderHosts(endpoints)).resolves.toBeUndefined();
+  });
+
+  it.each([
+    'http://127.0.0.1:15000/quitquitquit',
+    'http://127.1.2.3:4191/shutdown',
+    'http://localhost:4191/shutdown',
+    'http://envoy.localhost:15000/quitquitquit',
+    'http://[::1]:15000/quitquitquit',
+    'http://[::ffff:127.0.0.1]:15000/quitquitquit',
+  ])(
+    'refuses the loopback endpoint %s unless loopback is allowed, even with private hosts allowed',
+    async (tokenUrl) => {
+      configureProviderHosts({ allowPrivate: true });
+      await expect(checkProviderHosts({ tokenUrl })).rejects.toThrow(
+        /tokenUrl points at a loopback address.*BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS=true/,
+      );
+      configureProviderHosts({ allowPrivate: false, allowLoopback: true });
+      await expect(checkProviderHosts({ tokenUrl })).resolves.toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['64:ff9b::a00:1', 'reserved (NAT64)'],
+    ['64:ff9b:1::1', 'reserved (local NAT64)'],
+    ['2002:a00:1::1', 'reserved (6to4)'],
+    ['2001:db8::1', 'reserved (documentation)'],
+    ['ff02::1', 'multicast'],
+    ['192.0.2.1', 'reserved (documentation)'],
+    ['198.18.0.1', 'reserved (benchmarking)'],
+    ['240.0.0.1', 'reserved'],
+    ['224.0.0.1', 'multicast'],
+    ['::a00:1', 'reserved (IPv4-compatible)'],
+  ])('classifies the special-purpose address %s as %s', (address, kind) => {
+    expect(internalAddressKind(address)).toBe(kind);
+  });
+
+  it('refuses at call time a name that does not resolve, sending nothing', async () => {
+    configureProviderHosts({ allowPrivate: false, lookup: resolving({}) });
+    await expect(providerFetch('https://unknown.example/token', { method: 'POST' })).rejects.toThrow(
+      'fetch failed',
+    );
+  });
+
+  it('connects to the address it checked, not to a second answer of the resolver', async () => {
+    const server = createServer((request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ host: request.headers.host, method: request.method }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const answers = ['127.0.0.1', '10.0.0.7'];
+    let lookups = 0;
+    configureProviderHosts({
+      allowPrivate: false,
+      allowLoopback: true,
+      lookup: () => Promise.resolve([{ address: answers[lookups++] ?? '10.0.0.7' }]),
+    });
+    try {
+      const response = await providerFetch(`http://rebinding.example:${port}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ host: `rebinding.example:${port}`, method: 'POST' });
+      expect(lookups).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectionEventsModule } from '../event-bus/connection-events.module';
-import { AdminTokenEntity } from './admin-token.entity';
+import { AdminPersonEntity, AdminTokenEntity } from './admin-token.entity';
 import { AdminTokensService } from './admin-tokens.service';
 import { OidcVerifier } from './oidc-verifier';
 
@@ -11,7 +11,7 @@ import { OidcVerifier } from './oidc-verifier';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([AdminTokenEntity]), ConnectionEventsModule],
+  imports: [TypeOrmModule.forFeature([AdminTokenEntity, AdminPersonEntity]), ConnectionEventsModule],
   providers: [AdminTokensService, OidcVerifier],
   exports: [AdminTokensService, OidcVerifier],
 })

@@ -13,6 +13,10 @@ export interface AdminIdentity {
   actor: string;
   /** Null for a signed-in person none of whose groups maps to a role. */
   role: AdminRole | null;
+  /** Why a signed-in person has no role, when it is not their groups: the token lacks the roles claim. */
+  missingRolesClaim?: string;
+  /** The named token's id (token only): what a token it mints hangs from. */
+  tokenId?: string;
   /** The person's email when the provider gives one (oidc only). */
   email?: string;
 }

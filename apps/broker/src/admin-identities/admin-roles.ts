@@ -13,6 +13,11 @@ export function roleAllows(held: AdminRole, needed: AdminRole): boolean {
   return ADMIN_ROLES.indexOf(held) >= ADMIN_ROLES.indexOf(needed);
 }
 
+/** The weaker of two roles. */
+export function weakerRole(a: AdminRole, b: AdminRole): AdminRole {
+  return roleAllows(a, b) ? b : a;
+}
+
 /** The strongest of the roles, or undefined for none. */
 export function strongestRole(roles: Iterable<AdminRole>): AdminRole | undefined {
   let strongest: AdminRole | undefined;

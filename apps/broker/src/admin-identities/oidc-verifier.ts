@@ -8,6 +8,7 @@ import {
   jwtVerify,
   type JWTVerifyGetKey,
 } from 'jose';
+import { isLoopbackUrl } from '@broker/providers';
 import { BrokerEnvironment } from '../config/environment';
 import { BrokerError } from '../common/broker-error';
 import { AdminIdentity } from './admin-identity';
@@ -34,6 +35,10 @@ const DISCOVERY_RETRY_MS = 2_000;
 const JWKS_CACHE_MAX_AGE_MS = 10 * 60_000;
 const JWKS_COOLDOWN_MS = 30_000;
 const CLOCK_TOLERANCE_SECONDS = 30;
+/** JOSE header `typ` values of an access token (RFC 9068) or an ID token; anything else (logout, DPoP…) is refused. */
+const ACCEPTED_HEADER_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt', 'application/jwt']);
+/** Keycloak's `typ` claim: `Bearer` (access) and `ID`; not `Refresh`, `Logout`, `Offline`… */
+const ACCEPTED_TOKEN_TYPES = new Set(['Bearer', 'ID']);
 
 /** The provider could not be asked (discovery or its JWKS): a 503, never a way in. */
 class ProviderUnreachable extends Error {}
@@ -53,6 +58,7 @@ export class OidcVerifier {
   private readonly issuer?: URL;
   private readonly audience?: string;
   private readonly roleMap: ReadonlyMap<string, AdminRole[]>;
+  private readonly acceptedClients: ReadonlySet<string>;
   private metadata?: oauth.AuthorizationServer;
   private jwks?: ReturnType<typeof createRemoteJWKSet>;
   private discovering?: Promise<oauth.AuthorizationServer>;
@@ -62,6 +68,17 @@ export class OidcVerifier {
     if (env.BROKER_ADMIN_OIDC_ISSUER) this.issuer = new URL(env.BROKER_ADMIN_OIDC_ISSUER);
     this.audience = env.BROKER_ADMIN_OIDC_AUDIENCE ?? env.BROKER_ADMIN_OIDC_CLIENT_ID;
     this.roleMap = parseRoleMap(env.BROKER_ADMIN_OIDC_ROLE_MAP ?? '');
+    const accepted = (env.BROKER_ADMIN_OIDC_ACCEPTED_CLIENTS ?? '')
+      .split(',')
+      .map((client) => client.trim())
+      .filter(Boolean);
+    this.acceptedClients = new Set(
+      accepted.length > 0
+        ? accepted
+        : env.BROKER_ADMIN_OIDC_CLIENT_ID
+          ? [env.BROKER_ADMIN_OIDC_CLIENT_ID]
+          : [],
+    );
   }
 
   get enabled(): boolean {
@@ -80,14 +97,18 @@ export class OidcVerifier {
     let payload: JWTPayload;
     try {
       const metadata = await this.discover();
-      ({ payload } = await jwtVerify(jwt, this.keyResolver(), {
+      let protectedHeader: { typ?: string };
+      ({ payload, protectedHeader } = await jwtVerify(jwt, this.keyResolver(), {
         issuer: metadata.issuer,
         audience: this.audience,
         algorithms: ALLOWED_ALGORITHMS,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['sub', 'exp'],
       }));
+      const refusal = this.clientOrTypeProblem(payload, protectedHeader.typ);
+      if (refusal) throw unauthorized(refusal);
     } catch (error) {
+      if (error instanceof BrokerError) throw error;
       if (error instanceof ProviderUnreachable) {
         throw new BrokerError(
           'service_unavailable',
@@ -99,12 +120,43 @@ export class OidcVerifier {
     }
     const email =
       typeof payload.email === 'string' && payload.email.length <= 254 ? payload.email : undefined;
+    const claim = this.env.BROKER_ADMIN_OIDC_ROLES_CLAIM;
     return {
       kind: 'oidc',
       actor: `oidc:${payload.sub}`,
       role: strongestRole(this.rolesOf(payload)) ?? null,
+      ...(payload[claim] === undefined ? { missingRolesClaim: claim } : {}),
       ...(email ? { email } : {}),
     };
+  }
+
+  /**
+   * A token issued to another client is not the broker's, even when its audience lists the broker
+   * (Keycloak adds the broker client to `aud` of any client's access token when the person has
+   * broker roles): `azp`, the client it was issued to, must be an accepted one, and a token with
+   * several audiences must say which. A `typ` the IdP set must be an access or ID token's.
+   */
+  private clientOrTypeProblem(payload: JWTPayload, headerType: string | undefined): string | undefined {
+    if (headerType !== undefined && !ACCEPTED_HEADER_TYPES.has(headerType.toLowerCase())) {
+      return `the admin token's type "${headerType.slice(0, 40)}" is not an access or ID token`;
+    }
+    const keycloakType = payload.typ;
+    if (
+      keycloakType !== undefined &&
+      !(typeof keycloakType === 'string' && ACCEPTED_TOKEN_TYPES.has(keycloakType))
+    ) {
+      return 'the admin token is not an access or ID token (its "typ" claim)';
+    }
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    const azp = payload.azp;
+    if (azp === undefined) {
+      if (audiences.length > 1) return 'the admin token has several audiences and no "azp" naming its client';
+      return undefined;
+    }
+    if (typeof azp !== 'string' || !this.acceptedClients.has(azp)) {
+      return 'the admin token was issued to another client ("azp"; BROKER_ADMIN_OIDC_ACCEPTED_CLIENTS lists the accepted ones)';
+    }
+    return undefined;
   }
 
   private rolesOf(payload: JWTPayload): AdminRole[] {
@@ -133,6 +185,8 @@ export class OidcVerifier {
       });
       const metadata = await oauth.processDiscoveryResponse(issuer, response);
       if (!metadata.jwks_uri) throw new Error('the provider metadata has no jwks_uri');
+      if (new URL(metadata.jwks_uri).protocol !== 'https:' && !isLoopbackUrl(metadata.jwks_uri))
+        throw new Error('the provider jwks_uri is not https: its keys would travel in clear text');
       this.jwks = createRemoteJWKSet(new URL(metadata.jwks_uri), {
         cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
         cooldownDuration: JWKS_COOLDOWN_MS,

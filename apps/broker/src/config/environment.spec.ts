@@ -65,6 +65,14 @@ describe('validateEnvironment', () => {
       'BROKER_ADMIN_OIDC_ISSUER',
     ],
     [
+      {
+        BROKER_ENCRYPTION_KEYS: KEYS,
+        BROKER_ADMIN_OIDC_ISSUER: 'http://idp.example.com',
+        BROKER_ADMIN_OIDC_CLIENT_ID: 'broker',
+      },
+      'BROKER_ADMIN_OIDC_ISSUER must use https (plain http is allowed for loopback hosts only)',
+    ],
+    [
       { BROKER_ENCRYPTION_KEYS: KEYS, BROKER_ADMIN_TOKEN: ADMIN, BROKER_ADMIN_OIDC_ROLE_MAP: 'root=wheel' },
       'BROKER_ADMIN_OIDC_ROLE_MAP: "root" is not a role',
     ],

@@ -91,6 +91,14 @@ export class BrokerEnvironment {
   @MinLength(1)
   BROKER_ADMIN_OIDC_SCOPES = 'openid email profile';
 
+  /**
+   * The clients (comma-separated) whose tokens the admin API accepts; default the client id. A
+   * token whose `azp` names another client is refused, as is one with several audiences and no `azp`.
+   */
+  @IsOptional()
+  @IsString()
+  BROKER_ADMIN_OIDC_ACCEPTED_CLIENTS?: string;
+
   /** `role=group,...` (roles `admin`, `operator`, `viewer`); a person in no mapped group gets 403. */
   @IsOptional()
   @IsString()
@@ -233,10 +241,18 @@ export class BrokerEnvironment {
   @IsString()
   BROKER_TRUSTED_PROXIES?: string;
 
-  /** Provider endpoints in private or link-local ranges are refused unless this is true; loopback is always allowed. */
+  /** Provider endpoints in private, link-local or other special-purpose ranges are refused unless this is true. */
   @Transform(toBoolean)
   @IsBoolean()
   BROKER_ALLOW_PRIVATE_PROVIDER_HOSTS = false;
+
+  /**
+   * Provider endpoints on loopback (127.0.0.0/8, ::1, localhost) are refused unless this is true:
+   * sidecars (Envoy's admin port, Linkerd's) listen there. The sandbox, tests and the first look turn it on.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS = false;
 
   /** Days of audit events kept; older ones are pruned by the reconciler. */
   @Transform(toInteger)
@@ -361,6 +377,11 @@ export function validateEnvironment(raw: Record<string, unknown>): BrokerEnviron
   if (Boolean(env.BROKER_ADMIN_OIDC_ISSUER) !== Boolean(env.BROKER_ADMIN_OIDC_CLIENT_ID)) {
     throw new EnvironmentError(
       'BROKER_ADMIN_OIDC_ISSUER and BROKER_ADMIN_OIDC_CLIENT_ID are required together',
+    );
+  }
+  if (env.BROKER_ADMIN_OIDC_ISSUER?.startsWith('http:') && !isLoopbackUrl(env.BROKER_ADMIN_OIDC_ISSUER)) {
+    throw new EnvironmentError(
+      'BROKER_ADMIN_OIDC_ISSUER must use https (plain http is allowed for loopback hosts only): the signing keys would travel in clear text',
     );
   }
   try {

@@ -4,7 +4,7 @@ import { ConnectionEntity } from '../model/connection.entity';
 import { OAuthStateEntity } from '../connections/oauth-state.entity';
 import { IntegrationEntity } from '../model/integration.entity';
 import { AuditEventEntity } from '../audit/audit-event.entity';
-import { AdminTokenEntity } from '../admin-identities/admin-token.entity';
+import { AdminPersonEntity, AdminTokenEntity } from '../admin-identities/admin-token.entity';
 import { migrations } from '../../../../migrations';
 
 export const ENTITIES = [
@@ -14,6 +14,7 @@ export const ENTITIES = [
   ClientEntity,
   AuditEventEntity,
   AdminTokenEntity,
+  AdminPersonEntity,
 ];
 
 /**

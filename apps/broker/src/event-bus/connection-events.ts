@@ -14,6 +14,12 @@ export interface ConnectionChange {
 }
 
 const RECONNECT_DELAY_MS = 1_000;
+/**
+ * A half-open connection (a NAT or a proxy that forgot it) delivers nothing and reports nothing:
+ * the listener asks Postgres something this often, and takes no answer within the timeout as lost.
+ */
+const HEARTBEAT_INTERVAL_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 /**
  * Listens on Postgres for changes other replicas commit. While the listener is down the replica
@@ -69,6 +75,8 @@ export class ConnectionEvents implements OnModuleInit, OnApplicationShutdown {
     const client = new Client({
       connectionString: this.env.DATABASE_URL,
       application_name: 'token-broker-listener',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: HEARTBEAT_INTERVAL_MS,
     });
     client.on('notification', (message) => {
       if (message.channel !== CONNECTION_CHANNEL || !message.payload) return;
@@ -87,6 +95,7 @@ export class ConnectionEvents implements OnModuleInit, OnApplicationShutdown {
       await client.query(`LISTEN ${CONNECTION_CHANNEL}`);
       this.client = client;
       this.setListening(true);
+      this.startHeartbeat(client);
     } catch (error) {
       this.logger.warn({ err: error }, 'change listener cannot reach Postgres; retrying');
       await client.end().catch(() => undefined);
@@ -94,7 +103,35 @@ export class ConnectionEvents implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  private startHeartbeat(client: Client): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    let pending = false;
+    this.heartbeat = setInterval(() => {
+      if (this.client !== client || pending) return;
+      pending = true;
+      const timeout = setTimeout(() => {
+        this.logger.warn('change listener heartbeat unanswered; reconnecting');
+        dropConnection(client);
+        this.lost(client);
+      }, HEARTBEAT_TIMEOUT_MS);
+      client
+        .query('SELECT 1')
+        .catch(() => undefined)
+        .finally(() => {
+          pending = false;
+          clearTimeout(timeout);
+        });
+    }, HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
+
   private lost(client: Client): void {
+    if (this.heartbeat && this.client === client) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
     if (this.client === client) this.client = null;
     this.setListening(false);
     if (this.stopped || this.reconnectTimer) return;
@@ -114,8 +151,16 @@ export class ConnectionEvents implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
   }
+}
+
+/** Closes a connection that may never answer again (`end()` would wait for it). */
+function dropConnection(client: Client): void {
+  const stream = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
+  stream?.destroy();
+  client.end().catch(() => undefined);
 }

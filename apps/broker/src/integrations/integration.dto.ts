@@ -487,15 +487,23 @@ export class IntegrationView {
   /** Bloom only. */
   @ApiPropertyOptional({ enum: BLOOM_AUTH_VERSIONS, example: 'v2' })
   authVersion?: string;
-  /** @example { "resource": "https://api.example.com" } */
+  /**
+   * Shown to `admin` only (free-form: may hold an assertion or a key).
+   * @example { "resource": "https://api.example.com" }
+   */
   extraTokenParams?: Record<string, string>;
   @ApiPropertyOptional({ enum: PKCE_METHODS })
   pkce?: string;
   /** @example ["shop"] */
   scopeSeparator?: string;
-  /** @example { "access_type": "offline" } */
+  /**
+   * Shown to `admin` only (free-form: may hold an assertion or a key).
+   * @example { "access_type": "offline" }
+   */
   authorizationParams?: Record<string, string>;
+  /** Shown to `admin` only (free-form: may hold an assertion or a key). */
   refreshParams?: Record<string, string>;
+  /** Shown to `admin` only (free-form: may hold an assertion or a key). */
   codeExchangeParams?: Record<string, string>;
   /** The answer fields kept as each connection's `metadata`. */
   metadata?: MetadataFieldsDto;

@@ -24,11 +24,11 @@ export class IntegrationsController {
     return this.integrations.create(dto, admin.actor);
   }
 
-  /** Lists every integration. */
+  /** Lists every integration (the free-form parameter maps to `admin` only). */
   @RequiresRole('viewer')
   @Get()
-  list(): Promise<IntegrationView[]> {
-    return this.integrations.list();
+  list(@CurrentAdmin() admin: AdminIdentity): Promise<IntegrationView[]> {
+    return this.integrations.list(admin.role);
   }
 
   /** One integration, with the redirect URI to register with the provider. */
@@ -36,15 +36,18 @@ export class IntegrationsController {
   @Get(':key')
   @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
   @ApiErrors(404)
-  get(@Param('key') key: string): Promise<IntegrationView> {
-    return this.integrations.get(key);
+  get(@Param('key') key: string, @CurrentAdmin() admin: AdminIdentity): Promise<IntegrationView> {
+    return this.integrations.get(key, admin.role);
   }
 
-  /** Changes settings or rotates the client secret. */
+  /**
+   * Changes settings or rotates the client secret. Moving the token host drops the refresh tokens
+   * of the connections it moves (they need re-authorization); 409 while one of them is refreshing.
+   */
   @RequiresRole('admin')
   @Patch(':key')
   @ApiParam({ name: 'key', description: 'the integration key', example: 'bloomerang-prod' })
-  @ApiErrors(400, 404, 413, 415)
+  @ApiErrors(400, 404, 409, 413, 415)
   update(
     @Param('key') key: string,
     @Body() dto: UpdateIntegrationDto,

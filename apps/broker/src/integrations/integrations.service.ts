@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import {
   checkClientId,
   ClientCredentials,
@@ -15,8 +15,15 @@ import { BrokerError, isUniqueViolation } from '../common/broker-error';
 import { SecretCipher } from '../security/secret-cipher';
 import { ConnectionEntity } from '../model/connection.entity';
 import { AuditLog } from '../audit/audit-log';
+import type { AdminRole } from '../admin-identities/admin-roles';
 import { IntegrationEntity, StoredProviderConfig } from '../model/integration.entity';
-import { checkEndpointHosts, endpointMoves, requireSecretForMoves } from './endpoint-changes';
+import { CONNECTION_CHANNEL } from '../event-bus/connection-events';
+import {
+  checkEndpointHosts,
+  checkSecretForMoves,
+  connectionTokenHost,
+  endpointMoves,
+} from './endpoint-changes';
 import {
   CreateIntegrationDto,
   IntegrationSettingsDto,
@@ -55,6 +62,14 @@ const SETTING_FIELDS = [
   'allowedScopes',
   'refreshEarning',
 ] as const satisfies readonly (keyof IntegrationSettingsDto)[];
+
+/** Free-form parameters an integration sends: shown to `admin` only. */
+const ADMIN_ONLY_FIELDS = [
+  'extraTokenParams',
+  'refreshParams',
+  'codeExchangeParams',
+  'authorizationParams',
+] as const satisfies readonly (keyof IntegrationView)[];
 
 /** An integration ready to talk to its provider: resolved endpoints and the opened secret. */
 export interface IntegrationRuntime {
@@ -105,13 +120,13 @@ export class IntegrationsService {
     return this.view(await this.integrations.findOneByOrFail({ id }));
   }
 
-  async list(): Promise<IntegrationView[]> {
+  async list(reader: AdminRole | null): Promise<IntegrationView[]> {
     const rows = await this.integrations.find({ order: { key: 'ASC' } });
-    return rows.map((row) => this.view(row));
+    return rows.map((row) => this.view(row, reader));
   }
 
-  async get(key: string): Promise<IntegrationView> {
-    return this.view(await this.findEntity(key));
+  async get(key: string, reader: AdminRole | null): Promise<IntegrationView> {
+    return this.view(await this.findEntity(key), reader);
   }
 
   async update(key: string, dto: UpdateIntegrationDto, actor: string): Promise<IntegrationView> {
@@ -121,8 +136,13 @@ export class IntegrationsService {
       { provider: entity.provider, ...config },
       dto.clientId ?? entity.clientId,
     );
-    const moves = endpointMoves(resolveProvider({ provider: entity.provider, ...entity.config }), resolved);
-    requireSecretForMoves(moves, dto.clientSecret !== undefined);
+    const before = resolveProvider({ provider: entity.provider, ...entity.config });
+    const moves = endpointMoves(before, resolved);
+    const secret = checkSecretForMoves(
+      moves,
+      dto.clientSecret,
+      () => this.runtime(entity).client.clientSecret,
+    );
     await checkEndpointHosts(resolved);
     const changes: Partial<IntegrationEntity> = { config };
     if (dto.clientId !== undefined) changes.clientId = dto.clientId;
@@ -134,7 +154,12 @@ export class IntegrationsService {
         dto.clientSecret,
       );
     }
-    await this.integrations.update({ id: entity.id }, changes);
+    const stranded = await this.connections.manager.transaction(async (manager) => {
+      await manager.update(IntegrationEntity, { id: entity.id }, changes);
+      return moves.tokenUrl || moves.configFields
+        ? this.strandRefreshTokens(manager, entity.id, before, resolved)
+        : [];
+    });
     await this.audit.record({
       action: 'integration.update',
       actor,
@@ -143,9 +168,73 @@ export class IntegrationsService {
       details: {
         fields: Object.keys(dto).filter((field) => dto[field as keyof UpdateIntegrationDto] !== undefined),
         ...(Object.keys(moves).length > 0 ? { endpoints: moves } : {}),
+        ...(secret ? { clientSecret: secret } : {}),
+        ...(stranded.length > 0
+          ? {
+              // The connections whose refresh token was dropped, not sent to the new token host.
+              needsReauthorization: {
+                count: stranded.length,
+                connections: stranded.slice(0, 100).map((row) => row.key),
+              },
+            }
+          : {}),
       },
     });
     return this.view(await this.integrations.findOneByOrFail({ id: entity.id }));
+  }
+
+  /**
+   * A refresh token belongs to the authorization server that issued it: when a connection's token
+   * host changes (the URL, the config fields or patterns, or its stored config no longer fitting),
+   * its refresh token is dropped rather than sent to the new host, and the account must authorize
+   * again. The NOTIFY tells every replica's cache.
+   */
+  private async strandRefreshTokens(
+    manager: EntityManager,
+    integrationId: string,
+    before: ResolvedProvider,
+    after: ResolvedProvider,
+  ): Promise<{ key: string; from: string | null; to: string | null }[]> {
+    // Locked: a refresh that leases one of these rows from now on waits for this transaction and
+    // then finds no refresh token.
+    const rows: { id: string; key: string; config: Record<string, string> | null; leased: boolean }[] =
+      await manager.query(
+        `SELECT id, key, config, COALESCE(lease_expires_at > now(), false) AS leased FROM connections
+          WHERE integration_id = $1 AND refresh_token IS NOT NULL FOR UPDATE`,
+        [integrationId],
+      );
+    const stranded: { id: string; key: string; from: string | null; to: string | null }[] = [];
+    for (const row of rows) {
+      const from = connectionTokenHost(before, row.config);
+      const to = connectionTokenHost(after, row.config);
+      if (from === null || to === null || from !== to) stranded.push({ id: row.id, key: row.key, from, to });
+    }
+    if (stranded.length === 0) return [];
+    // A refresh that leased a row before the lock holds its refresh token already and reads the
+    // integration after: it could send it to the new host. The move waits until none is in flight.
+    const inFlight = rows.find((row) => row.leased && stranded.some((moved) => moved.id === row.id));
+    if (inFlight) {
+      throw BrokerError.conflict(
+        `a refresh of connection "${inFlight.key}" is in flight; move the token endpoint again in a few seconds`,
+      );
+    }
+    await manager.query(
+      `WITH written AS (
+         UPDATE connections
+            SET status = 'needs_reauthorization', last_error = $2, last_error_code = 'token_host_changed',
+                access_token = NULL, refresh_token = NULL, next_refresh_at = NULL,
+                token_version = token_version + 1, updated_at = now(),
+                lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+          WHERE id = ANY($1::uuid[])
+          RETURNING id, key, token_version)
+       SELECT pg_notify('${CONNECTION_CHANNEL}', json_build_object('id', written.id, 'key', written.key,
+                'v', written.token_version, 'kind', 'status')::text) FROM written`,
+      [
+        stranded.map((row) => row.id),
+        "the integration's token host changed: a refresh token is only sent to the host that issued it, so the account must authorize again",
+      ],
+    );
+    return stranded.map(({ key, from, to }) => ({ key, from, to }));
   }
 
   async remove(key: string, actor: string): Promise<void> {
@@ -191,10 +280,14 @@ export class IntegrationsService {
     return this.runtime(await this.integrations.findOneByOrFail({ id }));
   }
 
-  view(entity: IntegrationEntity): IntegrationView {
+  /**
+   * What an admin route answers about an integration. The free-form parameter maps may hold an
+   * assertion or a key, so only `admin` (who may set them) sees them; operators and viewers do not.
+   */
+  view(entity: IntegrationEntity, reader: AdminRole | null = 'admin'): IntegrationView {
     const resolved = resolveProvider({ provider: entity.provider, ...entity.config });
     const { config } = entity;
-    return {
+    const view: IntegrationView = {
       key: entity.key,
       provider: entity.provider,
       clientId: entity.clientId,
@@ -234,6 +327,10 @@ export class IntegrationsService {
       createdAt: entity.createdAt,
       updatedAt: entity.updatedAt,
     };
+    if (reader !== 'admin') {
+      for (const field of ADMIN_ONLY_FIELDS) delete view[field];
+    }
+    return view;
   }
 }
 

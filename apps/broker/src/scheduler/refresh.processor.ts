@@ -141,6 +141,28 @@ export class RefreshProcessor extends WorkerHost implements OnApplicationBootstr
     this.logger.warn({ reason: error.message }, 'refresh worker error');
   }
 
+  /**
+   * A job that found its plan moved later (`moved`) leaves the new plan to the sweep; but when the
+   * sweep reached the new plan while this job still held its id, BullMQ dropped that one as a
+   * duplicate, and only a full sweep would bring it back. Now that this job is gone, the new plan is
+   * queued here when it falls within the horizon (beyond it, the next sweep's slice holds it).
+   */
+  @OnWorkerEvent('completed')
+  async onCompleted(job: Job, result: unknown): Promise<void> {
+    if (job.name !== JOB.refreshConnection || result !== 'moved') return;
+    const { connectionId, tokenVersion } = job.data as RefreshJobData;
+    try {
+      const row = await this.store.findById(connectionId);
+      if (!row?.nextRefreshAt || row.tokenVersion !== tokenVersion) return;
+      if (!['active', 'error'].includes(row.status)) return;
+      const runAt = new Date(row.nextRefreshAt);
+      if (runAt.getTime() >= this.refreshQueue.horizonEnd()) return;
+      await this.refreshQueue.scheduleMany([{ connectionId, tokenVersion, runAt }]);
+    } catch (error) {
+      this.logger.warn({ err: error, connectionId }, 'moved refresh not queued again; the sweep will');
+    }
+  }
+
   @OnWorkerEvent('failed')
   onFailed(job: Job | undefined, error: Error): void {
     this.logger.warn(

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { BrokerEnvironment } from '../config/environment';
@@ -24,6 +24,7 @@ const MAX_CREDENTIAL_LENGTH = 16_384;
  */
 @Injectable()
 export class AdminAuthenticator {
+  private readonly logger = new Logger(AdminAuthenticator.name);
   private readonly bootstrapDigest?: Buffer;
 
   constructor(
@@ -83,7 +84,14 @@ export class AdminAuthenticator {
     if (credential.length > MAX_CREDENTIAL_LENGTH) return null;
     if (this.bootstrapDigest && timingSafeEqual(digest(credential), this.bootstrapDigest)) return BOOTSTRAP;
     if (looksLikeAdminToken(credential)) return this.tokens.authenticate(credential);
-    if (JWT_SHAPE.test(credential) && this.oidc.enabled) return this.oidc.verify(credential);
+    if (JWT_SHAPE.test(credential) && this.oidc.enabled) {
+      const person = await this.oidc.verify(credential);
+      // The tokens this person minted are held to the role they hold now.
+      await this.tokens.notePerson(person).catch((error: unknown) => {
+        this.logger.warn({ err: error }, "a signed-in person's role could not be recorded");
+      });
+      return person;
+    }
     return null;
   }
 }

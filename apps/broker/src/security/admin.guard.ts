@@ -47,7 +47,9 @@ export class AdminGuard implements CanActivate {
         identity,
         request,
         route,
-        'no admin role is mapped to any of your groups (BROKER_ADMIN_OIDC_ROLE_MAP)',
+        identity.missingRolesClaim
+          ? `your token carries no "${identity.missingRolesClaim}" claim (BROKER_ADMIN_OIDC_ROLES_CLAIM): ask the identity provider to release it, e.g. by adding its scope to BROKER_ADMIN_OIDC_SCOPES`
+          : 'no admin role is mapped to any of your groups (BROKER_ADMIN_OIDC_ROLE_MAP)',
       );
     }
     if (!roleAllows(identity.role, needed)) {

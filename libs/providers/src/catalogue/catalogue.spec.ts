@@ -3,6 +3,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import { CATALOGUE, CATALOGUE_IDS, CATALOGUE_RULES, catalogueEntry, rulesSet } from '.';
 import { protocolFor } from '../oauth-protocol';
+import { configureProviderHosts } from '../provider-hosts';
 import {
   bindConnectionConfig,
   checkConnectionConfig,
@@ -165,10 +166,13 @@ describe('the provider catalogue', () => {
       const resolved = resolveProvider({ provider: id });
       expect(resolved.kind).toBe(id);
       const entry = CATALOGUE.find((candidate) => candidate.id === id)!;
+      // A value each pattern takes: a derived field's first known value, 'abc', or the first
+      // alternative of a list.
       const values = Object.fromEntries(
         (entry.config ?? []).map((field) => [
           field.name,
-          Object.keys(field.derived?.values ?? {})[0] ?? 'abc',
+          Object.keys(field.derived?.values ?? {})[0] ??
+            (new RegExp(`^(?:${field.pattern})$`).test('abc') ? 'abc' : field.pattern.split('|')[0]),
         ]),
       );
       const bound = bindConnectionConfig(resolved, entry.config?.length ? values : null);
@@ -216,7 +220,7 @@ describe('the provider catalogue', () => {
     expect(bindConnectionConfig(oauth2, { tenant: 'a b/c' }).tokenUrl).toBe(
       'http://127.0.0.1:4000/p/a%20b%2Fc/token',
     );
-    expect(() => bindConnectionConfig(oauth2, null)).toThrow('the connection has no config.tenant');
+    expect(() => bindConnectionConfig(oauth2, null)).toThrow('config.tenant is required');
     const shopify = resolveProvider({
       provider: 'shopify',
       tokenUrl: 'http://127.0.0.1:4000/shopify/{shop}/token',
@@ -271,8 +275,18 @@ describe('the provider catalogue', () => {
         tokenUrl: 'https://a.example/t',
         metadata: { tokenResponse: ['refresh_token'] },
       },
-      'metadata.tokenResponse: "refresh_token" is a secret',
+      'metadata.tokenResponse: "refresh_token" looks like a secret',
     ],
+    ...['bot_access_token', 'Access_Token', 'signature'].map((name): [IntegrationProviderConfig, string] => [
+      {
+        provider: 'oauth2',
+        grantType: 'authorization_code',
+        authorizationUrl: 'https://a.example/a',
+        tokenUrl: 'https://a.example/t',
+        metadata: { tokenResponse: ['instance_url', name] },
+      },
+      `metadata.tokenResponse: "${name}" looks like a secret`,
+    ]),
     [
       {
         provider: 'oauth2',
@@ -348,8 +362,13 @@ describe('catalogue entries on the wire', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The provider here is a server on loopback, which production refuses.
+    configureProviderHosts({ allowPrivate: false, allowLoopback: true });
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => {
+    configureProviderHosts({ allowPrivate: false });
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
   beforeEach(() => {
     forms = [];
   });
@@ -443,7 +462,13 @@ describe('catalogue entries on the wire', () => {
       team: { id: 'T1', name: 'Acme' },
       app_id: 'A1',
       bot_user_id: 'U1',
-      enterprise: { id: 'E1', access_token: 'xoxp-leak', nested: [{ refresh_token: 'xoxe-leak', ok: 1 }] },
+      enterprise: {
+        id: 'E1',
+        access_token: 'xoxp-leak',
+        Bot_Access_Token: 'xoxb-leak',
+        signature: 'sig-leak',
+        nested: [{ refresh_token: 'xoxe-leak', ok: 1 }],
+      },
     });
     const slack = entry('slack');
     const tokens = await protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' });
@@ -454,6 +479,19 @@ describe('catalogue entries on the wire', () => {
       app_id: 'A1',
       bot_user_id: 'U1',
       enterprise: { id: 'E1', nested: [{ ok: 1 }] },
+    });
+    // A kept value that carries the answer's own token, under a name no list knows, is not kept.
+    respond = json(200, {
+      ok: true,
+      access_token: 'xoxe.xoxb-own-token',
+      token_type: 'bot',
+      refresh_token: 'xoxe-own-refresh',
+      team: { id: 'T1', name: 'Acme', copy: 'xoxe.xoxb-own-token' },
+      app_id: 'A1 xoxe-own-refresh',
+      bot_user_id: 'U1',
+    });
+    expect((await protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' })).metadata).toEqual({
+      bot_user_id: 'U1',
     });
     respond = json(200, { ok: false, error: 'invalid_refresh_token' });
     await expect(protocol.refresh(slack, CLIENT, { refreshToken: 'xoxe-0' })).rejects.toThrow(
