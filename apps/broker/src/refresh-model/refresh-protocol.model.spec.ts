@@ -14,7 +14,7 @@ import { Logger } from '@nestjs/common';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import type { TokenSet } from '@broker/providers';
+import { configureProviderHosts, type TokenSet } from '@broker/providers';
 import {
   authorizeKind,
   ROTATION_KIND_PROVIDERS,
@@ -133,7 +133,10 @@ describe('refresh protocol model (real TokenRefresher and TokenStore, real Postg
     await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
     await runMigrations(url);
+    // The sandbox listens on loopback, which the broker refuses as a provider host unless allowed.
+    configureProviderHosts({ allowPrivate: false, allowLoopback: true });
     env = validateEnvironment({
+      BROKER_ALLOW_LOOPBACK_PROVIDER_HOSTS: 'true',
       DATABASE_URL: url,
       REDIS_URL: 'redis://127.0.0.1:6379/0',
       BROKER_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 5).toString('base64')}`,
