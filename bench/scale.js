@@ -16,7 +16,8 @@
 //            calls counted.
 // Variables: BENCH_SCALE_CONNECTIONS (N, default 1,000,000), BENCH_SCALE_DUE (D, default
 // 100,000), BENCH_SCALE_DUE_WINDOW_SECONDS (default 600), BENCH_SCALE_PHASES (default
-// "import,idle,paging,due,when_read"), BENCH_SCALE_BASELINE_CONNECTIONS (N for the baseline).
+// "import,idle,paging,due,when_read"), BENCH_SCALE_BASELINE_CONNECTIONS (N for the baseline),
+// BENCH_SCALE_TOKEN_LATENCY_MS (the sandbox's answer time in the due phase, 50).
 const { writeFileSync } = require('node:fs');
 const { Redis } = require('ioredis');
 const {
@@ -40,6 +41,9 @@ const BATCH = 1_000;
  * the run short; the sweep interval stays the default 60 s.
  */
 const HORIZON_SECONDS = 120;
+
+/** How long the sandbox takes to answer each token call in the due phase. */
+const TOKEN_LATENCY_MS = Number(process.env.BENCH_SCALE_TOKEN_LATENCY_MS || 50);
 
 function settings() {
   const phases = (process.env.BENCH_SCALE_PHASES || 'import,idle,paging,due,when_read').split(',');
@@ -297,7 +301,7 @@ async function dueWork(broker, db, redis, sandbox, sandboxUrl, clients, s) {
     if (response.results.some((r) => r.status !== 'active')) throw new Error('due import failed');
   }
   const prepareSeconds = (Date.now() - started) / 1000;
-  sandbox.configure({ tokenLatencyMs: 50 });
+  sandbox.configure({ tokenLatencyMs: TOKEN_LATENCY_MS });
   const before = sandbox.stats();
   const grantsBefore = before.tokenRequests.byProvider.bloomerang.refresh_token ?? 0;
   // As time passing would: each comes due at its own moment of the window, past the horizon the
