@@ -1,18 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Keyring } from '@broker/crypto';
-import { dataSourceOptions } from '../database/data-source';
-import { runMigrations } from '../database/run-migrations';
+import { migratedDatabase, type MigratedDatabase } from '../../../../test/support/migrated-database';
 import { rotateKeys } from './key-rotation';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const OLD = `old:${Buffer.alloc(32, 1).toString('base64')}`;
 const NEW = `new:${Buffer.alloc(32, 2).toString('base64')}`;
 
 describe('rotateKeys (real Postgres)', () => {
-  const name = `broker_rotate_${randomUUID().slice(0, 8)}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  let database: MigratedDatabase;
   let db: DataSource;
   const oldRing = Keyring.parse(OLD);
   const rotatedRing = Keyring.parse(`${NEW},${OLD}`);
@@ -21,13 +17,8 @@ describe('rotateKeys (real Postgres)', () => {
   const connectionIds = [randomUUID(), randomUUID(), randomUUID()];
 
   beforeAll(async () => {
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    await runMigrations(url);
-    db = new DataSource(dataSourceOptions(url, 2));
-    await db.initialize();
+    database = await migratedDatabase('rotate');
+    ({ db } = database);
     await db.query(
       `INSERT INTO integrations (id, key, provider, client_id, client_secret, config) VALUES ($1, 'i', 'bloomerang', 'c', $2, '{}')`,
       [
@@ -61,11 +52,7 @@ describe('rotateKeys (real Postgres)', () => {
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   it('re-encrypts every stored secret under the first key, readable without the old one', async () => {

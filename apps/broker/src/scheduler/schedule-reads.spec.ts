@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../database/data-source';
-import { runMigrations } from '../database/run-migrations';
+import { migratedDatabase, type MigratedDatabase } from '../../../../test/support/migrated-database';
 import {
   DUE_SLICE_SQL,
   inIndexOrder,
@@ -10,7 +8,6 @@ import {
   SOONEST_REFRESH_TOKEN_EXPIRY_SQL,
 } from './schedule-reads';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROWS = 20_000;
 
 interface PlanNode {
@@ -46,18 +43,12 @@ function rowsRead(node: PlanNode): number {
  * removed (what a table looks like right after a bulk import, before autovacuum catches up).
  */
 describe('schedule reads (real Postgres, no statistics)', () => {
-  const name = `broker_schedule_reads_${randomUUID().slice(0, 8)}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
+  let database: MigratedDatabase;
   let db: DataSource;
 
   beforeAll(async () => {
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    await runMigrations(url);
-    db = new DataSource(dataSourceOptions(url, 2));
-    await db.initialize();
+    database = await migratedDatabase('schedule_reads');
+    ({ db } = database);
     await db.query(`ALTER TABLE connections SET (autovacuum_enabled = false)`);
     const integrations = [randomUUID(), randomUUID()];
     for (const [index, id] of integrations.entries()) {
@@ -80,11 +71,7 @@ describe('schedule reads (real Postgres, no statistics)', () => {
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   async function plan(

@@ -1,29 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { BrokerEnvironment } from '../config/environment';
-import { dataSourceOptions } from '../database/data-source';
-import { runMigrations } from '../database/run-migrations';
+import { migratedDatabase, type MigratedDatabase } from '../../../../test/support/migrated-database';
 import { ReadRecorder } from './read-recorder';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
 describe('ReadRecorder (real Postgres)', () => {
-  const name = `broker_reads_${randomUUID().slice(0, 8)}`;
+  let database: MigratedDatabase;
   let db: DataSource;
   const always = randomUUID();
   const whenRead = randomUUID();
   const env = { BROKER_READ_WINDOW_SECONDS: 3600 } as BrokerEnvironment;
 
   beforeAll(async () => {
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = `postgres://postgres@127.0.0.1:5432/${name}`;
-    await runMigrations(url);
-    db = new DataSource(dataSourceOptions(url, 2));
-    await db.initialize();
+    database = await migratedDatabase('reads');
+    ({ db } = database);
     for (const [id, key, policy] of [
       [always, 'always', 'always'],
       [whenRead, 'read', 'when_read'],
@@ -41,11 +31,7 @@ describe('ReadRecorder (real Postgres)', () => {
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   async function lastReads(): Promise<Record<string, boolean>> {

@@ -607,14 +607,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       failure.message,
     );
     try {
-      await this.store.writeFailure(row.id, lease, failure);
-      this.tokenEvents.statusChanged({
-        connection: row.key,
-        integration: runtime.entity.key,
-        from: row.status,
-        to: failure.status,
-        lastError: failure.message,
-      });
+      await this.writeFailureAnnounced(row, lease, runtime, failure);
     } catch (writeError) {
       this.logger.error({ err: writeError, connection: row.key }, 'refresh failure could not be recorded');
       // Kept and retried as a token write is; the lease stays, so the retried write still lands
@@ -626,6 +619,23 @@ export class TokenRefresher implements OnApplicationShutdown {
     }
     if (failure.clearTokens) this.cache.evictById(row.id);
     return new RefreshFailedError(brokerError, failure.clearTokens ? null : usable, error);
+  }
+
+  /** Records the failure on the row and announces the connection's new status. */
+  private async writeFailureAnnounced(
+    row: ConnectionEntity,
+    lease: Lease,
+    runtime: IntegrationRuntime,
+    failure: FailureWrite,
+  ): Promise<void> {
+    await this.store.writeFailure(row.id, lease, failure);
+    this.tokenEvents.statusChanged({
+      connection: row.key,
+      integration: runtime.entity.key,
+      from: row.status,
+      to: failure.status,
+      lastError: failure.message,
+    });
   }
 
   /**
@@ -658,14 +668,7 @@ export class TokenRefresher implements OnApplicationShutdown {
       failure.message,
     );
     try {
-      await this.store.writeFailure(row.id, lease, failure);
-      this.tokenEvents.statusChanged({
-        connection: row.key,
-        integration: runtime.entity.key,
-        from: row.status,
-        to: failure.status,
-        lastError: failure.message,
-      });
+      await this.writeFailureAnnounced(row, lease, runtime, failure);
     } catch (writeError) {
       // The record stays on the row: the next holder comes to the same conclusion.
       this.logger.error(

@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { BrokerEnvironment } from '../config/environment';
-import { dataSourceOptions } from '../database/data-source';
-import { runMigrations } from '../database/run-migrations';
+import { migratedDatabase, type MigratedDatabase } from '../../../../test/support/migrated-database';
 import { SecretCipher } from '../security/secret-cipher';
 import { refreshTokenDigest, TokenStore } from './token-store';
 
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 const KEYS = `k1:${Buffer.alloc(32, 3).toString('base64')}`;
 
 /** The lease, its fence at send time and the write-ahead record, on a real Postgres. */
 describe('TokenStore: lease, fence and write-ahead record (real Postgres)', () => {
-  const name = `broker_store_${randomUUID().slice(0, 8)}`;
-  const url = `postgres://postgres@127.0.0.1:5432/${name}`;
   const integrationId = randomUUID();
+  let database: MigratedDatabase;
   let db: DataSource;
   let store: TokenStore;
 
@@ -41,13 +37,8 @@ describe('TokenStore: lease, fence and write-ahead record (real Postgres)', () =
     db.query(`UPDATE connections SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
 
   beforeAll(async () => {
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    await runMigrations(url);
-    db = new DataSource(dataSourceOptions(url, 2));
-    await db.initialize();
+    database = await migratedDatabase('store');
+    ({ db } = database);
     await db.query(
       `INSERT INTO integrations (id, key, provider, client_id, client_secret, config) VALUES ($1, 'i', 'bloomerang', 'c', 's', '{}')`,
       [integrationId],
@@ -56,11 +47,7 @@ describe('TokenStore: lease, fence and write-ahead record (real Postgres)', () =
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    const admin = new Client({ connectionString: ADMIN_URL });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
   });
 
   it('sends under a lease whose time ran out while nobody took it, extended over the call, with the record', async () => {
