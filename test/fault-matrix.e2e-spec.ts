@@ -87,14 +87,6 @@ interface Cell {
   readonly key: string;
 }
 
-/**
- * Cells the engine does not pass yet, each a finding for it; `it.failing` turns red the day one passes,
- * so the entry is removed then. Postgres down after a 200 with `expires_in: 0`: the answer's token,
- * clamped to 1 s, replaces the access token the replica held, which the provider still takes; once
- * that second is over the replica has no token to answer with (503) until Postgres is back.
- */
-const KNOWN_GAPS: ReadonlySet<string> = new Set([]);
-
 const CRASH_LABEL: Record<Crash, string> = {
   none: 'nocrash',
   killBeforeSend: 'killbefore',
@@ -440,12 +432,7 @@ describe('fault matrix: every provider fault × every rotation rule × no crash,
         expect(record.finalToken).not.toBe(record.t0);
       }
     };
-    const cases = (gap: boolean) =>
-      cells
-        .filter((cell) => KNOWN_GAPS.has(`${crash}/${cell.fault}`) === gap)
-        .map((cell) => [cell.kind, cell.fault, cell] as const);
-    it.each(cases(false))('%s provider, %s', check);
-    if (cases(true).length > 0) it.failing.each(cases(true))('%s provider, %s (known gap)', check);
+    it.each(cells.map((cell) => [cell.kind, cell.fault, cell] as const))('%s provider, %s', check);
   });
 });
 
