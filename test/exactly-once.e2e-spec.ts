@@ -55,10 +55,10 @@ describe('exactly once: a single-use refresh token is never sent twice', () => {
 
   describe('a 200 answer that rotated the refresh token and is otherwise invalid', () => {
     it.each([
-      ['rotatedZeroLifetime', 'expires_in 0'],
-      ['rotatedUnboundedLifetime', 'expires_in "1e999"'],
-      ['rotatedScopeArray', 'scope as an array'],
-      ['rotatedNotBearer', 'token_type mac'],
+      ['zeroExpiresIn', 'expires_in 0'],
+      ['overflowingExpiresIn', 'expires_in "1e999"'],
+      ['arrayScope', 'scope as an array'],
+      ['nonBearerTokenType', 'token_type mac'],
     ] as const)('keeps the new refresh token of an answer with %s (%s)', async (fault, _spoiled) => {
       const key = `rotated-${fault.toLowerCase()}`;
       await connectBloomerang(a.url, 'bloomerang', key);

@@ -60,10 +60,6 @@ export const PROCESSED_FAULTS = [
   'overflowingExpiresIn',
   'arrayScope',
   'nonBearerTokenType',
-  'rotatedZeroLifetime',
-  'rotatedUnboundedLifetime',
-  'rotatedScopeArray',
-  'rotatedNotBearer',
 ] as const satisfies readonly FaultMode[];
 export type ProcessedFault = (typeof PROCESSED_FAULTS)[number];
 
@@ -93,27 +89,6 @@ export const OVERFLOWING_EXPIRES_IN = '1e999';
 /** `nonBearerTokenType`: a token type a client that sends `Authorization: Bearer` cannot use. */
 export const NON_BEARER_TOKEN_TYPE = 'mac';
 
-/** The faults that process the grant as usual (rotating the refresh token) and then spoil one field of the answer. */
-export const ROTATED_INVALID_FAULTS = {
-  rotatedZeroLifetime: { expires_in: 0 },
-  rotatedUnboundedLifetime: { expires_in: OVERFLOWING_EXPIRES_IN },
-  rotatedScopeArray: { scope: ['Standard', 'OrgAdmin'] },
-  rotatedNotBearer: { token_type: NON_BEARER_TOKEN_TYPE },
-} as const;
-export type RotatedInvalidFault = keyof typeof ROTATED_INVALID_FAULTS;
-
-export function isRotatedInvalidFault(fault: FaultMode): fault is RotatedInvalidFault {
-  return Object.hasOwn(ROTATED_INVALID_FAULTS, fault);
-}
-
-/** The processed grant's answer with the fault's field spoiled, as a provider with a bug would send it. */
-export function withInvalidField(
-  fault: RotatedInvalidFault,
-  body: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  return { ...body, ...ROTATED_INVALID_FAULTS[fault] };
-}
-
 /** The answer body a processed fault sends (the tokens are the real ones, already issued). */
 export function reshapeAnswer<T extends Readonly<Record<string, unknown>>>(
   fault: ProcessedFault | 'none',
@@ -135,11 +110,6 @@ export function reshapeAnswer<T extends Readonly<Record<string, unknown>>>(
       };
     case 'nonBearerTokenType':
       return { ...body, token_type: NON_BEARER_TOKEN_TYPE };
-    case 'rotatedZeroLifetime':
-    case 'rotatedUnboundedLifetime':
-    case 'rotatedScopeArray':
-    case 'rotatedNotBearer':
-      return withInvalidField(fault, body);
     default:
       return body;
   }

@@ -22,10 +22,6 @@ export const FAULT_MODES = [
   'overflowingExpiresIn',
   'arrayScope',
   'nonBearerTokenType',
-  'rotatedZeroLifetime',
-  'rotatedUnboundedLifetime',
-  'rotatedScopeArray',
-  'rotatedNotBearer',
 ] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
